@@ -1,0 +1,19 @@
+//! The negotiation model of Accord.
+//!
+//! This crate is pure: no I/O, no async, no clocks. Everything above it
+//! (engine, formats, storage, server, CLI) speaks in these types.
+//!
+//! * [`model`]: the negotiation, its parties, issues, provisions, constraints,
+//!   timetable, stances and the parties' private profiles.
+//! * [`validate`]: every cross-reference and range rule, reported all at once
+//!   with a [`validate::Path`] into the model so a file format can point at a line.
+//! * [`text`]: provision bodies with slots, and rendering a [`model::Package`]
+//!   into an immutable [`text::Version`] with a canonical SHA-256 content hash.
+//! * [`utility`]: the one definition of a party's utility, as per-issue tables.
+
+pub mod model;
+pub mod text;
+pub mod utility;
+pub mod validate;
+
+pub use model::*;
