@@ -1,0 +1,11 @@
+//! `accord render`.
+
+use std::process::ExitCode;
+
+/// Not implemented yet.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`accord render` is not implemented yet")
+}
