@@ -1,0 +1,1 @@
+//! Who gains what from each provision.

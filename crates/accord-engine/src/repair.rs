@@ -1,0 +1,1 @@
+//! Deadlock repair of a draft.
