@@ -2,6 +2,8 @@
 //! the groups' choices are exactly the feasible packages of the model with the
 //! model's utilities.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod compile_support;
 
 use std::collections::BTreeSet;

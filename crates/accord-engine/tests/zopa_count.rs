@@ -1,6 +1,8 @@
 //! ZOPA: existence, the exact count against brute force, certified bounds
 //! when the budget runs out, and rational witnesses.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod compile_support;
 
 use accord_core::Role;
