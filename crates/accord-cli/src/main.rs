@@ -5,9 +5,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod analyze;
+mod analyze_extra;
 mod check;
 mod genius;
 mod render;
+mod report;
 
 /// Accord: a workbench for mediated, multi-party negotiation of a living agreement.
 ///
