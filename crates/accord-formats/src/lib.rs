@@ -1,2 +1,3 @@
 
+pub mod genius;
 pub mod scenario;
