@@ -10,7 +10,10 @@
 //! * [`text`]: provision bodies with slots, and rendering a [`model::Package`]
 //!   into an immutable [`text::Version`] with a canonical SHA-256 content hash.
 //! * [`utility`]: the one definition of a party's utility, as per-issue tables.
+//! * [`event`]: the entries of a negotiation's log and the pure fold
+//!   ([`event::State::apply`]) that turns a log into the current state.
 
+pub mod event;
 pub mod model;
 pub mod text;
 pub mod utility;

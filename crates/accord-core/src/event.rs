@@ -1,0 +1,1110 @@
+//! Events: every change to a negotiation, and the pure fold that turns a log
+//! of them into the current [`State`].
+//!
+//! The log is the source of truth. Projections and caches are rebuilt from it
+//! with [`State::apply`]. Events are never edited or deleted; a stance changed
+//! three times is three events, which is the stance history.
+//!
+//! Events carry private data (profiles, stance reasons, private comments).
+//! Whoever serves events to anyone must pass them through the policy layer.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Constraint, Issue, Negotiation, Party, Profile, Provision, Role, Stance, Timetable, Value};
+
+/// Who caused an event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Actor {
+    /// A signed-in account acting as a party of this negotiation (or as its creator).
+    Account { account: String, party: Option<String> },
+    /// The server itself (timetable transitions, lapses).
+    System,
+}
+
+/// One entry of a negotiation's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// 0, 1, 2, … without gaps; the leaf index in the Merkle tree.
+    pub position: u64,
+    pub actor: Actor,
+    pub at: DateTime<Utc>,
+    pub payload: Payload,
+}
+
+/// What happened. Variants are only ever added, never changed in meaning,
+/// because old logs must still fold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum Payload {
+    /// Always event 0. The public frame of the negotiation: parties, issues,
+    /// provisions, constraints, timetable. Profiles and stances that came
+    /// with a scenario file follow as their own events.
+    Created {
+        negotiation: Negotiation,
+        creator_party: String,
+    },
+    /// An invitation to take up a party's seat. Only a hash of the one-time
+    /// token is logged, never the token.
+    PartyInvited {
+        party: String,
+        role: Role,
+        token_hash: String,
+        expires_at: DateTime<Utc>,
+    },
+    /// An account took up a party's seat by redeeming an invitation.
+    InvitationAccepted {
+        party: String,
+        account: String,
+        token_hash: String,
+    },
+    IssueSet {
+        issue: Issue,
+    },
+    IssueRemoved {
+        issue: String,
+    },
+    /// Inserts or replaces a provision; `index` is its place in the text.
+    ProvisionSet {
+        provision: Provision,
+        index: usize,
+    },
+    ProvisionRemoved {
+        provision: String,
+    },
+    /// The draft's current value for an issue.
+    DraftValueSet {
+        issue: String,
+        value: Value,
+    },
+    ConstraintSet {
+        constraint: Constraint,
+    },
+    ConstraintRemoved {
+        constraint: String,
+    },
+    TimetableSet {
+        timetable: Timetable,
+    },
+    /// A party's stance on a provision; replaces the previous one (the log keeps it).
+    StanceRecorded {
+        stance: Stance,
+    },
+    /// A comment anchored to a provision and a quoted span of its text.
+    CommentAdded {
+        comment: Comment,
+    },
+    /// A party's whole profile; replaces the previous one.
+    ProfileSet {
+        profile: Profile,
+    },
+    /// A move of a party's walk-away point, kept as its history.
+    ReservationChanged {
+        party: String,
+        reservation: f64,
+        note: Option<String>,
+    },
+    /// The mediator released version `number` of the text to every party at
+    /// once: one event, so no party can be shown a version before the others.
+    /// `content_hash` is the hex SHA-256 of the version's canonical encoding.
+    VersionPublished {
+        number: u32,
+        package: crate::model::Package,
+        version: crate::text::Version,
+        content_hash: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: String,
+    pub party: String,
+    pub provision: String,
+    /// The span of the provision's text the comment is about (may be empty for the whole provision).
+    pub quote: String,
+    pub text: String,
+    /// Private comments reach only their author and the mediator.
+    pub private: bool,
+}
+
+/// One point of a party's reservation history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReservationPoint {
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    pub reservation: f64,
+    pub note: Option<String>,
+}
+
+/// One recorded stance with when it was recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StanceRecord {
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    pub stance: Stance,
+}
+
+/// An outstanding invitation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub party: String,
+    pub role: Role,
+    pub token_hash: String,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_by: Option<String>,
+}
+
+/// The current state of a negotiation: a pure fold of its events.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    /// The negotiation as it stands: current text, profiles and latest stances.
+    pub negotiation: Negotiation,
+    /// Which account holds which party's seat: `(party id, account id)`.
+    pub seats: Vec<(String, String)>,
+    pub invitations: Vec<Invitation>,
+    /// Every stance ever recorded, oldest first.
+    pub stance_history: Vec<StanceRecord>,
+    /// Every reservation change per party, oldest first: `(party id, point)`.
+    pub reservation_history: Vec<(String, ReservationPoint)>,
+    pub comments: Vec<Comment>,
+    /// Every released version, oldest first (number 1, 2, …).
+    pub versions: Vec<PublishedVersion>,
+    /// The number of events folded so far (the next event's position).
+    pub size: u64,
+}
+
+/// A version as released.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishedVersion {
+    pub number: u32,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    pub package: crate::model::Package,
+    pub version: crate::text::Version,
+    pub content_hash: String,
+}
+
+impl Payload {
+    /// The snake_case tag the payload serialises with (`"stance_recorded"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Payload::Created { .. } => "created",
+            Payload::PartyInvited { .. } => "party_invited",
+            Payload::InvitationAccepted { .. } => "invitation_accepted",
+            Payload::IssueSet { .. } => "issue_set",
+            Payload::IssueRemoved { .. } => "issue_removed",
+            Payload::ProvisionSet { .. } => "provision_set",
+            Payload::ProvisionRemoved { .. } => "provision_removed",
+            Payload::DraftValueSet { .. } => "draft_value_set",
+            Payload::ConstraintSet { .. } => "constraint_set",
+            Payload::ConstraintRemoved { .. } => "constraint_removed",
+            Payload::TimetableSet { .. } => "timetable_set",
+            Payload::StanceRecorded { .. } => "stance_recorded",
+            Payload::CommentAdded { .. } => "comment_added",
+            Payload::ProfileSet { .. } => "profile_set",
+            Payload::ReservationChanged { .. } => "reservation_changed",
+            Payload::VersionPublished { .. } => "version_published",
+        }
+    }
+}
+
+/// An event that cannot follow the log folded so far. The service validates
+/// commands before appending, so a `FoldError` while reading a log means the
+/// log is corrupt or was written by a buggy server — never bad user input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FoldError {
+    #[error("the log is empty: a negotiation starts with a `created` event")]
+    EmptyLog,
+    #[error("event at position {found} arrived where position {expected} was due")]
+    WrongPosition { expected: u64, found: u64 },
+    #[error("event {position} is `{kind}`, but a log must start with `created`")]
+    NotCreatedFirst { position: u64, kind: &'static str },
+    #[error("event {position} is a second `created`; only event 0 may create the negotiation")]
+    CreatedAgain { position: u64 },
+    #[error(
+        "event {position} creates the negotiation with {what} inside; they must follow as their own events so their history and policy apply"
+    )]
+    PrivateDataInCreated { position: u64, what: &'static str },
+    #[error("event {position} refers to party \"{party}\", which the negotiation does not have")]
+    UnknownParty { position: u64, party: String },
+    #[error("event {position} refers to issue \"{issue}\", which the negotiation does not have")]
+    UnknownIssue { position: u64, issue: String },
+    #[error("event {position} refers to provision \"{provision}\", which the negotiation does not have")]
+    UnknownProvision { position: u64, provision: String },
+    #[error("event {position} refers to constraint \"{constraint}\", which the negotiation does not have")]
+    UnknownConstraint { position: u64, constraint: String },
+    #[error("event {position} sets issue \"{issue}\" to \"{value}\", which is not one of its values")]
+    ValueOutOfDomain { position: u64, issue: String, value: String },
+    #[error("event {position} places provision \"{provision}\" at index {index}, but the text has only {len} others")]
+    ProvisionIndexOutOfRange { position: u64, provision: String, index: usize, len: usize },
+    #[error("event {position} invites party \"{party}\" as {invited}, but that party is a {actual}")]
+    RoleMismatch { position: u64, party: String, invited: Role, actual: Role },
+    #[error("event {position} logs invitation {token_hash} a second time")]
+    DuplicateInvitation { position: u64, token_hash: String },
+    #[error("event {position} accepts invitation {token_hash} for \"{party}\", which was never issued for that party")]
+    UnknownInvitation { position: u64, party: String, token_hash: String },
+    #[error("event {position} accepts invitation {token_hash}, which account \"{accepted_by}\" already redeemed")]
+    InvitationAlreadyAccepted { position: u64, token_hash: String, accepted_by: String },
+    #[error("event {position} accepts invitation {token_hash} at {at}, after it expired at {expires_at}")]
+    InvitationExpired { position: u64, token_hash: String, at: DateTime<Utc>, expires_at: DateTime<Utc> },
+    #[error(
+        "event {position} seats account \"{account}\" as \"{party}\", but it already holds the seat of \"{holds}\""
+    )]
+    AccountAlreadySeated { position: u64, account: String, party: String, holds: String },
+    #[error("event {position} adds comment \"{comment}\" a second time")]
+    DuplicateComment { position: u64, comment: String },
+    #[error("event {position} changes the reservation of \"{party}\", which has no profile yet")]
+    NoProfile { position: u64, party: String },
+    #[error("event {position} publishes version {found}, but version {expected} was due")]
+    VersionOutOfOrder { position: u64, expected: u32, found: u32 },
+    #[error(
+        "event {position} publishes version {number} with content hash {logged}, but its text hashes to {computed}"
+    )]
+    ContentHashMismatch { position: u64, number: u32, logged: String, computed: String },
+}
+
+impl State {
+    /// The state after event 0, which must be `Created` at position 0.
+    ///
+    /// The creating account (if the actor is an account) takes the seat of
+    /// `creator_party`.
+    pub fn genesis(event: &Event) -> Result<State, FoldError> {
+        if event.position != 0 {
+            return Err(FoldError::WrongPosition { expected: 0, found: event.position });
+        }
+        let Payload::Created { negotiation, creator_party } = &event.payload else {
+            return Err(FoldError::NotCreatedFirst { position: 0, kind: event.payload.kind() });
+        };
+        if !negotiation.profiles.is_empty() {
+            return Err(FoldError::PrivateDataInCreated { position: 0, what: "profiles" });
+        }
+        if !negotiation.stances.is_empty() {
+            return Err(FoldError::PrivateDataInCreated { position: 0, what: "stances" });
+        }
+        if negotiation.party(creator_party).is_none() {
+            return Err(FoldError::UnknownParty { position: 0, party: creator_party.clone() });
+        }
+        let seats = match &event.actor {
+            Actor::Account { account, .. } => vec![(creator_party.clone(), account.clone())],
+            Actor::System => Vec::new(),
+        };
+        Ok(State {
+            negotiation: negotiation.clone(),
+            seats,
+            invitations: Vec::new(),
+            stance_history: Vec::new(),
+            reservation_history: Vec::new(),
+            comments: Vec::new(),
+            versions: Vec::new(),
+            size: 1,
+        })
+    }
+
+    /// Folds a whole log. The first event must be `Created`.
+    pub fn from_events(events: &[Event]) -> Result<State, FoldError> {
+        let (first, rest) = events.split_first().ok_or(FoldError::EmptyLog)?;
+        let mut state = State::genesis(first)?;
+        for event in rest {
+            state.apply(event)?;
+        }
+        Ok(state)
+    }
+
+    /// Folds one more event. On error the state is unchanged: every check runs
+    /// before the first mutation.
+    pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
+        let position = event.position;
+        if position != self.size {
+            return Err(FoldError::WrongPosition { expected: self.size, found: position });
+        }
+        let n = &mut self.negotiation;
+        match &event.payload {
+            Payload::Created { .. } => return Err(FoldError::CreatedAgain { position }),
+            Payload::PartyInvited { party, role, token_hash, expires_at } => {
+                let actual = n.party(party).ok_or_else(|| unknown_party(position, party))?.role;
+                if actual != *role {
+                    return Err(FoldError::RoleMismatch { position, party: party.clone(), invited: *role, actual });
+                }
+                if self.invitations.iter().any(|i| &i.token_hash == token_hash) {
+                    return Err(FoldError::DuplicateInvitation { position, token_hash: token_hash.clone() });
+                }
+                self.invitations.push(Invitation {
+                    party: party.clone(),
+                    role: *role,
+                    token_hash: token_hash.clone(),
+                    expires_at: *expires_at,
+                    accepted_by: None,
+                });
+            }
+            Payload::InvitationAccepted { party, account, token_hash } => {
+                let invitation =
+                    self.invitations.iter_mut().find(|i| &i.token_hash == token_hash && &i.party == party).ok_or_else(
+                        || FoldError::UnknownInvitation {
+                            position,
+                            party: party.clone(),
+                            token_hash: token_hash.clone(),
+                        },
+                    )?;
+                if let Some(accepted_by) = &invitation.accepted_by {
+                    return Err(FoldError::InvitationAlreadyAccepted {
+                        position,
+                        token_hash: token_hash.clone(),
+                        accepted_by: accepted_by.clone(),
+                    });
+                }
+                if event.at > invitation.expires_at {
+                    return Err(FoldError::InvitationExpired {
+                        position,
+                        token_hash: token_hash.clone(),
+                        at: event.at,
+                        expires_at: invitation.expires_at,
+                    });
+                }
+                // One seat per account: the policy derives an account's role
+                // from the one party it holds.
+                if let Some((holds, _)) = self.seats.iter().find(|(_, a)| a == account) {
+                    return Err(FoldError::AccountAlreadySeated {
+                        position,
+                        account: account.clone(),
+                        party: party.clone(),
+                        holds: holds.clone(),
+                    });
+                }
+                invitation.accepted_by = Some(account.clone());
+                self.seats.push((party.clone(), account.clone()));
+            }
+            Payload::IssueSet { issue } => upsert(&mut n.issues, issue.clone(), |i| &i.id),
+            Payload::IssueRemoved { issue } => {
+                let index = n.issue_index(issue).ok_or_else(|| unknown_issue(position, issue))?;
+                n.issues.remove(index);
+            }
+            Payload::ProvisionSet { provision, index } => {
+                let others = n.provisions.iter().filter(|p| p.id != provision.id).count();
+                if *index > others {
+                    return Err(FoldError::ProvisionIndexOutOfRange {
+                        position,
+                        provision: provision.id.clone(),
+                        index: *index,
+                        len: others,
+                    });
+                }
+                n.provisions.retain(|p| p.id != provision.id);
+                n.provisions.insert(*index, provision.clone());
+            }
+            Payload::ProvisionRemoved { provision } => {
+                if n.provision(provision).is_none() {
+                    return Err(unknown_provision(position, provision));
+                }
+                n.provisions.retain(|p| &p.id != provision);
+                // A stance on text that no longer exists is moot; the history
+                // keeps it, the current negotiation must stay valid.
+                n.stances.retain(|s| &s.provision != provision);
+            }
+            Payload::DraftValueSet { issue, value } => {
+                let index = n.issue_index(issue).ok_or_else(|| unknown_issue(position, issue))?;
+                let target = &mut n.issues[index];
+                if target.index_of(value).is_none() {
+                    return Err(FoldError::ValueOutOfDomain {
+                        position,
+                        issue: issue.clone(),
+                        value: value.to_string(),
+                    });
+                }
+                target.draft = Some(value.clone());
+            }
+            Payload::ConstraintSet { constraint } => upsert(&mut n.constraints, constraint.clone(), |c| &c.id),
+            Payload::ConstraintRemoved { constraint } => {
+                let index = n
+                    .constraints
+                    .iter()
+                    .position(|c| &c.id == constraint)
+                    .ok_or_else(|| FoldError::UnknownConstraint { position, constraint: constraint.clone() })?;
+                n.constraints.remove(index);
+            }
+            Payload::TimetableSet { timetable } => n.timetable = timetable.clone(),
+            Payload::StanceRecorded { stance } => {
+                if n.party(&stance.party).is_none() {
+                    return Err(unknown_party(position, &stance.party));
+                }
+                if n.provision(&stance.provision).is_none() {
+                    return Err(unknown_provision(position, &stance.provision));
+                }
+                match n.stances.iter_mut().find(|s| s.party == stance.party && s.provision == stance.provision) {
+                    Some(current) => *current = stance.clone(),
+                    None => n.stances.push(stance.clone()),
+                }
+                self.stance_history.push(StanceRecord { position, at: event.at, stance: stance.clone() });
+            }
+            Payload::CommentAdded { comment } => {
+                if n.party(&comment.party).is_none() {
+                    return Err(unknown_party(position, &comment.party));
+                }
+                if n.provision(&comment.provision).is_none() {
+                    return Err(unknown_provision(position, &comment.provision));
+                }
+                if self.comments.iter().any(|c| c.id == comment.id) {
+                    return Err(FoldError::DuplicateComment { position, comment: comment.id.clone() });
+                }
+                self.comments.push(comment.clone());
+            }
+            Payload::ProfileSet { profile } => {
+                if n.party(&profile.party).is_none() {
+                    return Err(unknown_party(position, &profile.party));
+                }
+                // A whole-profile edit can move the walk-away point too; it
+                // enters the reservation history like any other move, or the
+                // history would have holes.
+                let moved = n.profile(&profile.party).is_none_or(|old| old.reservation != profile.reservation);
+                upsert(&mut n.profiles, profile.clone(), |p| &p.party);
+                if moved {
+                    self.reservation_history.push((
+                        profile.party.clone(),
+                        ReservationPoint { position, at: event.at, reservation: profile.reservation, note: None },
+                    ));
+                }
+            }
+            Payload::ReservationChanged { party, reservation, note } => {
+                if n.party(party).is_none() {
+                    return Err(unknown_party(position, party));
+                }
+                let profile = n
+                    .profiles
+                    .iter_mut()
+                    .find(|p| &p.party == party)
+                    .ok_or_else(|| FoldError::NoProfile { position, party: party.clone() })?;
+                profile.reservation = *reservation;
+                self.reservation_history.push((
+                    party.clone(),
+                    ReservationPoint { position, at: event.at, reservation: *reservation, note: note.clone() },
+                ));
+            }
+            Payload::VersionPublished { number, package, version, content_hash } => {
+                let expected = self.versions.last().map_or(1, |v| v.number.saturating_add(1));
+                if *number != expected {
+                    return Err(FoldError::VersionOutOfOrder { position, expected, found: *number });
+                }
+                let computed = version.content_hash_hex();
+                if !computed.eq_ignore_ascii_case(content_hash) {
+                    return Err(FoldError::ContentHashMismatch {
+                        position,
+                        number: *number,
+                        logged: content_hash.clone(),
+                        computed,
+                    });
+                }
+                self.versions.push(PublishedVersion {
+                    number: *number,
+                    position,
+                    at: event.at,
+                    package: package.clone(),
+                    version: version.clone(),
+                    content_hash: content_hash.clone(),
+                });
+            }
+        }
+        self.size += 1;
+        Ok(())
+    }
+
+    /// The party whose seat `account` holds, if any.
+    pub fn party_of_account(&self, account: &str) -> Option<&Party> {
+        let (party, _) = self.seats.iter().find(|(_, a)| a == account)?;
+        self.negotiation.party(party)
+    }
+
+    /// The accounts holding `party`'s seat.
+    pub fn accounts_of_party<'a>(&'a self, party: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.seats.iter().filter(move |(p, _)| p == party).map(|(_, a)| a.as_str())
+    }
+
+    /// The invitation with this token hash, accepted or not.
+    pub fn invitation(&self, token_hash: &str) -> Option<&Invitation> {
+        self.invitations.iter().find(|i| i.token_hash == token_hash)
+    }
+}
+
+/// Replaces the item with the same key in place (keeping its place in the
+/// order) or appends it.
+fn upsert<T, K: PartialEq + ?Sized>(items: &mut Vec<T>, item: T, key: impl Fn(&T) -> &K) {
+    match items.iter().position(|existing| key(existing) == key(&item)) {
+        Some(index) => items[index] = item,
+        None => items.push(item),
+    }
+}
+
+fn unknown_party(position: u64, party: &str) -> FoldError {
+    FoldError::UnknownParty { position, party: party.to_string() }
+}
+
+fn unknown_issue(position: u64, issue: &str) -> FoldError {
+    FoldError::UnknownIssue { position, issue: issue.to_string() }
+}
+
+fn unknown_provision(position: u64, provision: &str) -> FoldError {
+    FoldError::UnknownProvision { position, provision: provision.to_string() }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::model::{
+        Condition, IssueKind, IssueOption, NumericRange, Package, Phase, PhaseKind, Position, Rating, Test, Weighting,
+        Wording, WordingText,
+    };
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).single().unwrap() + chrono::Duration::minutes(i64::from(minute))
+    }
+
+    fn party(id: &str, role: Role) -> Party {
+        Party { id: id.into(), name: id.to_uppercase(), role }
+    }
+
+    fn negotiation() -> Negotiation {
+        Negotiation {
+            id: "ceasefire".into(),
+            title: "Ceasefire framework".into(),
+            description: String::new(),
+            parties: vec![
+                party("un", Role::Mediator),
+                party("north", Role::Signatory),
+                party("south", Role::Signatory),
+                party("ally", Role::Consulted),
+                party("press", Role::Observer),
+            ],
+            issues: vec![
+                Issue {
+                    id: "guarantees".into(),
+                    title: "Guarantees".into(),
+                    kind: IssueKind::Discrete {
+                        options: vec![
+                            IssueOption { id: "none".into(), label: "None".into() },
+                            IssueOption { id: "article-5".into(), label: "Article-5-like".into() },
+                        ],
+                    },
+                    draft: None,
+                },
+                Issue {
+                    id: "army-cap".into(),
+                    title: "Army cap".into(),
+                    kind: IssueKind::Numeric(NumericRange {
+                        min: 400_000.0,
+                        max: 600_000.0,
+                        step: 100_000.0,
+                        integer: true,
+                        unit: Some("troops".into()),
+                    }),
+                    draft: None,
+                },
+            ],
+            provisions: vec![provision("art-1", "Hostilities cease."), capped_provision()],
+            constraints: Vec::new(),
+            timetable: Timetable::default(),
+            profiles: Vec::new(),
+            stances: Vec::new(),
+        }
+    }
+
+    fn provision(id: &str, body: &str) -> Provision {
+        Provision { id: id.into(), number: id.into(), heading: id.into(), body: body.into(), wordings: Vec::new() }
+    }
+
+    fn capped_provision() -> Provision {
+        Provision {
+            wordings: vec![Wording { issue: "army-cap".into(), text: WordingText::Template("{value} {unit}".into()) }],
+            ..provision("art-2", "The army is capped at {army-cap}.")
+        }
+    }
+
+    fn profile(party: &str, reservation: f64) -> Profile {
+        Profile {
+            party: party.into(),
+            illustrative: true,
+            weighting: Weighting::Normalised,
+            weights: vec![("guarantees".into(), 2.0), ("army-cap".into(), 1.0)],
+            ratings: vec![("guarantees".into(), Rating::Table(vec![("article-5".into(), 1.0)]))],
+            red_lines: Vec::new(),
+            reservation,
+            discount_factor: None,
+        }
+    }
+
+    fn stance(party: &str, provision: &str, position: Position, reason: Option<&str>) -> Stance {
+        Stance { party: party.into(), provision: provision.into(), position, reason: reason.map(str::to_string) }
+    }
+
+    fn mediator() -> Actor {
+        Actor::Account { account: "acc-un".into(), party: Some("un".into()) }
+    }
+
+    fn event(position: u64, payload: Payload) -> Event {
+        Event { position, actor: mediator(), at: at(position as u32), payload }
+    }
+
+    fn created() -> Event {
+        event(0, Payload::Created { negotiation: negotiation(), creator_party: "un".into() })
+    }
+
+    fn invited(position: u64, party: &str, role: Role, token: &str) -> Event {
+        event(
+            position,
+            Payload::PartyInvited { party: party.into(), role, token_hash: token.into(), expires_at: at(60) },
+        )
+    }
+
+    fn accepted(position: u64, party: &str, account: &str, token: &str) -> Event {
+        event(
+            position,
+            Payload::InvitationAccepted { party: party.into(), account: account.into(), token_hash: token.into() },
+        )
+    }
+
+    fn folded(payloads: Vec<Payload>) -> Result<State, FoldError> {
+        let mut events = vec![created()];
+        events.extend(payloads.into_iter().enumerate().map(|(i, p)| event(i as u64 + 1, p)));
+        State::from_events(&events)
+    }
+
+    #[test]
+    fn genesis_seats_the_creator_and_copies_the_frame() {
+        let state = State::genesis(&created()).unwrap();
+        assert_eq!(state.size, 1);
+        assert_eq!(state.negotiation, negotiation());
+        assert_eq!(state.seats, vec![("un".to_string(), "acc-un".to_string())]);
+        assert_eq!(state.party_of_account("acc-un").map(|p| p.role), Some(Role::Mediator));
+        assert!(state.party_of_account("acc-north").is_none());
+    }
+
+    #[test]
+    fn a_system_created_negotiation_has_no_seat() {
+        let mut e = created();
+        e.actor = Actor::System;
+        assert!(State::genesis(&e).unwrap().seats.is_empty());
+    }
+
+    #[test]
+    fn the_log_must_start_with_created_at_zero() {
+        assert_eq!(State::from_events(&[]), Err(FoldError::EmptyLog));
+        let stray = event(0, Payload::IssueRemoved { issue: "army-cap".into() });
+        assert_eq!(State::genesis(&stray), Err(FoldError::NotCreatedFirst { position: 0, kind: "issue_removed" }));
+        let mut late = created();
+        late.position = 3;
+        assert_eq!(State::genesis(&late), Err(FoldError::WrongPosition { expected: 0, found: 3 }));
+        let mut unknown_creator = created();
+        unknown_creator.payload = Payload::Created { negotiation: negotiation(), creator_party: "nobody".into() };
+        assert!(matches!(State::genesis(&unknown_creator), Err(FoldError::UnknownParty { .. })));
+    }
+
+    #[test]
+    fn created_may_not_smuggle_private_data() {
+        let mut n = negotiation();
+        n.profiles.push(profile("north", 0.4));
+        let e = event(0, Payload::Created { negotiation: n, creator_party: "un".into() });
+        assert_eq!(State::genesis(&e), Err(FoldError::PrivateDataInCreated { position: 0, what: "profiles" }));
+    }
+
+    #[test]
+    fn positions_must_follow_without_gaps_or_repeats() {
+        let mut state = State::genesis(&created()).unwrap();
+        let gap = event(2, Payload::TimetableSet { timetable: Timetable::default() });
+        assert_eq!(state.apply(&gap), Err(FoldError::WrongPosition { expected: 1, found: 2 }));
+        let repeat = event(0, Payload::TimetableSet { timetable: Timetable::default() });
+        assert_eq!(state.apply(&repeat), Err(FoldError::WrongPosition { expected: 1, found: 0 }));
+        let again = event(1, Payload::Created { negotiation: negotiation(), creator_party: "un".into() });
+        assert_eq!(state.apply(&again), Err(FoldError::CreatedAgain { position: 1 }));
+        assert_eq!(state.size, 1);
+    }
+
+    #[test]
+    fn invitations_seat_accounts_once() {
+        let mut state = State::genesis(&created()).unwrap();
+        state.apply(&invited(1, "north", Role::Signatory, "t-north")).unwrap();
+        state.apply(&invited(2, "ally", Role::Consulted, "t-ally")).unwrap();
+        assert_eq!(state.invitations.len(), 2);
+        assert_eq!(state.invitation("t-north").and_then(|i| i.accepted_by.as_deref()), None);
+
+        state.apply(&accepted(3, "north", "acc-north", "t-north")).unwrap();
+        assert_eq!(state.invitation("t-north").and_then(|i| i.accepted_by.as_deref()), Some("acc-north"));
+        assert_eq!(state.party_of_account("acc-north").map(|p| p.id.as_str()), Some("north"));
+        assert_eq!(state.accounts_of_party("north").collect::<Vec<_>>(), vec!["acc-north"]);
+
+        let before = state.clone();
+        assert!(matches!(
+            state.apply(&accepted(4, "north", "acc-other", "t-north")),
+            Err(FoldError::InvitationAlreadyAccepted { .. })
+        ));
+        assert!(matches!(
+            state.apply(&accepted(4, "ally", "acc-north", "t-ally")),
+            Err(FoldError::AccountAlreadySeated { .. })
+        ));
+        assert!(matches!(
+            state.apply(&accepted(4, "north", "acc-x", "t-ally")),
+            Err(FoldError::UnknownInvitation { .. })
+        ));
+        assert!(matches!(
+            state.apply(&invited(4, "north", Role::Signatory, "t-north")),
+            Err(FoldError::DuplicateInvitation { .. })
+        ));
+        assert!(matches!(
+            state.apply(&invited(4, "north", Role::Observer, "t-new")),
+            Err(FoldError::RoleMismatch { invited: Role::Observer, actual: Role::Signatory, .. })
+        ));
+        assert!(matches!(
+            state.apply(&invited(4, "west", Role::Signatory, "t-new")),
+            Err(FoldError::UnknownParty { .. })
+        ));
+        assert_eq!(state, before, "a rejected event leaves the state untouched");
+    }
+
+    #[test]
+    fn an_expired_invitation_cannot_be_accepted() {
+        let mut state = State::genesis(&created()).unwrap();
+        state.apply(&invited(1, "south", Role::Signatory, "t-south")).unwrap();
+        let mut late = accepted(2, "south", "acc-south", "t-south");
+        late.at = at(61);
+        assert!(matches!(state.apply(&late), Err(FoldError::InvitationExpired { .. })));
+        late.at = at(60);
+        state.apply(&late).unwrap();
+    }
+
+    #[test]
+    fn draft_edits_change_the_public_frame() {
+        let new_issue = Issue {
+            id: "elections".into(),
+            title: "Elections".into(),
+            kind: IssueKind::Discrete {
+                options: vec![
+                    IssueOption { id: "early".into(), label: "Early".into() },
+                    IssueOption { id: "late".into(), label: "Late".into() },
+                ],
+            },
+            draft: None,
+        };
+        let constraint = Constraint {
+            id: "no-guarantee-no-cap".into(),
+            description: None,
+            when: vec![Condition { issue: "guarantees".into(), test: Test::OneOf(vec!["none".into()]) }],
+            then: vec![Condition { issue: "army-cap".into(), test: Test::Range { min: None, max: Some(500_000.0) } }],
+        };
+        let timetable = Timetable {
+            phases: vec![Phase {
+                id: "talks".into(),
+                name: "Talks".into(),
+                kind: PhaseKind::Drafting,
+                start: at(0),
+                end: at(600),
+            }],
+        };
+        let state = folded(vec![
+            Payload::IssueSet { issue: new_issue.clone() },
+            Payload::ProvisionSet { provision: provision("art-0", "Preamble."), index: 0 },
+            Payload::ProvisionSet { provision: provision("art-1", "All hostilities cease."), index: 2 },
+            Payload::DraftValueSet { issue: "army-cap".into(), value: Value::Number(500_000.0) },
+            Payload::DraftValueSet { issue: "elections".into(), value: Value::Option("late".into()) },
+            Payload::ConstraintSet { constraint: constraint.clone() },
+            Payload::TimetableSet { timetable: timetable.clone() },
+            Payload::IssueRemoved { issue: "guarantees".into() },
+        ])
+        .unwrap();
+        let n = &state.negotiation;
+        let ids: Vec<&str> = n.issues.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(ids, ["army-cap", "elections"]);
+        let order: Vec<&str> = n.provisions.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(order, ["art-0", "art-2", "art-1"]);
+        assert_eq!(n.provision("art-1").map(|p| p.body.as_str()), Some("All hostilities cease."));
+        assert_eq!(n.issues[0].draft, Some(Value::Number(500_000.0)));
+        assert_eq!(n.issues[1].draft, Some(Value::Option("late".into())));
+        assert_eq!(n.constraints, vec![constraint]);
+        assert_eq!(n.timetable, timetable);
+        assert_eq!(state.size, 9);
+
+        let state = folded(vec![Payload::ConstraintRemoved { constraint: "missing".into() }]);
+        assert!(matches!(state, Err(FoldError::UnknownConstraint { .. })));
+    }
+
+    #[test]
+    fn draft_edits_reject_unknown_references_and_values() {
+        let cases = [
+            (Payload::IssueRemoved { issue: "elections".into() }, "UnknownIssue"),
+            (Payload::DraftValueSet { issue: "elections".into(), value: Value::Number(1.0) }, "UnknownIssue"),
+            (Payload::DraftValueSet { issue: "army-cap".into(), value: Value::Number(450_000.0) }, "ValueOutOfDomain"),
+            (
+                Payload::DraftValueSet { issue: "guarantees".into(), value: Value::Option("nato".into()) },
+                "ValueOutOfDomain",
+            ),
+            (Payload::ProvisionRemoved { provision: "art-9".into() }, "UnknownProvision"),
+            (Payload::ProvisionSet { provision: provision("art-3", "x"), index: 3 }, "ProvisionIndexOutOfRange"),
+            (Payload::ProvisionSet { provision: provision("art-2", "x"), index: 2 }, "ProvisionIndexOutOfRange"),
+        ];
+        for (payload, expected) in cases {
+            let error = folded(vec![payload.clone()]).unwrap_err();
+            assert!(format!("{error:?}").starts_with(expected), "{payload:?} gave {error:?}, wanted {expected}");
+        }
+        // Moving an existing provision to the end is in range.
+        folded(vec![Payload::ProvisionSet { provision: capped_provision(), index: 1 }]).unwrap();
+    }
+
+    #[test]
+    fn stances_keep_the_latest_and_the_history() {
+        let state = folded(vec![
+            Payload::StanceRecorded { stance: stance("north", "art-2", Position::Unacceptable, Some("too low")) },
+            Payload::StanceRecorded { stance: stance("south", "art-2", Position::Acceptable, None) },
+            Payload::StanceRecorded { stance: stance("north", "art-2", Position::Acceptable, Some("fine now")) },
+            Payload::StanceRecorded { stance: stance("north", "art-1", Position::Acceptable, None) },
+        ])
+        .unwrap();
+        let latest = &state.negotiation.stances;
+        assert_eq!(latest.len(), 3);
+        assert_eq!(latest[0], stance("north", "art-2", Position::Acceptable, Some("fine now")));
+        assert_eq!(state.stance_history.len(), 4);
+        assert_eq!(state.stance_history[0].position, 1);
+        assert_eq!(state.stance_history[0].stance.reason.as_deref(), Some("too low"));
+        assert_eq!(state.stance_history[2].at, at(3));
+
+        let unknown_party =
+            folded(vec![Payload::StanceRecorded { stance: stance("west", "art-1", Position::Acceptable, None) }]);
+        assert!(matches!(unknown_party, Err(FoldError::UnknownParty { .. })));
+        let unknown_provision =
+            folded(vec![Payload::StanceRecorded { stance: stance("north", "art-7", Position::Acceptable, None) }]);
+        assert!(matches!(unknown_provision, Err(FoldError::UnknownProvision { .. })));
+    }
+
+    #[test]
+    fn removing_a_provision_drops_its_current_stances_but_not_their_history() {
+        let state = folded(vec![
+            Payload::StanceRecorded { stance: stance("north", "art-2", Position::Unacceptable, None) },
+            Payload::StanceRecorded { stance: stance("north", "art-1", Position::Acceptable, None) },
+            Payload::ProvisionRemoved { provision: "art-2".into() },
+        ])
+        .unwrap();
+        assert_eq!(state.negotiation.stances, vec![stance("north", "art-1", Position::Acceptable, None)]);
+        assert_eq!(state.stance_history.len(), 2);
+    }
+
+    #[test]
+    fn comments_are_added_once_and_must_be_anchored() {
+        let comment = Comment {
+            id: "c1".into(),
+            party: "ally".into(),
+            provision: "art-2".into(),
+            quote: "capped".into(),
+            text: "Why a cap?".into(),
+            private: true,
+        };
+        let state = folded(vec![Payload::CommentAdded { comment: comment.clone() }]).unwrap();
+        assert_eq!(state.comments, vec![comment.clone()]);
+        let twice = folded(vec![
+            Payload::CommentAdded { comment: comment.clone() },
+            Payload::CommentAdded { comment: comment.clone() },
+        ]);
+        assert!(matches!(twice, Err(FoldError::DuplicateComment { position: 2, .. })));
+        let adrift = folded(vec![Payload::CommentAdded { comment: Comment { provision: "art-9".into(), ..comment } }]);
+        assert!(matches!(adrift, Err(FoldError::UnknownProvision { .. })));
+    }
+
+    #[test]
+    fn profiles_replace_and_reservations_keep_a_history() {
+        let state = folded(vec![
+            Payload::ProfileSet { profile: profile("north", 0.4) },
+            Payload::ProfileSet { profile: profile("south", 0.3) },
+            Payload::ReservationChanged { party: "north".into(), reservation: 0.5, note: Some("after talks".into()) },
+            Payload::ProfileSet { profile: Profile { illustrative: false, ..profile("north", 0.5) } },
+            Payload::ProfileSet { profile: profile("north", 0.45) },
+        ])
+        .unwrap();
+        let n = &state.negotiation;
+        assert_eq!(n.profiles.len(), 2);
+        assert_eq!(n.profiles[0].party, "north", "a replaced profile keeps its place");
+        assert_eq!(n.profile("north").map(|p| p.reservation), Some(0.45));
+        let north: Vec<(u64, f64, Option<&str>)> = state
+            .reservation_history
+            .iter()
+            .filter(|(party, _)| party == "north")
+            .map(|(_, p)| (p.position, p.reservation, p.note.as_deref()))
+            .collect();
+        // Event 4 re-sent the same reservation: not a move.
+        assert_eq!(north, vec![(1, 0.4, None), (3, 0.5, Some("after talks")), (5, 0.45, None)]);
+
+        let without_profile =
+            folded(vec![Payload::ReservationChanged { party: "ally".into(), reservation: 0.1, note: None }]);
+        assert!(matches!(without_profile, Err(FoldError::NoProfile { .. })));
+        let stranger = folded(vec![Payload::ProfileSet { profile: profile("west", 0.1) }]);
+        assert!(matches!(stranger, Err(FoldError::UnknownParty { .. })));
+    }
+
+    #[test]
+    fn versions_are_numbered_and_hash_checked() {
+        let n = negotiation();
+        let package = Package(vec![1, 2]);
+        let version = crate::text::render(&n, &package).unwrap();
+        let publish = |number: u32, content_hash: String| Payload::VersionPublished {
+            number,
+            package: package.clone(),
+            version: version.clone(),
+            content_hash,
+        };
+        let good = version.content_hash_hex();
+        let state = folded(vec![publish(1, good.clone()), publish(2, good.clone())]).unwrap();
+        assert_eq!(state.versions.iter().map(|v| (v.number, v.position)).collect::<Vec<_>>(), vec![(1, 1), (2, 2)]);
+        assert_eq!(state.versions[1].version.provisions[1].text, "The army is capped at 600,000 troops.");
+
+        assert!(matches!(
+            folded(vec![publish(2, good.clone())]),
+            Err(FoldError::VersionOutOfOrder { expected: 1, found: 2, .. })
+        ));
+        assert!(matches!(folded(vec![publish(1, "00".repeat(32))]), Err(FoldError::ContentHashMismatch { .. })));
+    }
+
+    #[test]
+    fn errors_name_the_position_and_the_reference() {
+        let error = folded(vec![Payload::IssueRemoved { issue: "elections".into() }]).unwrap_err();
+        assert_eq!(error.to_string(), "event 1 refers to issue \"elections\", which the negotiation does not have");
+    }
+
+    /// A random but valid continuation of the log: each step's seeds are
+    /// mapped onto what exists at that point, so every event folds.
+    fn valid_log(steps: &[(u8, u8, u8)]) -> Vec<Event> {
+        let mut events = vec![created()];
+        let mut state = State::genesis(&events[0]).unwrap();
+        let negotiators = ["north", "south", "ally"];
+        let mut versions = 0u32;
+        for (k, &(kind, a, b)) in steps.iter().enumerate() {
+            let position = state.size;
+            let n = &state.negotiation;
+            let who = negotiators[usize::from(a) % negotiators.len()];
+            let payload = match kind % 10 {
+                0 if !n.provisions.is_empty() => {
+                    let provision = &n.provisions[usize::from(b) % n.provisions.len()];
+                    let stance_position = match b % 3 {
+                        0 => Position::Acceptable,
+                        1 => Position::Unacceptable,
+                        _ => Position::AcceptableIf {
+                            conditions: vec![Condition {
+                                issue: "guarantees".into(),
+                                test: Test::OneOf(vec!["article-5".into()]),
+                            }],
+                        },
+                    };
+                    let reason = Some(format!("reason {k}"));
+                    Payload::StanceRecorded { stance: stance(who, &provision.id, stance_position, reason.as_deref()) }
+                }
+                1 => Payload::ProfileSet { profile: profile(who, f64::from(b % 10) / 10.0) },
+                2 if n.profile(who).is_some() => Payload::ReservationChanged {
+                    party: who.into(),
+                    reservation: f64::from(b) / 255.0,
+                    note: (b % 2 == 0).then(|| format!("move {k}")),
+                },
+                3 => {
+                    let id = format!("art-{}", 3 + b % 4);
+                    let others = n.provisions.iter().filter(|p| p.id != id).count();
+                    Payload::ProvisionSet {
+                        provision: provision(&id, &format!("Text {k}.")),
+                        index: usize::from(a) % (others + 1),
+                    }
+                }
+                4 if n.provisions.len() > 1 => Payload::ProvisionRemoved {
+                    provision: n.provisions[usize::from(b) % n.provisions.len()].id.clone(),
+                },
+                5 => {
+                    let issue = &n.issues[usize::from(b) % n.issues.len()];
+                    let value = issue.value_at(usize::from(a) % issue.value_count()).unwrap();
+                    Payload::DraftValueSet { issue: issue.id.clone(), value }
+                }
+                6 if !n.provisions.is_empty() => Payload::CommentAdded {
+                    comment: Comment {
+                        id: format!("c{k}"),
+                        party: who.into(),
+                        provision: n.provisions[usize::from(b) % n.provisions.len()].id.clone(),
+                        quote: String::new(),
+                        text: format!("comment {k}"),
+                        private: b % 2 == 0,
+                    },
+                },
+                7 => {
+                    let party = n.party(who).unwrap();
+                    Payload::PartyInvited {
+                        party: who.into(),
+                        role: party.role,
+                        token_hash: format!("token-{k}"),
+                        expires_at: at(10_000),
+                    }
+                }
+                8 => match state.invitations.iter().find(|i| i.accepted_by.is_none()) {
+                    Some(invitation)
+                        if !state.seats.iter().any(|(_, account)| account == &format!("acc-{}", invitation.party)) =>
+                    {
+                        Payload::InvitationAccepted {
+                            party: invitation.party.clone(),
+                            account: format!("acc-{}", invitation.party),
+                            token_hash: invitation.token_hash.clone(),
+                        }
+                    }
+                    _ => Payload::TimetableSet { timetable: Timetable::default() },
+                },
+                9 => {
+                    let package = n.draft_package();
+                    match crate::text::render(n, &package) {
+                        Ok(version) => {
+                            versions += 1;
+                            Payload::VersionPublished {
+                                number: versions,
+                                package,
+                                content_hash: version.content_hash_hex(),
+                                version,
+                            }
+                        }
+                        Err(_) => Payload::TimetableSet { timetable: Timetable::default() },
+                    }
+                }
+                _ => Payload::TimetableSet { timetable: Timetable::default() },
+            };
+            let event = Event { position, actor: mediator(), at: at(position as u32), payload };
+            state.apply(&event).unwrap_or_else(|e| panic!("generator produced an invalid event: {e}"));
+            events.push(event);
+        }
+        events
+    }
+
+    proptest! {
+        #[test]
+        fn folding_is_deterministic_and_prefixes_agree(
+            steps in proptest::collection::vec((any::<u8>(), any::<u8>(), any::<u8>()), 0..60),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let events = valid_log(&steps);
+            let whole = State::from_events(&events).unwrap();
+            prop_assert_eq!(&State::from_events(&events).unwrap(), &whole);
+            prop_assert_eq!(whole.size, events.len() as u64);
+
+            // Incremental folding passes through exactly the prefix states.
+            let mut incremental = State::genesis(&events[0]).unwrap();
+            let cut = cut.index(events.len()) + 1;
+            for (i, event) in events.iter().enumerate().skip(1) {
+                if i == cut {
+                    prop_assert_eq!(&State::from_events(&events[..cut]).unwrap(), &incremental);
+                }
+                incremental.apply(event).unwrap();
+            }
+            prop_assert_eq!(&incremental, &whole);
+
+            // What the store keeps is JSON: the fold of the re-read log is the same.
+            let reread: Vec<Event> = events
+                .iter()
+                .map(|e| serde_json::from_slice(&serde_json::to_vec(e).unwrap()).unwrap())
+                .collect();
+            prop_assert_eq!(&State::from_events(&reread).unwrap(), &whole);
+
+            // A replayed event is rejected and changes nothing.
+            if let Some(last) = events.last() {
+                let mut replayed = whole.clone();
+                prop_assert!(replayed.apply(last).is_err());
+                prop_assert_eq!(&replayed, &whole);
+            }
+        }
+    }
+}
