@@ -158,7 +158,7 @@ pub fn verify_consistency(
 /// shared right edge above it ("border"). `index < size`.
 pub(crate) fn inclusion_path_len(index: u64, size: u64) -> usize {
     let inner = bit_length(index ^ (size - 1));
-    let border = (index >> inner).count_ones();
+    let border = shift_right(index, inner).count_ones();
     (inner + border) as usize
 }
 
@@ -172,13 +172,19 @@ pub(crate) fn consistency_path_len(old_size: u64, new_size: u64) -> usize {
     let climb = old_size.trailing_zeros();
     let (node, last) = ((old_size - 1) >> climb, (new_size - 1) >> climb);
     let inner = bit_length(node ^ last);
-    let border = (node >> inner).count_ones();
+    let border = shift_right(node, inner).count_ones();
     let seed = u32::from(!old_size.is_power_of_two());
     (seed + inner + border) as usize
 }
 
 fn bit_length(value: u64) -> u32 {
     u64::BITS - value.leading_zeros()
+}
+
+/// `value >> bits`, where shifting out all 64 bits leaves 0 (the paths of a
+/// 2^64-leaf tree diverge at the root, so `inner` can be 64).
+fn shift_right(value: u64, bits: u32) -> u64 {
+    value.checked_shr(bits).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -202,6 +208,13 @@ mod tests {
         assert_eq!(inclusion_path_len(4, 5), 1);
         assert_eq!(inclusion_path_len(2, 3), 1);
         assert_eq!(inclusion_path_len(812, 830), 8);
+        // Paths that part at the root of a tree of more than 2^63 leaves.
+        assert_eq!(inclusion_path_len(0, u64::MAX), 64);
+        assert_eq!(inclusion_path_len(1 << 63, u64::MAX), 64);
+        assert_eq!(inclusion_path_len(u64::MAX - 1, u64::MAX), 63);
+        assert_eq!(consistency_path_len(1 << 63, u64::MAX), 1);
+        assert_eq!(consistency_path_len(1, u64::MAX), 64);
+        assert_eq!(consistency_path_len(3, u64::MAX), 65);
         assert_eq!(consistency_path_len(1, 2), 1);
         assert_eq!(consistency_path_len(0, 9), 0);
         assert_eq!(consistency_path_len(9, 9), 0);
