@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use accord_core::utility::{UtilityTables, rate};
 use accord_core::{Issue, IssueKind, Negotiation, NumericRange, Profile, Rating, Role, Weighting, format_plain_number};
 
+use super::ids::sanitise;
 use super::import::real_grid;
 use super::{GeniusError, GeniusExport, REAL_ISSUE_POINTS};
 
@@ -31,18 +32,40 @@ pub(crate) fn export(negotiation: &Negotiation) -> Result<GeniusExport, GeniusEr
     check_finite(negotiation, &exported)?;
     note_losses(negotiation, &exported, &mut notes);
 
-    let domain_file = format!("{}.xml", negotiation.id);
+    let domain_file = format!("{}.xml", file_stem(&negotiation.title, &negotiation.id));
     let mut files = vec![(domain_file.clone(), domain_xml(negotiation, &names, &shapes))];
+    let mut renamed = Vec::new();
     for profile in &exported {
-        let mut name = format!("{}.xml", profile.party);
-        if name == domain_file {
-            name = format!("{}-profile.xml", profile.party);
+        let party_name = negotiation.party(&profile.party).map_or(profile.party.as_str(), |p| p.name.as_str());
+        let stem = file_stem(party_name, &profile.party);
+        if stem != party_name {
+            renamed.push(profile.party.as_str());
+        }
+        let mut name = format!("{stem}.xml");
+        if name.eq_ignore_ascii_case(&domain_file) {
+            name = format!("{stem}-profile.xml");
         }
         files.push((name, profile_xml(negotiation, profile, &names, &shapes, &mut notes)));
+    }
+    if !renamed.is_empty() {
+        notes.push(format!(
+            "GENIUS names a party by its profile file, so these parties are named by their ids: {}",
+            renamed.join(", ")
+        ));
     }
 
     verify(negotiation, &exported, &files, &mut notes)?;
     Ok(GeniusExport { files, notes })
+}
+
+/// The file stem for an entity: its name when that is a plain file name that
+/// imports back to the same id (so the name survives the round trip), else its id.
+fn file_stem<'a>(name: &'a str, id: &'a str) -> &'a str {
+    let plain = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if plain && sanitise(name, "") == id { name } else { id }
 }
 
 /// Signatories with a profile, in party order.
