@@ -1,3 +1,4 @@
 
 pub mod genius;
+pub mod render;
 pub mod scenario;
