@@ -217,6 +217,14 @@ struct Search<'a> {
     max_nodes: u64,
     memo: HashMap<(usize, Vec<u64>), u128>,
     max_memo: usize,
+    /// Memoising costs a hash per node; with generic real utilities partial
+    /// vectors almost never repeat, so it is switched off when it does not pay.
+    memo_enabled: bool,
+    memo_lookups: u64,
+    memo_hits: u64,
+    /// The last group's assignments by the first party's contribution,
+    /// descending: once that party falls short, so do all the rest.
+    last_order: Vec<usize>,
     /// Partial utility vectors by depth: `stack[d * parties ..][..parties]`.
     stack: Vec<f64>,
     choice: Vec<usize>,
@@ -227,6 +235,9 @@ struct Search<'a> {
 /// Scoring a witness costs a package evaluation; after this many the first
 /// good one is kept.
 const WITNESS_CANDIDATES: usize = 10_000;
+
+/// Memo lookups before judging whether memoising pays.
+const MEMO_TRIAL: u64 = 100_000;
 
 impl<'a> Search<'a> {
     fn new(problem: &'a Problem, options: &ZopaOptions, stop_at_first: bool) -> Option<Search<'a>> {
@@ -256,6 +267,10 @@ impl<'a> Search<'a> {
                 order
             })
             .collect();
+        let mut last_order: Vec<usize> = (0..problem.groups.last().map_or(0, |g| g.assignments.len())).collect();
+        if let Some(last) = problem.groups.last() {
+            last_order.sort_by(|&a, &b| last.utilities[b][0].total_cmp(&last.utilities[a][0]));
+        }
         Some(Search {
             problem,
             reservations: problem.parties.iter().map(|p| p.reservation).collect(),
@@ -267,6 +282,10 @@ impl<'a> Search<'a> {
             max_nodes: options.max_nodes,
             memo: HashMap::new(),
             max_memo: options.max_memo,
+            memo_enabled: options.max_memo > 0,
+            memo_lookups: 0,
+            memo_hits: 0,
+            last_order,
             stack: vec![0.0; (problem.groups.len() + 1) * parties],
             choice: Vec::with_capacity(problem.groups.len()),
             witness: None,
@@ -312,11 +331,23 @@ impl<'a> Search<'a> {
         if (self.stop_at_first && self.witness.is_some()) || self.nodes >= self.max_nodes {
             return unexplored;
         }
-        let key = (depth > 0).then(|| (depth, self.stack[base..base + parties].iter().map(|x| x.to_bits()).collect()));
-        if let Some(count) = key.as_ref().and_then(|k| self.memo.get(k)) {
-            return Sub { lo: *count, hi: *count, path_dependent: false };
+        let key = (self.memo_enabled && depth > 0)
+            .then(|| (depth, self.stack[base..base + parties].iter().map(|x| x.to_bits()).collect()));
+        if let Some(key) = &key {
+            self.memo_lookups += 1;
+            if let Some(&count) = self.memo.get(key) {
+                self.memo_hits += 1;
+                return Sub { lo: count, hi: count, path_dependent: false };
+            }
+            if self.memo_lookups >= MEMO_TRIAL && self.memo_hits * 20 < self.memo_lookups {
+                self.memo_enabled = false;
+                self.memo = HashMap::new();
+            }
         }
         self.nodes += 1;
+        if depth + 1 == n {
+            return self.last_level(depth);
+        }
         let mut total = Sub { lo: 0, hi: 0, path_dependent: false };
         let problem = self.problem;
         let group = &problem.groups[depth];
@@ -338,6 +369,51 @@ impl<'a> Search<'a> {
             && self.memo.len() < self.max_memo
         {
             self.memo.insert(key, total.lo);
+        }
+        total
+    }
+
+    /// The children of a node whose children are complete packages, in one
+    /// loop (the same classification as [`Search::visit`], without the calls).
+    fn last_level(&mut self, depth: usize) -> Sub {
+        let parties = self.reservations.len();
+        let base = depth * parties;
+        let margin = self.bounds.margin;
+        let problem = self.problem;
+        let group = &problem.groups[depth];
+        let mut total = Sub { lo: 0, hi: 0, path_dependent: false };
+        for i in 0..self.last_order.len() {
+            let k = self.last_order[i];
+            let mut settled = true;
+            let mut dead_for = None;
+            for p in 0..parties {
+                let value = self.stack[base + p] + group.utilities[k][p];
+                if value < self.reservations[p] - margin {
+                    dead_for = Some(p);
+                    break;
+                }
+                if value < self.reservations[p] + margin {
+                    settled = false;
+                }
+            }
+            match dead_for {
+                // Sorted by the first party's contribution: the rest fall short too.
+                Some(0) => break,
+                Some(_) => continue,
+                None => {}
+            }
+            self.choice.push(k);
+            let rational = settled || {
+                total.path_dependent |= !self.order_exact;
+                let package = problem.package_of(&self.choice);
+                (0..parties).all(|p| problem.utility(p, &package) >= self.reservations[p])
+            };
+            if rational {
+                total.lo += 1;
+                total.hi += 1;
+                self.offer_witness(depth + 1);
+            }
+            self.choice.pop();
         }
         total
     }

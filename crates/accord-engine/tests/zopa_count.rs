@@ -114,6 +114,8 @@ proptest! {
         prop_assert_eq!(z.count, Count::Exact(expected));
         prop_assert_eq!(z.exists, expected > 0);
         prop_assert!(z.is_decided());
+        let unmemoised = zopa_with(&problem, &ZopaOptions { max_memo: 0, ..ZopaOptions::default() });
+        prop_assert_eq!(unmemoised.count, Count::Exact(expected));
         if let Some(w) = &z.witness {
             prop_assert!(rational(&neg, w));
         }
