@@ -29,7 +29,7 @@ pub fn empty_root() -> Hash {
     Sha256::digest([]).into()
 }
 
-/// A [`Hash`] that serialises as 64 lowercase hex digits, for proofs and checkpoints
+/// A [`type@Hash`] that serialises as 64 lowercase hex digits, for proofs and checkpoints
 /// that travel through JSON (the API, the evidence bundle).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HexHash(pub Hash);
