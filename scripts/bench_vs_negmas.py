@@ -268,6 +268,7 @@ class AccordRun:
     wall_nash_s: float
     frontier: list | dict | None
     nash: dict | None
+    errors: dict[str, str]  # solution -> why `accord analyze` failed
 
 
 def run_accord_process(accord: Path, domain: Domain, solution: str) -> tuple[dict, float]:
@@ -276,24 +277,38 @@ def run_accord_process(accord: Path, domain: Domain, solution: str) -> tuple[dic
     done = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}: {done.stderr.strip()}")
+        raise RuntimeError(f"`accord analyze --solution {solution}` exited {done.returncode}: {done.stderr.strip()}")
     return json.loads(done.stdout), wall
 
 
 def run_accord(accord: Path, domain: Domain, runs: int) -> AccordRun:
-    frontier_ms, nash_ms, wall_f, wall_n = [], [], [], []
-    frontier = nash = None
+    timings: dict[str, list[float]] = {"frontier": [], "nash": []}
+    walls: dict[str, list[float]] = {"frontier": [], "nash": []}
+    last: dict[str, object] = {}
+    errors: dict[str, str] = {}
     for _ in range(runs):
-        out, wall = run_accord_process(accord, domain, "frontier")
-        frontier_ms.append(out["timings_ms"]["frontier"])
-        wall_f.append(wall)
-        frontier = out.get("frontier")
-        out, wall = run_accord_process(accord, domain, "nash")
-        nash_ms.append(out["timings_ms"]["nash"])
-        wall_n.append(wall)
-        nash = out.get("nash")
-    med = statistics.median
-    return AccordRun(med(frontier_ms), med(nash_ms), med(wall_f), med(wall_n), frontier, nash)
+        for solution in ("frontier", "nash"):
+            if solution in errors:
+                continue
+            try:
+                out, wall = run_accord_process(accord, domain, solution)
+            except RuntimeError as e:
+                # One failing analysis should not hide the other's numbers.
+                errors[solution] = str(e)
+                continue
+            timings[solution].append(out["timings_ms"][solution])
+            walls[solution].append(wall)
+            last[solution] = out.get(solution)
+    med = lambda xs: statistics.median(xs) if xs else float("nan")  # noqa: E731
+    return AccordRun(
+        med(timings["frontier"]),
+        med(timings["nash"]),
+        med(walls["frontier"]),
+        med(walls["nash"]),
+        last.get("frontier"),
+        last.get("nash"),
+        errors,
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -314,11 +329,13 @@ def nash_product(point, reservations) -> float:
     return math.prod(float(u) - r for u, r in zip(point, reservations))
 
 
-def agreement(domain: Domain, negmas: NegmasRun, accord: AccordRun) -> tuple[str, str, list[str]]:
-    """(NegMAS points, Accord points, warnings)."""
-    warnings = []
-    ours = rounded_skyline(negmas.frontier)
-    if isinstance(accord.frontier, list):
+def agreement(domain: Domain, negmas_frontier, accord: AccordRun) -> tuple[str, str, list[str]]:
+    """(NegMAS points, Accord points, warnings); `negmas_frontier` is a list of utility vectors."""
+    warnings = [f"Accord failed: {e}" for e in accord.errors.values()]
+    ours = rounded_skyline(negmas_frontier)
+    if "frontier" in accord.errors:
+        accord_points = "-"
+    elif isinstance(accord.frontier, list):
         theirs = rounded_skyline(p["utilities"] for p in accord.frontier)
         if len(ours) != len(theirs):
             warnings.append(f"frontier size {len(ours)} (NegMAS) != {len(theirs)} (Accord)")
@@ -330,7 +347,9 @@ def agreement(domain: Domain, negmas: NegmasRun, accord: AccordRun) -> tuple[str
         warnings.append(f"Accord frontier not listed: {reason}")
         accord_points = "-"
     reservations = [p.reservation for p in domain.profiles]
-    negmas_best = max((nash_product(p, reservations) for p in negmas.frontier), default=None)
+    if "nash" in accord.errors:
+        return str(len(ours)), accord_points, warnings
+    negmas_best = max((nash_product(p, reservations) for p in negmas_frontier), default=None)
     accord_best = accord.nash["objective"] if accord.nash else None
     if (negmas_best is None) != (accord_best is None):
         warnings.append(f"Nash: NegMAS {negmas_best}, Accord {accord_best}")
@@ -341,6 +360,15 @@ def agreement(domain: Domain, negmas: NegmasRun, accord: AccordRun) -> tuple[str
 
 # ---------------------------------------------------------------------------
 # Report
+
+
+def short_check(warnings: list[str]) -> str:
+    """The table's check cell; the full warnings are printed above the table."""
+    return "; ".join(w if len(w) <= 60 else w[:57] + "..." for w in warnings) if warnings else "ok"
+
+
+def fmt_ms(x: float) -> str:
+    return f"{x:.2f}" if math.isfinite(x) else "-"
 
 
 def fmt_ratio(x: float) -> str:
@@ -356,7 +384,7 @@ def render_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def safe_div(a: float, b: float) -> float:
-    return a / b if b > 0 else float("inf")
+    return a / b if b > 0 else float("nan")
 
 
 def main() -> int:
@@ -406,18 +434,31 @@ def main() -> int:
             if args.negmas_only:
                 continue
             accord = run_accord(args.accord, domain, args.runs)
+            print(
+                f"  Accord (median of {args.runs}): frontier {accord.frontier_ms:.3f} ms, nash {accord.nash_ms:.3f} ms",
+                flush=True,
+            )
+            # Checked against the oracle's frontier (rounded to 9 decimals), not a NegMAS run.
+            oracle_frontier = oracle["genius"]["pareto_rounded_1e-9"]["utilities"] if oracle else []
+            negmas_points, accord_points, warnings = agreement(domain, oracle_frontier, accord)
+            for w in warnings:
+                print(f"  WARNING: {w}", flush=True)
+            disagreements += [f"{name}: {w}" for w in warnings if not w.startswith("Accord frontier not listed")]
             skipped_rows.append(
                 [
                     name,
                     f"{domain.n_outcomes:,}",
                     "not run",
                     f"{oracle_frontier_s:.1f}",
-                    f"{accord.frontier_ms:.2f}",
+                    fmt_ms(accord.frontier_ms),
                     fmt_ratio(safe_div(oracle_frontier_s * 1e3, accord.frontier_ms)),
                     f"{oracle_nash_s:.4f}",
-                    f"{accord.nash_ms:.2f}",
+                    fmt_ms(accord.nash_ms),
                     fmt_ratio(safe_div(oracle_nash_s * 1e3, accord.nash_ms)),
                     fmt_ratio(safe_div(oracle_frontier_s + oracle_nash_s, accord.wall_frontier_s + accord.wall_nash_s)),
+                    negmas_points,
+                    accord_points,
+                    short_check(warnings),
                 ]
             )
             continue
@@ -455,7 +496,7 @@ def main() -> int:
             f"wall {accord.wall_frontier_s * 1e3:.1f} ms + {accord.wall_nash_s * 1e3:.1f} ms",
             flush=True,
         )
-        negmas_points, accord_points, warnings = agreement(domain, negmas_run, accord)
+        negmas_points, accord_points, warnings = agreement(domain, negmas_run.frontier, accord)
         for w in warnings:
             print(f"  WARNING: {w}", flush=True)
         disagreements += [f"{name}: {w}" for w in warnings if not w.startswith("Accord frontier not listed")]
@@ -468,15 +509,15 @@ def main() -> int:
                 f"{domain.n_outcomes:,}",
                 f"{negmas_run.frontier_s:.3f}",
                 f"{oracle_frontier_s:.3f}" if oracle_frontier_s is not None else "-",
-                f"{accord.frontier_ms:.2f}",
+                fmt_ms(accord.frontier_ms),
                 fmt_ratio(frontier_ratio),
                 f"{negmas_nash_s:.4f}",
-                f"{accord.nash_ms:.2f}",
+                fmt_ms(accord.nash_ms),
                 fmt_ratio(safe_div(negmas_nash_s * 1e3, accord.nash_ms)),
                 fmt_ratio(safe_div(negmas_run.frontier_s + negmas_nash_s, accord.wall_frontier_s + accord.wall_nash_s)),
                 negmas_points,
                 accord_points,
-                "; ".join(warnings) if warnings else "ok",
+                short_check(warnings),
             ]
         )
 
@@ -500,7 +541,7 @@ def main() -> int:
         print(render_table(header, rows))
     if skipped_rows:
         print("\nNegMAS not run (use --all); NegMAS times FROM THE ORACLE FILES (same machine, earlier run), Accord measured now:")
-        print(render_table(header[:10], skipped_rows))
+        print(render_table(header, skipped_rows))
     print(
         "\nNegMAS frontier: pareto_frontier(ufuns, issues=...), enumeration and Python evaluation included."
         "\nNegMAS nash: the ufuns' minmax (its disagreement point needs the ranges) + nash_points on that frontier;"
