@@ -503,3 +503,20 @@ impl UnionFind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::UnionFind;
+
+    #[test]
+    fn union_find_roots_at_the_smallest_issue() {
+        let mut links = UnionFind::new(5);
+        links.union(3, 1);
+        links.union(4, 3);
+        assert_eq!(links.find(4), 1);
+        assert_eq!(links.find(0), 0);
+        assert_eq!(links.find(2), 2);
+        links.union(0, 4);
+        assert_eq!((links.find(1), links.find(3)), (0, 0));
+    }
+}

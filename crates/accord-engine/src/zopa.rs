@@ -268,7 +268,9 @@ impl<'a> Search<'a> {
             })
             .collect();
         let mut last_order: Vec<usize> = (0..problem.groups.last().map_or(0, |g| g.assignments.len())).collect();
-        if let Some(last) = problem.groups.last() {
+        if let Some(last) = problem.groups.last()
+            && parties > 0
+        {
             last_order.sort_by(|&a, &b| last.utilities[b][0].total_cmp(&last.utilities[a][0]));
         }
         Some(Search {
@@ -435,5 +437,62 @@ impl<'a> Search<'a> {
         if self.witness.as_ref().is_none_or(|(best, _)| slack > *best) {
             self.witness = Some((slack, choice));
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::problem::{AnalysisParty, Group, IssueInfo};
+
+    /// Two single-issue groups; one party rating values 0, 0.25, 0.5 on each.
+    fn problem(reservation: f64) -> Problem {
+        let issue = |id: &str| IssueInfo {
+            id: id.into(),
+            title: id.into(),
+            values: (0..3).map(|v| accord_core::Value::Number(v as f64)).collect(),
+        };
+        let group = |i: usize| Group {
+            issues: vec![i],
+            assignments: vec![vec![0], vec![1], vec![2]],
+            utilities: vec![vec![0.0], vec![0.25], vec![0.5]],
+        };
+        Problem {
+            parties: vec![AnalysisParty { id: "a".into(), name: "A".into(), reservation }],
+            issues: vec![issue("x"), issue("y")],
+            groups: vec![group(0), group(1)],
+            rules: Vec::new(),
+            tables: vec![vec![vec![0.0, 0.25, 0.5]; 2]],
+        }
+    }
+
+    #[test]
+    fn suffix_bounds_add_group_extremes() {
+        let bounds = SuffixBounds::new(&problem(0.0)).unwrap();
+        assert_eq!(bounds.max, vec![vec![1.0], vec![0.5], vec![0.0]]);
+        assert_eq!(bounds.min, vec![vec![0.0], vec![0.0], vec![0.0]]);
+        assert_eq!(bounds.size, vec![9, 3, 1]);
+    }
+
+    #[test]
+    fn counts_packages_at_or_above_the_reservation() {
+        // Sums of two values in {0, .25, .5} that reach .5: (0,.5) (.25,.25) (.25,.5) (.5,*) = 6.
+        let z = zopa(&problem(0.5));
+        assert_eq!(z.count, Count::Exact(6));
+        assert_eq!(z.count.at_least(), 6);
+        assert_eq!(problem(0.5).utility(0, z.witness.as_ref().unwrap()), 0.5 + 0.5);
+        assert_eq!(zopa(&problem(1.01)).count, Count::Exact(0));
+    }
+
+    #[test]
+    fn a_problem_without_parties_does_not_panic() {
+        let mut p = problem(0.0);
+        p.parties.clear();
+        p.tables.clear();
+        for g in &mut p.groups {
+            g.utilities = vec![Vec::new(); 3];
+        }
+        assert_eq!(zopa(&p).count, Count::Exact(9));
     }
 }
