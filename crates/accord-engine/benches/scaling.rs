@@ -62,3 +62,16 @@ fn frontier_2p_x5(bencher: divan::Bencher, issues: usize) {
     let problem = random_problem(2, issues, 5, 1);
     bencher.bench(|| pareto_frontier(divan::black_box(&problem), &FrontierOptions::default()).unwrap().points.len());
 }
+
+#[divan::bench(args = [12, 20, 28])]
+fn nash_4p_x4(bencher: divan::Bencher, issues: usize) {
+    let problem = random_problem(4, issues, 4, 2);
+    let floors = vec![0.0; 4];
+    bencher.bench(|| accord_engine::bargain::nash(divan::black_box(&problem), &floors).unwrap().unwrap().objective);
+}
+
+#[divan::bench(args = [12, 20, 28])]
+fn egalitarian_4p_x4(bencher: divan::Bencher, issues: usize) {
+    let problem = random_problem(4, issues, 4, 3);
+    bencher.bench(|| accord_engine::bargain::egalitarian(divan::black_box(&problem)).unwrap().unwrap().objective);
+}
