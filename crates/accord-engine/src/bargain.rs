@@ -280,7 +280,7 @@ fn nash_product(u: &[f64], d: &[f64], mask: &[bool]) -> f64 {
 }
 
 /// Nash over the parties in `mask`, with floors already at or above `d`.
-fn nash_over(
+pub(crate) fn nash_over(
     problem: &Problem,
     d: &[f64],
     floors: &[f64],

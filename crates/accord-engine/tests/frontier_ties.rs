@@ -4,43 +4,8 @@
 
 mod frontier_support;
 
-use accord_engine::Problem;
 use accord_engine::frontier::{FrontierOptions, pareto_frontier};
-use accord_engine::problem::{AnalysisParty, Group, IssueInfo};
 use frontier_support::*;
-
-/// A problem with singleton groups from tables `tables[p][i][v]`.
-fn problem_from_tables(tables: Vec<Vec<Vec<f64>>>, reservations: &[f64]) -> Problem {
-    let n = tables.len();
-    let sizes: Vec<usize> = tables[0].iter().map(Vec::len).collect();
-    Problem {
-        parties: reservations
-            .iter()
-            .enumerate()
-            .map(|(p, &r)| AnalysisParty { id: format!("p{p}"), name: format!("party {p}"), reservation: r })
-            .collect(),
-        issues: sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &s)| IssueInfo {
-                id: format!("i{i}"),
-                title: format!("issue {i}"),
-                values: (0..s).map(|v| accord_core::Value::Number(v as f64)).collect(),
-            })
-            .collect(),
-        groups: sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &s)| Group {
-                issues: vec![i],
-                assignments: (0..s).map(|v| vec![v]).collect(),
-                utilities: (0..s).map(|v| (0..n).map(|p| 0.0 + tables[p][i][v]).collect()).collect(),
-            })
-            .collect(),
-        rules: Vec::new(),
-        tables,
-    }
-}
 
 #[test]
 fn counts_multiply_across_forty_mostly_zero_issues() {
