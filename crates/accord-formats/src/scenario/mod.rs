@@ -81,8 +81,10 @@ impl std::error::Error for ScenarioErrors {}
 /// Reading a scenario from disk failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    /// The I/O error is part of the message (not a `source`), so that it is
+    /// printed once however the caller formats the chain.
+    #[error("cannot read {}: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
     #[error("{0}")]
     Invalid(#[from] ScenarioErrors),
 }
@@ -90,7 +92,7 @@ pub enum ReadError {
 /// Reads and parses a scenario file; diagnostics name the path as given.
 pub fn read_file(path: impl AsRef<Path>) -> Result<Negotiation, ReadError> {
     let path = path.as_ref();
-    let source = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: path.to_path_buf(), source })?;
+    let source = std::fs::read_to_string(path).map_err(|error| ReadError::Io { path: path.to_path_buf(), error })?;
     Ok(parse(&source, &path.display().to_string())?)
 }
 
