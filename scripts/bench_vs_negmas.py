@@ -452,6 +452,7 @@ def main() -> int:
                     f"{oracle_frontier_s:.1f}",
                     fmt_ms(accord.frontier_ms),
                     fmt_ratio(safe_div(oracle_frontier_s * 1e3, accord.frontier_ms)),
+                    fmt_ratio(safe_div(oracle_frontier_s * 1e3, accord.frontier_ms)),
                     f"{oracle_nash_s:.4f}",
                     fmt_ms(accord.nash_ms),
                     fmt_ratio(safe_div(oracle_nash_s * 1e3, accord.nash_ms)),
@@ -484,7 +485,7 @@ def main() -> int:
         if args.negmas_only:
             rows.append(
                 [name, f"{domain.n_outcomes:,}", f"{negmas_run.frontier_s:.3f}"]
-                + [f"{oracle_frontier_s:.3f}" if oracle_frontier_s is not None else "-", "-", "-"]
+                + [f"{oracle_frontier_s:.3f}" if oracle_frontier_s is not None else "-", "-", "-", "-"]
                 + [f"{negmas_nash_s:.4f}"]
                 + ["-"] * 3
                 + [str(len(rounded_skyline(negmas_run.frontier))), "-", ""]
@@ -501,8 +502,12 @@ def main() -> int:
             print(f"  WARNING: {w}", flush=True)
         disagreements += [f"{name}: {w}" for w in warnings if not w.startswith("Accord frontier not listed")]
         frontier_ratio = safe_div(negmas_run.frontier_s * 1e3, accord.frontier_ms)
-        if domain.n_outcomes >= 10_000 and frontier_ratio < 1000:
-            failures.append(f"{name}: frontier ratio {fmt_ratio(frontier_ratio)} < 1000x")
+        oracle_ratio = safe_div(oracle_frontier_s * 1e3, accord.frontier_ms) if oracle_frontier_s else float("nan")
+        # A loaded machine slows NegMAS more than Accord's milliseconds, so the
+        # goal is judged on the less flattering of the two ratios.
+        worst_ratio = min(r for r in (frontier_ratio, oracle_ratio) if math.isfinite(r)) if accord.frontier_ms > 0 else 0
+        if domain.n_outcomes >= 10_000 and worst_ratio < 1000:
+            failures.append(f"{name}: frontier ratio {fmt_ratio(worst_ratio)} < 1000x")
         rows.append(
             [
                 name,
@@ -511,6 +516,7 @@ def main() -> int:
                 f"{oracle_frontier_s:.3f}" if oracle_frontier_s is not None else "-",
                 fmt_ms(accord.frontier_ms),
                 fmt_ratio(frontier_ratio),
+                fmt_ratio(oracle_ratio),
                 f"{negmas_nash_s:.4f}",
                 fmt_ms(accord.nash_ms),
                 fmt_ratio(safe_div(negmas_nash_s * 1e3, accord.nash_ms)),
@@ -528,6 +534,7 @@ def main() -> int:
         "(oracle s)",
         "Accord frontier ms",
         "ratio",
+        "(vs oracle)",
         "NegMAS nash s",
         "Accord nash ms",
         "ratio",
@@ -551,7 +558,8 @@ def main() -> int:
         "\nLast ratio: NegMAS (frontier + nash) over the wall-clock time of both Accord processes"
         "\n  (--solution frontier, then --solution nash), each start to exit, JSON printed."
         "\n(oracle s): NegMAS's pareto_frontier time recorded in ../shared/oracle (an earlier, quieter run), for reference;"
-        "\n  ratios use the time measured in this run, except in the not-run table, where they use the oracle's."
+        "\n  ratios use the time measured in this run, except in the not-run table, where they use the oracle's;"
+        "\n  (vs oracle) is the frontier ratio with the oracle's NegMAS time, less inflated by a busy machine."
         "\nPoints: distinct frontier points after rounding to 9 decimals."
     )
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
