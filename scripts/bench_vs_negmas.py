@@ -4,8 +4,8 @@
 Run through `scripts/bench-vs-negmas`, which makes the venv holding negmas and
 builds the `accord` binary. This driver parses each GENIUS domain itself under
 the utility rules of `../shared/domains/README.md`, builds the NegMAS issues
-and utility functions, checks them against the oracle's sample utilities, then
-times:
+and utility functions, checks them against the oracle's sample utilities (to
+1e-9) and frontier size, then times:
 
   NegMAS  `pareto_frontier(ufuns, issues=issues)`: enumerates and evaluates
           every outcome in Python, as the oracle's timings did;
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import itertools
 import json
 import math
 import os
