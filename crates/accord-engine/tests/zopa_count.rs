@@ -12,7 +12,8 @@ use compile_support::*;
 use proptest::prelude::*;
 
 fn brute_count(neg: &accord_core::Negotiation) -> u128 {
-    all_packages(neg).iter().filter(|p| rational(neg, p)).count() as u128
+    let reference = Reference::new(neg);
+    all_packages(neg).iter().filter(|p| reference.rational(p)).count() as u128
 }
 
 /// `n` issues of `k` options; two signatories with opposed ratings.

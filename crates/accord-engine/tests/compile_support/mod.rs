@@ -150,65 +150,89 @@ fn holds(negotiation: &Negotiation, condition: &Condition, package: &[usize]) ->
     condition.matches(&negotiation.issues[i], package[i])
 }
 
-/// The hard rules read straight from the model.
-pub fn feasible(negotiation: &Negotiation, package: &[usize]) -> bool {
-    let binding = binding_parties(negotiation);
-    for (_, profile) in &binding {
-        if profile.red_lines.iter().any(|line| holds(negotiation, line, package)) {
-            return false;
-        }
+/// The model's semantics, with the binding parties and their tables prepared once.
+pub struct Reference<'a> {
+    negotiation: &'a Negotiation,
+    binding: Vec<(String, Profile)>,
+    tables: Vec<UtilityTables>,
+}
+
+impl<'a> Reference<'a> {
+    pub fn new(negotiation: &'a Negotiation) -> Self {
+        let binding = binding_parties(negotiation);
+        let tables = binding.iter().map(|(_, p)| UtilityTables::new(negotiation, p)).collect();
+        Reference { negotiation, binding, tables }
     }
-    for c in &negotiation.constraints {
-        if c.when.iter().all(|w| holds(negotiation, w, package))
-            && !c.then.iter().all(|t| holds(negotiation, t, package))
-        {
-            return false;
+
+    /// The hard rules read straight from the model.
+    pub fn feasible(&self, package: &[usize]) -> bool {
+        let negotiation = self.negotiation;
+        for (_, profile) in &self.binding {
+            if profile.red_lines.iter().any(|line| holds(negotiation, line, package)) {
+                return false;
+            }
         }
-    }
-    for s in &negotiation.stances {
-        if !binding.iter().any(|(id, _)| *id == s.party) {
-            continue;
+        for c in &negotiation.constraints {
+            if c.when.iter().all(|w| holds(negotiation, w, package))
+                && !c.then.iter().all(|t| holds(negotiation, t, package))
+            {
+                return false;
+            }
         }
-        let provision = negotiation.provision(&s.provision).unwrap();
-        let reads_as_draft =
-            negotiation.provision_issues(provision).iter().all(|&i| package[i] == negotiation.issues[i].draft_index());
-        if !reads_as_draft {
-            continue;
-        }
-        match &s.position {
-            Position::Acceptable => {}
-            Position::Unacceptable => return false,
-            Position::AcceptableIf { conditions } => {
-                if !conditions.iter().all(|c| holds(negotiation, c, package)) {
-                    return false;
+        for s in &negotiation.stances {
+            if !self.binding.iter().any(|(id, _)| *id == s.party) {
+                continue;
+            }
+            let provision = negotiation.provision(&s.provision).unwrap();
+            let reads_as_draft = negotiation
+                .provision_issues(provision)
+                .iter()
+                .all(|&i| package[i] == negotiation.issues[i].draft_index());
+            if !reads_as_draft {
+                continue;
+            }
+            match &s.position {
+                Position::Acceptable => {}
+                Position::Unacceptable => return false,
+                Position::AcceptableIf { conditions } => {
+                    if !conditions.iter().all(|c| holds(negotiation, c, package)) {
+                        return false;
+                    }
                 }
             }
         }
+        true
     }
-    true
+
+    pub fn utilities(&self, package: &[usize]) -> Vec<f64> {
+        let package = Package(package.to_vec());
+        self.tables.iter().map(|t| t.utility(&package)).collect()
+    }
+
+    pub fn rational(&self, package: &[usize]) -> bool {
+        self.feasible(package)
+            && self.utilities(package).iter().zip(&self.binding).all(|(u, (_, p))| *u >= p.reservation)
+    }
+
+    pub fn nash_product(&self, package: &[usize]) -> f64 {
+        self.utilities(package).iter().zip(&self.binding).map(|(u, (_, p))| u - p.reservation).product()
+    }
+}
+
+pub fn feasible(negotiation: &Negotiation, package: &[usize]) -> bool {
+    Reference::new(negotiation).feasible(package)
 }
 
 pub fn utilities(negotiation: &Negotiation, package: &[usize]) -> Vec<f64> {
-    binding_parties(negotiation)
-        .iter()
-        .map(|(_, profile)| UtilityTables::new(negotiation, profile).utility(&Package(package.to_vec())))
-        .collect()
+    Reference::new(negotiation).utilities(package)
 }
 
 pub fn rational(negotiation: &Negotiation, package: &[usize]) -> bool {
-    feasible(negotiation, package)
-        && utilities(negotiation, package)
-            .iter()
-            .zip(binding_parties(negotiation))
-            .all(|(u, (_, p))| *u >= p.reservation)
+    Reference::new(negotiation).rational(package)
 }
 
 pub fn nash_product(negotiation: &Negotiation, package: &[usize]) -> f64 {
-    utilities(negotiation, package)
-        .iter()
-        .zip(binding_parties(negotiation))
-        .map(|(u, (_, p))| u - p.reservation)
-        .product()
+    Reference::new(negotiation).nash_product(package)
 }
 
 // ---------------------------------------------------------------------------
