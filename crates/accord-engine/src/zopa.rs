@@ -80,9 +80,12 @@ pub struct Zopa {
     /// budget ran out before deciding (`at_most() > 0`).
     pub exists: bool,
     pub count: Count,
-    /// A rational package (value index per issue): among those met during the
-    /// search, the one whose worst-off party is furthest above its
-    /// reservation value.
+    /// A rational package (value index per issue): among the first
+    /// rational packages met during the search (assignments are tried in an
+    /// order that favours balanced contributions), the one whose worst-off
+    /// party is furthest above its reservation value. Not the Nash solution:
+    /// the ZOPA does not depend on the bargaining code; ask
+    /// [`crate::bargain::nash`] for that.
     pub witness: Option<Vec<usize>>,
 }
 
