@@ -135,9 +135,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// The closest known id to a misspelt one, when it is close enough to be a likely typo.
+///
+/// Ids that differ only in their digits ("art-9", "art-1") are distinct
+/// entities, not typos of each other, and long inputs are not compared at all.
 pub fn closest<'a>(wanted: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    if wanted.len() > 2 * MAX_ID_LEN {
+        return None;
+    }
+    let without_digits = |s: &str| s.chars().filter(|c| !c.is_ascii_digit()).collect::<String>();
+    let wanted_letters = without_digits(wanted);
     known
         .into_iter()
+        .filter(|k| k.len() <= 2 * MAX_ID_LEN && without_digits(k) != wanted_letters)
         .map(|k| (edit_distance(wanted, k), k))
         .filter(|&(d, k)| d > 0 && d <= (wanted.len().max(k.len()) / 3).max(1))
         .min_by_key(|&(d, _)| d)
