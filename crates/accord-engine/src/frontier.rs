@@ -230,13 +230,15 @@ impl<'p> Model<'p> {
         let capacity = atoms.len().saturating_mul(k_count);
         let mut cand = Atoms::with_capacity(n, capacity.min(1 << 24));
         let mut cand_edge: Vec<Edge> = Vec::with_capacity(capacity.min(1 << 24));
-        for a in 0..atoms.len() {
-            let (alo, ahi) = (atoms.lo_of(a, n), atoms.hi_of(a, n));
-            'option: for k in 0..k_count {
-                let row = &util[k * n..(k + 1) * n];
+        // Option-major order: each block is the (sorted) previous layer shifted
+        // by one option, so the sort below only has to merge K sorted runs.
+        for k in 0..k_count {
+            let row = &util[k * n..(k + 1) * n];
+            'atom: for a in 0..atoms.len() {
+                let (alo, ahi) = (atoms.lo_of(a, n), atoms.hi_of(a, n));
                 for p in 0..n {
                     if ahi[p] + row[p] + reach[p] < self.floors[p] - PRUNE_SLACK {
-                        continue 'option;
+                        continue 'atom;
                     }
                 }
                 cand.lo.extend(alo.iter().zip(row).map(|(x, u)| x + u));
@@ -248,7 +250,8 @@ impl<'p> Model<'p> {
 
         // Sort by lo, lexicographically descending, and merge bit-identical candidates.
         let mut order: Vec<u32> = (0..cand.len() as u32).collect();
-        order.sort_unstable_by(|&x, &y| cand.cmp_desc(x as usize, y as usize, n));
+        // Stable sort on purpose: it detects the K presorted runs and merges them.
+        order.sort_by(|&x, &y| cand.cmp_desc(x as usize, y as usize, n));
         let mut merged = Atoms::with_capacity(n, order.len());
         // Merged partial `a` holds candidates `order[runs[a]..runs[a + 1]]`.
         let mut runs: Vec<usize> = vec![0];
@@ -621,28 +624,27 @@ fn skyline_2d(lo: &[f64], need: &[f64], beat: &[f64]) -> Vec<bool> {
         best = best.max(lo[2 * a + 1]);
         prefix_max.push(best);
     }
+    // The thresholds follow the sort order up to the tolerance, so the two
+    // prefix lengths are tracked by pointers that mostly move forward.
     let first = |a: usize| lo[2 * a];
-    // Number of points whose first coordinate satisfies `pred` (a prefix, as they are sorted).
-    let prefix = |pred: &dyn Fn(f64) -> bool| -> usize {
-        let (mut low, mut high) = (0usize, m);
-        while low < high {
-            let mid = (low + high) / 2;
-            if pred(first(mid)) {
-                low = mid + 1;
-            } else {
-                high = mid;
-            }
+    let advance = |mut len: usize, pred: &dyn Fn(f64) -> bool| -> usize {
+        while len < m && pred(first(len)) {
+            len += 1;
         }
-        low
+        while len > 0 && !pred(first(len - 1)) {
+            len -= 1;
+        }
+        len
     };
+    let (mut better_first, mut close_first) = (0usize, 0usize);
     (0..m)
         .map(|a| {
             let (need0, need1, beat0, beat1) = (need[2 * a], need[2 * a + 1], beat[2 * a], beat[2 * a + 1]);
-            let better_first = prefix(&|x| x > beat0);
+            better_first = advance(better_first, &|x| x > beat0);
             if better_first > 0 && prefix_max[better_first - 1] >= need1 {
                 return false;
             }
-            let close_first = prefix(&|x| x >= need0);
+            close_first = advance(close_first, &|x| x >= need0);
             !(close_first > 0 && prefix_max[close_first - 1] > beat1)
         })
         .collect()
