@@ -630,27 +630,26 @@ impl<'a> Validator<'a> {
         self.check_unique("provision", "provision", n.provisions.iter().map(|p| p.id.as_str()));
     }
 
+    /// A template is literal text in which `{value}` and `{unit}` are replaced.
+    /// Other braces stay as written, but `{word}` made of a placeholder's
+    /// characters is almost certainly a misspelt placeholder.
     fn template(&mut self, path: Path, provision: &str, issue: &str, template: &str) {
-        let mut rest = template;
-        let mut has_value = false;
-        while let Some(open) = rest.find('{') {
-            let after = &rest[open + 1..];
-            let Some(close) = after.find('}') else { break };
-            match &after[..close] {
-                "value" => has_value = true,
-                "unit" => {}
-                other => {
-                    self.report(
-                        path.clone(),
-                        format!(
-                            "the template of provision \"{provision}\" for issue \"{issue}\" has an unknown placeholder {{{other}}}"
-                        ),
-                        Some("a template may use {value} and {unit}".into()),
-                    );
-                    return;
-                }
+        let has_value = template.contains("{value}");
+        for (open, _) in template.match_indices('{') {
+            let after = &template[open + 1..];
+            let name_len = after.find(|c: char| !(c.is_ascii_lowercase() || c == '_')).unwrap_or(after.len());
+            let (name, rest) = after.split_at(name_len);
+            if name.is_empty() || !rest.starts_with('}') || name == "value" || name == "unit" {
+                continue;
             }
-            rest = &after[close + 1..];
+            self.report(
+                path.clone(),
+                format!(
+                    "the template of provision \"{provision}\" for issue \"{issue}\" has an unknown placeholder {{{name}}}"
+                ),
+                Some("a template may use {value} and {unit}".into()),
+            );
+            return;
         }
         if !has_value {
             self.report(
