@@ -41,6 +41,9 @@ pub fn improve(problem: &Problem, baseline: &[usize]) -> Result<Improvement, Eng
 /// allowed (improvements are always feasible); when no feasible package
 /// leaves everyone as well off, `max_welfare` reports the baseline's own total.
 pub fn improve_with(problem: &Problem, baseline: &[usize], options: &SolveOptions) -> Result<Improvement, EngineError> {
+    if problem.n_parties() == 0 {
+        return Err(EngineError::Invalid("the problem has no parties".into()));
+    }
     if baseline.len() != problem.issues.len() {
         return Err(EngineError::Invalid(format!(
             "the baseline has {} values for {} issues",

@@ -101,3 +101,15 @@ fn forty_issues_five_options_two_parties_completes() {
         }
     }
 }
+
+#[test]
+fn progress_is_reported_once_per_group_and_at_the_end() {
+    let tables = vec![vec![vec![0.1, 0.2, 0.3]; 6], vec![vec![0.3, 0.2, 0.1]; 6]];
+    let problem = problem_from_tables(tables, &[0.0, 0.0]);
+    let seen = std::sync::Mutex::new(Vec::new());
+    let record = |done: usize, total: usize| seen.lock().unwrap().push((done, total));
+    let options = FrontierOptions { progress: Some(&record), ..FrontierOptions::default() };
+    pareto_frontier(&problem, &options).unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen, (1..=7).map(|d| (d, 7)).collect::<Vec<_>>());
+}
