@@ -109,6 +109,7 @@ pub const GRID_TOLERANCE: f64 = 1e-9;
 impl NumericRange {
     /// Number of grid points, or `None` when the range is empty, inverted, the
     /// step is not positive or does not divide the range.
+    #[allow(clippy::len_without_is_empty)] // `None` is the empty case: a valid grid has at least one point.
     pub fn len(&self) -> Option<usize> {
         if !(self.min.is_finite() && self.max.is_finite() && self.step.is_finite()) {
             return None;
@@ -243,7 +244,7 @@ fn group_thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
@@ -493,12 +494,11 @@ impl Negotiation {
         let mut out = Vec::new();
         if let Ok(segments) = crate::text::parse_body(&provision.body) {
             for seg in segments {
-                if let crate::text::Segment::Slot(id) = seg {
-                    if let Some(i) = self.issue_index(&id) {
-                        if !out.contains(&i) {
-                            out.push(i);
-                        }
-                    }
+                if let crate::text::Segment::Slot(id) = seg
+                    && let Some(i) = self.issue_index(&id)
+                    && !out.contains(&i)
+                {
+                    out.push(i);
                 }
             }
         }
