@@ -330,3 +330,20 @@ fn examples_read_back_unchanged() {
         assert_eq!(again, negotiation, "{} does not survive writing", path.display());
     }
 }
+
+#[test]
+fn large_integer_ranges_stay_integer_ranges() {
+    let fixture = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/harbour.toml")).unwrap();
+    let source = fixture
+        .replace(
+            "range = { min = 2, max = 10, step = 2, unit = \"berths\" }\ndraft = 4",
+            "range = { min = 10000000000000000, max = 10000000000000100, step = 20, unit = \"berths\" }",
+        )
+        .replace("points = [[2, 1.0], [10, 0.0]]", "points = [[10000000000000000, 1.0]]");
+    let n = scenario::parse(&source, "large.toml").unwrap();
+    let IssueKind::Numeric(range) = &n.issues[0].kind else { panic!("berths is numeric") };
+    assert!(range.integer);
+    let written = scenario::to_toml(&n);
+    assert!(written.contains("range = { min = 10000000000000000, max = 10000000000000100, step = 20"), "{written}");
+    assert_eq!(scenario::parse(&written, "again.toml").unwrap(), n);
+}

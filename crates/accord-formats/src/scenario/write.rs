@@ -243,6 +243,9 @@ fn float(x: f64) -> String {
 }
 
 /// A whole number as a TOML integer ("600000"), anything else as a float.
+/// Every whole `f64` in the `i64` range converts exactly, so this reads back
+/// as the same number, and an integer range stays an integer range.
 fn number(x: f64) -> String {
-    if x.is_finite() && x.fract() == 0.0 && x.abs() < 9.0e15 { format!("{}", x as i64) } else { float(x) }
+    const I64_BOUND: f64 = 9_223_372_036_854_775_808.0; // 2^63
+    if x.fract() == 0.0 && (-I64_BOUND..I64_BOUND).contains(&x) { format!("{}", x as i64) } else { float(x) }
 }
