@@ -305,6 +305,24 @@ fn missing_required_key() {
 }
 
 #[test]
+fn time_without_a_time_zone() {
+    one_error(
+        &with(&[("start = 2025-11-21T09:00:00Z", "start = 2025-11-21T09:00:00")]),
+        "error: bad.toml:54:9: 2025-11-21T09:00:00 is not a full date and time with a time zone\n  \
+         help: write e.g. 2025-11-21T09:00:00Z (UTC) or 2025-11-21T09:00:00+01:00",
+    );
+}
+
+#[test]
+fn time_outside_the_writable_years() {
+    let source = with(&[("start = 2025-11-21T09:00:00Z", "start = 0000-01-01T00:30:00+01:00")]);
+    one_error(
+        &source,
+        "error: bad.toml:54:9: 0000-01-01T00:30:00+01:00 is -0001-12-31T23:30:00Z in UTC, outside the years 0000–9999",
+    );
+}
+
+#[test]
 fn draft_outside_the_grid() {
     one_error(
         &with(&[("draft = 600000", "draft = 625000")]),

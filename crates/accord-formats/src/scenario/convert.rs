@@ -8,7 +8,7 @@ use accord_core::model::{
     Provision, Rating, Stance, Test, Timetable, Value, Wording, WordingText, format_plain_number,
 };
 use accord_core::validate::{Path, PathSeg, Problem};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike as _, Utc};
 
 use super::dto::{
     ConditionDto, Entries, FileDto, IssueDto, Number, PositionName, ProfileDto, ProvisionDto, RatingEntry, Scalar,
@@ -259,17 +259,20 @@ impl Converter<'_> {
             (Some(_), Some(_), Some(_)) => DateTime::parse_from_rfc3339(&written.to_string()).ok(),
             _ => None,
         };
-        match parsed {
-            Some(t) => t.with_timezone(&Utc),
-            None => {
-                self.report(
-                    path,
-                    format!("{written} is not a full date and time with a time zone"),
-                    Some("write e.g. 2025-11-21T09:00:00Z (UTC) or 2025-11-21T09:00:00+01:00".into()),
-                );
-                DateTime::<Utc>::UNIX_EPOCH
+        let (message, hint) = match parsed.map(|t| t.with_timezone(&Utc)) {
+            // A time zone can move a date past year 9999 or before year 0 in
+            // UTC, where TOML cannot write it back.
+            Some(t) if (0..=9999).contains(&t.year()) => return t,
+            Some(t) => {
+                (format!("{written} is {} in UTC, outside the years 0000–9999", t.format("%Y-%m-%dT%H:%M:%SZ")), None)
             }
-        }
+            None => (
+                format!("{written} is not a full date and time with a time zone"),
+                Some("write e.g. 2025-11-21T09:00:00Z (UTC) or 2025-11-21T09:00:00+01:00".to_string()),
+            ),
+        };
+        self.report(path, message, hint);
+        DateTime::<Utc>::UNIX_EPOCH
     }
 
     fn profile(&mut self, party: &str, dto: &ProfileDto) -> Profile {
