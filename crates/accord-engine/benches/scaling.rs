@@ -75,3 +75,9 @@ fn egalitarian_4p_x4(bencher: divan::Bencher, issues: usize) {
     let problem = random_problem(4, issues, 4, 3);
     bencher.bench(|| accord_engine::bargain::egalitarian(divan::black_box(&problem)).unwrap().unwrap().objective);
 }
+
+#[divan::bench(args = [12, 24])]
+fn frontier_3p_x5(bencher: divan::Bencher, issues: usize) {
+    let problem = random_problem(3, issues, 5, 4);
+    bencher.bench(|| pareto_frontier(divan::black_box(&problem), &FrontierOptions::default()).unwrap().points.len());
+}

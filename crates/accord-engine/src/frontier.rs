@@ -39,7 +39,7 @@
 //! prefix maxima of the second); more parties compare each candidate, in
 //! descending order of its utility sum, against the kept ones.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
@@ -286,7 +286,7 @@ impl<'p> Model<'p> {
                 safe_all[a] &= safe;
             }
         }
-        let keep = if n == 2 { skyline_2d(&merged.lo, &need, &beat) } else { skyline_nd(&merged.lo, &need, &beat, n) };
+        let keep = skyline(&merged.lo, &need, &beat, n);
         drop(need);
         drop(beat);
 
@@ -391,9 +391,9 @@ impl<'p> Model<'p> {
         let lo: Vec<f64> = finals.iter().flat_map(|f| f.lo.iter().copied()).collect();
         let need: Vec<f64> = finals.iter().flat_map(|f| f.hi.iter().map(|h| h - TOL)).collect();
         let beat: Vec<f64> = finals.iter().flat_map(|f| f.hi.iter().map(|h| h + TOL)).collect();
-        let keep = if n == 2 { skyline_2d(&lo, &need, &beat) } else { skyline_nd(&lo, &need, &beat, n) };
+        let keep = skyline(&lo, &need, &beat, n);
         let mut survivors: Vec<FinalAtom> = finals.into_iter().zip(keep).filter_map(|(f, k)| k.then_some(f)).collect();
-        if n != 2 {
+        if n > 3 {
             survivors = recheck_near_ties(survivors, n);
         }
 
@@ -611,6 +611,94 @@ fn cell_key(v: &[f64]) -> u64 {
 
 fn dominates_tol(b_lo: &[f64], a_hi: &[f64]) -> bool {
     b_lo.iter().zip(a_hi).all(|(b, a)| *b >= a - TOL) && b_lo.iter().zip(a_hi).any(|(b, a)| *b > a + TOL)
+}
+
+/// Which points survive: point a is dominated when some b has `lo_b ≥ need_a`
+/// in every coordinate and `lo_b > beat_a` in one (`need ≤ beat`). `lo` must
+/// be sorted by its first coordinate, descending. Exact for two and three
+/// coordinates; beyond, a point may survive a dominator that comes later in
+/// sum order (only within the tolerance; see [`recheck_near_ties`]).
+fn skyline(lo: &[f64], need: &[f64], beat: &[f64], n: usize) -> Vec<bool> {
+    match n {
+        2 => skyline_2d(lo, need, beat),
+        3 => skyline_3d(lo, need, beat),
+        _ => skyline_nd(lo, need, beat, n),
+    }
+}
+
+/// `f64` to `u64` preserving the order (no NaN here).
+fn ordered(x: f64) -> u64 {
+    let bits = x.to_bits();
+    if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
+}
+
+/// The 2-D maxima of a growing point set: for every x, the largest second
+/// coordinate among points whose first coordinate is ≥ x (or > x).
+#[derive(Debug, Default)]
+struct Staircase {
+    /// first coordinate (ordered bits) → second; the second falls as the first rises.
+    steps: BTreeMap<u64, f64>,
+}
+
+impl Staircase {
+    fn insert(&mut self, x: f64, y: f64) {
+        let key = ordered(x);
+        if self.steps.range(key..).next().is_some_and(|(_, &v)| v >= y) {
+            return;
+        }
+        let covered: Vec<u64> = self.steps.range(..=key).rev().take_while(|(_, v)| **v <= y).map(|(k, _)| *k).collect();
+        for k in covered {
+            self.steps.remove(&k);
+        }
+        self.steps.insert(key, y);
+    }
+
+    fn best_at_least(&self, x: f64) -> f64 {
+        self.steps.range(ordered(x)..).next().map_or(f64::NEG_INFINITY, |(_, &v)| v)
+    }
+
+    fn best_above(&self, x: f64) -> f64 {
+        use std::ops::Bound::{Excluded, Unbounded};
+        self.steps.range((Excluded(ordered(x)), Unbounded)).next().map_or(f64::NEG_INFINITY, |(_, &v)| v)
+    }
+}
+
+/// Three coordinates: sweep by the first, keeping the (second, third)
+/// staircases of two growing prefixes: the points better than `beat` in the
+/// first coordinate, and those at least `need`. The thresholds follow the
+/// sort order up to the tolerance; where one steps back, that point is
+/// checked against its exact prefix directly.
+fn skyline_3d(lo: &[f64], need: &[f64], beat: &[f64]) -> Vec<bool> {
+    let m = lo.len() / 3;
+    let first = |a: usize| lo[3 * a];
+    let (mut strict, mut tolerant) = (Staircase::default(), Staircase::default());
+    let (mut strict_len, mut tolerant_len) = (0usize, 0usize);
+    (0..m)
+        .map(|a| {
+            let (need_a, beat_a) = (&need[3 * a..3 * a + 3], &beat[3 * a..3 * a + 3]);
+            while strict_len < m && first(strict_len) > beat_a[0] {
+                strict.insert(lo[3 * strict_len + 1], lo[3 * strict_len + 2]);
+                strict_len += 1;
+            }
+            while tolerant_len < m && first(tolerant_len) >= need_a[0] {
+                tolerant.insert(lo[3 * tolerant_len + 1], lo[3 * tolerant_len + 2]);
+                tolerant_len += 1;
+            }
+            let overshoot = (strict_len > 0 && first(strict_len - 1) <= beat_a[0])
+                || (tolerant_len > 0 && first(tolerant_len - 1) < need_a[0]);
+            if overshoot {
+                let dominated = (0..m).any(|b| {
+                    let b_lo = &lo[3 * b..3 * b + 3];
+                    (0..3).all(|p| b_lo[p] >= need_a[p]) && (0..3).any(|p| b_lo[p] > beat_a[p])
+                });
+                return !dominated;
+            }
+            let dominated = strict.best_at_least(need_a[1]) >= need_a[2]
+                || tolerant.best_above(beat_a[1]) >= need_a[2]
+                || tolerant.best_at_least(need_a[1]) > beat_a[2];
+            !dominated
+        })
+        .collect()
 }
 
 /// Two coordinates. `lo` must be sorted by its first coordinate, descending.
