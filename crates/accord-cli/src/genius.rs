@@ -1,25 +1,194 @@
 //! `accord import genius` and `accord export genius`.
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use accord_core::{Negotiation, Role};
+use accord_formats::{genius, scenario};
+use anyhow::{Context, bail};
 
 /// Bring negotiation domains in from other tools.
 #[derive(Debug, clap::Subcommand)]
 pub enum ImportCommand {
-    /// Not implemented yet.
-    Genius {},
+    /// Turn a GENIUS domain directory into a scenario file.
+    ///
+    /// The directory holds one domain file (root element <negotiation_template>)
+    /// and one profile per party (root element <utility_space>); other files are
+    /// ignored. Parties come in profile file-name order, each a signatory named
+    /// after its file; a mediator party is added. Utilities follow the GENIUS
+    /// rules exactly (weights as written, bound by issue index; discrete
+    /// evaluations divided by their maximum; linear integer evaluators), so the
+    /// analysis reproduces GENIUS and NegMAS figures bit for bit. Real
+    /// (continuous) issues are analysed on 10 evenly spaced values, as NegMAS
+    /// does. Each issue becomes a provision whose text is the chosen value.
+    #[command(after_help = "\
+Examples:
+  accord import genius anac/2012/Fitness -o fitness.toml
+  accord import genius anac/2012/Fitness > fitness.toml
+  accord check fitness.toml && accord analyze fitness.toml")]
+    Genius(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The GENIUS domain directory.
+    pub dir: PathBuf,
+    /// Where to write the scenario (TOML); without it, the scenario goes to stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Write negotiation domains out for other tools.
 #[derive(Debug, clap::Subcommand)]
 pub enum ExportCommand {
-    /// Not implemented yet.
-    Genius {},
+    /// Write a scenario as a GENIUS domain directory.
+    ///
+    /// Writes the domain file and one profile per signatory that has a
+    /// profile. What GENIUS cannot express is left out and listed as a note:
+    /// red lines, constraints, stances, the text, drafts, units, consulted
+    /// parties. Numeric issues that are not a step-1 integer range with linear
+    /// ratings become discrete issues of their grid values. Utilities survive
+    /// the trip bit for bit whenever each discrete rating table peaks at 1 (as
+    /// GENIUS requires); otherwise the peak moves into the weight and a note
+    /// gives the largest difference, a matter of float rounding.
+    #[command(after_help = "\
+Examples:
+  accord export genius examples/labour-agreement.toml -o labour-genius
+  accord export genius fitness.toml -o fitness-genius --force")]
+    Genius(ExportArgs),
 }
 
-pub fn run_import(_cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`accord import genius` is not implemented yet")
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The scenario file (`.toml`), or a GENIUS domain directory to rewrite.
+    pub scenario: PathBuf,
+    /// The directory to write the GENIUS files into (created if needed).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Replace files of the same names in the output directory.
+    #[arg(long)]
+    pub force: bool,
 }
 
-pub fn run_export(_cmd: ExportCommand) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`accord export genius` is not implemented yet")
+pub fn run_import(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    let ImportCommand::Genius(args) = cmd;
+    let negotiation = genius::import_dir(&args.dir)
+        .with_context(|| format!("cannot import the GENIUS domain in {}", args.dir.display()))?;
+    let toml = scenario::to_toml(&negotiation);
+    let problems = accord_core::validate::validate(&negotiation);
+
+    let summary = summary(&negotiation);
+    match &args.output {
+        Some(path) => {
+            if path.exists() && !args.force {
+                bail!("{} exists; pass --force to replace it", path.display());
+            }
+            std::fs::write(path, &toml).with_context(|| format!("cannot write {}", path.display()))?;
+            println!("Imported {}: {summary} → {}", negotiation.title, path.display());
+        }
+        None => {
+            std::io::stdout().write_all(toml.as_bytes()).context("cannot write the scenario to stdout")?;
+            eprintln!("Imported {}: {summary}", negotiation.title);
+        }
+    }
+    if problems.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for problem in &problems {
+        eprintln!("warning: {}", problem.message);
+        if let Some(hint) = &problem.hint {
+            eprintln!("  help: {hint}");
+        }
+    }
+    eprintln!(
+        "warning: the scenario was written but does not validate; fix the problems above, then run `accord check`"
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+pub fn run_export(cmd: ExportCommand) -> anyhow::Result<ExitCode> {
+    let ExportCommand::Genius(args) = cmd;
+    let negotiation = read_negotiation(&args.scenario)?;
+    let exported = genius::export_with_notes(&negotiation)
+        .with_context(|| format!("cannot export {}", args.scenario.display()))?;
+    if !args.force {
+        let clashes: Vec<&str> = exported
+            .files
+            .iter()
+            .filter(|(name, _)| args.output.join(name).exists())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if !clashes.is_empty() {
+            bail!("{} already holds {}; pass --force to replace them", args.output.display(), clashes.join(", "));
+        }
+    }
+    std::fs::create_dir_all(&args.output).with_context(|| format!("cannot create {}", args.output.display()))?;
+    for (name, text) in &exported.files {
+        let path = args.output.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    for note in &exported.notes {
+        eprintln!("note: {note}");
+    }
+    let (domain, profiles) = exported.files.split_first().map_or(("", &[][..]), |(d, p)| (d.0.as_str(), p));
+    println!(
+        "Exported {}: {} → {} ({domain} and {} profile(s): {})",
+        negotiation.title,
+        summary(&negotiation),
+        args.output.display(),
+        profiles.len(),
+        profiles.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_negotiation(path: &Path) -> anyhow::Result<Negotiation> {
+    if path.is_dir() {
+        return genius::import_dir(path)
+            .with_context(|| format!("cannot import the GENIUS domain in {}", path.display()));
+    }
+    scenario::read_file(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// "3 issues, 2 signatories (+1 other party), 3,520 outcomes".
+fn summary(n: &Negotiation) -> String {
+    let signatories = n.parties_with_role(Role::Signatory).count();
+    let others = n.parties.len() - signatories;
+    let outcomes = n.outcome_count().map_or_else(|| "more than 2^128".to_string(), group_thousands);
+    format!(
+        "{} issue{}, {signatories} signator{} (+{others} other part{}), {outcomes} outcomes",
+        n.issues.len(),
+        if n.issues.len() == 1 { "" } else { "s" },
+        if signatories == 1 { "y" } else { "ies" },
+        if others == 1 { "y" } else { "ies" },
+    )
+}
+
+fn group_thousands(n: u128) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(999), "999");
+        assert_eq!(group_thousands(3520), "3,520");
+        assert_eq!(group_thousands(10_000_000), "10,000,000");
+    }
 }
