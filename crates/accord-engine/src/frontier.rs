@@ -33,7 +33,8 @@
 //! sum of [`Problem::utility`], so the final `u ≥ rv` test is bit-for-bit the
 //! GENIUS one. Groups fused by rules sum in a different order; the difference
 //! is bounded (a few ulps per issue), and final points that fall within that
-//! bound of a floor are settled package by package with [`Problem::utility`].
+//! bound of a floor are settled package by package with [`Problem::utility`]
+//! (up to 2^20 packages behind one point; past that, the group-order sum decides).
 //!
 //! Two parties use an O(N log N) sweep per layer (sort by the first utility,
 //! prefix maxima of the second); more parties compare each candidate, in
