@@ -225,6 +225,7 @@ def check_samples(domain: Domain, ufuns, oracle: dict | None) -> str:
 @dataclass
 class NegmasRun:
     frontier_s: float
+    frontier_cpu_s: float  # CPU time: what a busy machine inflates least
     minmax_s: float
     nash_s: float
     frontier: tuple
@@ -236,14 +237,14 @@ def run_negmas_once(domain: Domain) -> NegmasRun:
 
     issues, ufuns = negmas_objects(domain)
     gc.collect()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     frontier, _indices = pareto_frontier(ufuns, issues=issues)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     ranges = [u.minmax(issues=issues, above_reserve=False) for u in ufuns]
     t2 = time.perf_counter()
     nash = nash_points(ufuns, frontier, ranges=ranges, issues=issues)
     t3 = time.perf_counter()
-    return NegmasRun(t1 - t0, t2 - t1, t3 - t2, frontier, nash)
+    return NegmasRun(t1 - t0, c1 - c0, t2 - t1, t3 - t2, frontier, nash)
 
 
 def run_negmas(domain: Domain) -> tuple[NegmasRun, int]:
@@ -252,7 +253,7 @@ def run_negmas(domain: Domain) -> tuple[NegmasRun, int]:
         return first, 1
     runs = [first] + [run_negmas_once(domain) for _ in range(2)]
     med = lambda key: statistics.median(getattr(r, key) for r in runs)  # noqa: E731
-    return NegmasRun(med("frontier_s"), med("minmax_s"), med("nash_s"), first.frontier, first.nash), len(runs)
+    return NegmasRun(med("frontier_s"), med("frontier_cpu_s"), med("minmax_s"), med("nash_s"), first.frontier, first.nash), len(runs)
 
 
 # ---------------------------------------------------------------------------
@@ -448,6 +449,7 @@ def main() -> int:
                     name,
                     f"{domain.n_outcomes:,}",
                     "not run",
+                    "-",
                     f"{oracle_frontier_s:.1f}",
                     fmt_ms(accord.frontier_ms),
                     fmt_ratio(safe_div(oracle_frontier_s * 1e3, accord.frontier_ms)),
@@ -472,7 +474,7 @@ def main() -> int:
         negmas_nash_s = negmas_run.minmax_s + negmas_run.nash_s
         print(
             f"  NegMAS ({'median of ' + str(negmas_count) if negmas_count > 1 else 'one run'}): "
-            f"pareto_frontier {negmas_run.frontier_s:.3f} s, minmax {negmas_run.minmax_s * 1e3:.2f} ms, "
+            f"pareto_frontier {negmas_run.frontier_s:.3f} s (CPU {negmas_run.frontier_cpu_s:.3f} s), minmax {negmas_run.minmax_s * 1e3:.2f} ms, "
             f"nash_points {negmas_run.nash_s * 1e3:.2f} ms, {len(negmas_run.frontier)} raw frontier points"
             + (f" (oracle: pareto_frontier {oracle_frontier_s:.3f} s)" if oracle_frontier_s is not None else ""),
             flush=True,
@@ -483,7 +485,7 @@ def main() -> int:
             raise AssertionError(f"{name}: NegMAS frontier has {own_points} points here, {oracle_points} in the oracle")
         if args.negmas_only:
             rows.append(
-                [name, f"{domain.n_outcomes:,}", f"{negmas_run.frontier_s:.3f}"]
+                [name, f"{domain.n_outcomes:,}", f"{negmas_run.frontier_s:.3f}", f"{negmas_run.frontier_cpu_s:.3f}"]
                 + [f"{oracle_frontier_s:.3f}" if oracle_frontier_s is not None else "-", "-", "-", "-"]
                 + [f"{negmas_nash_s:.4f}"]
                 + ["-"] * 3
@@ -512,6 +514,7 @@ def main() -> int:
                 name,
                 f"{domain.n_outcomes:,}",
                 f"{negmas_run.frontier_s:.3f}",
+                f"{negmas_run.frontier_cpu_s:.3f}",
                 f"{oracle_frontier_s:.3f}" if oracle_frontier_s is not None else "-",
                 fmt_ms(accord.frontier_ms),
                 fmt_ratio(frontier_ratio),
@@ -530,6 +533,7 @@ def main() -> int:
         "domain",
         "outcomes",
         "NegMAS frontier s",
+        "(cpu s)",
         "(oracle s)",
         "Accord frontier ms",
         "ratio",
@@ -556,6 +560,7 @@ def main() -> int:
         "\n  from the domain alone (Accord's nash does not start from a frontier), median of the runs."
         "\nLast ratio: NegMAS (frontier + nash) over the wall-clock time of both Accord processes"
         "\n  (--solution frontier, then --solution nash), each start to exit, JSON printed."
+        "\n(cpu s): the CPU time of that NegMAS call; far below its wall time means the machine was busy."
         "\n(oracle s): NegMAS's pareto_frontier time recorded in ../shared/oracle (an earlier, quieter run), for reference;"
         "\n  ratios use the time measured in this run, except in the not-run table, where they use the oracle's;"
         "\n  (vs oracle) is the frontier ratio with the oracle's NegMAS time, less inflated by a busy machine."
