@@ -356,12 +356,15 @@ fn max_min(
     let top = first.objective;
     let floors: Vec<f64> =
         (0..n).map(|p| if mask[p] { d[p].max(d[p] + (top - TOL) / scale[p]) } else { d[p] }).collect();
-    let search_only = SolveOptions { method: Method::Search, ..*options };
-    let tie_break = nash_over(problem, d, &floors, &mask, &search_only);
-    match tie_break {
-        Ok(Some(better)) if min_gain(&better.utilities) >= top - TOL => {
+    // The gate prunes every subtree whose max-min bound falls below the
+    // optimum, so this search only explores the neighbourhood of the ties.
+    let tie_break = Tree::new(problem, Goal::Nash { mask: mask.clone() }, d, &floors, options.node_budget)
+        .with_gate(scale, top - TOL)
+        .run();
+    match tie_break.best {
+        Some(better) if min_gain(&better.utilities) >= top - TOL => {
             let gap = first.gap;
-            let mut s = solution(problem, better.package, better.utilities, min_gain);
+            let mut s = solution(problem, package_of(problem, &better), better.utilities.clone(), min_gain);
             s.gap = gap;
             Ok(Some(s))
         }

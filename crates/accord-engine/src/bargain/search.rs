@@ -71,6 +71,10 @@ pub(crate) struct Tree<'a> {
     suffix_max: Vec<f64>,
     /// Fixed weight vectors and, per depth, Σ over remaining groups of the best weighted option.
     fixed: Vec<(Vec<f64>, Vec<f64>)>,
+    /// Only packages whose max-min value (`scale`, vs `threshold`) stays at
+    /// least the threshold qualify; `gate_fixed` holds its Lagrangian weights.
+    gate: Option<(Vec<f64>, f64)>,
+    gate_fixed: Vec<(Vec<f64>, Vec<f64>)>,
     incumbent: Option<Found>,
     nodes: u64,
     budget: u64,
@@ -152,6 +156,8 @@ impl<'a> Tree<'a> {
             util,
             suffix_max,
             fixed: Vec::new(),
+            gate: None,
+            gate_fixed: Vec::new(),
             incumbent: None,
             nodes: 0,
             budget,
@@ -159,6 +165,13 @@ impl<'a> Tree<'a> {
             partial: vec![0.0; (depth + 1) * n],
             choice: vec![0; depth],
         }
+    }
+
+    /// Restricts the search to packages with min over parties with `scale > 0`
+    /// of `scale·gain` at least `threshold` (the ties of a max-min optimum).
+    pub(crate) fn with_gate(mut self, scale: &[f64], threshold: f64) -> Self {
+        self.gate = Some((scale.to_vec(), threshold));
+        self
     }
 
     fn depth(&self) -> usize {
@@ -211,6 +224,15 @@ impl<'a> Tree<'a> {
         if u.iter().zip(&self.floors).any(|(x, f)| x < f) {
             return None;
         }
+        if let Some((scale, threshold)) = &self.gate {
+            let value = (0..self.n)
+                .filter(|&p| scale[p] > 0.0)
+                .map(|p| scale[p] * (u[p] - self.d[p]))
+                .fold(f64::INFINITY, f64::min);
+            if value < *threshold {
+                return None;
+            }
+        }
         match &self.goal {
             Goal::Nash { mask } => {
                 let mut total = 0.0;
@@ -262,6 +284,11 @@ impl<'a> Tree<'a> {
         let n = self.n;
         let depth = self.depth();
         let mut completion = vec![0usize; depth];
+        if let Some((scale, _)) = self.gate.clone()
+            && let Some(fixed) = self.max_min_weights(&scale)
+        {
+            self.gate_fixed.push(fixed);
+        }
         match self.goal.clone() {
             Goal::Linear { weights } => {
                 let s = self.weighted_suffix(&weights);
@@ -271,43 +298,9 @@ impl<'a> Tree<'a> {
                 self.local_search(completion);
             }
             Goal::MaxMin { scale } => {
-                // Mirror descent on λ for min_λ Σ_p λ_p s_p (Σ_g u_gp − d_p), the
-                // separable dual of the relaxation.
-                let active: Vec<usize> = (0..n).filter(|&p| scale[p] > 0.0).collect();
-                if active.is_empty() {
-                    return;
+                if let Some(fixed) = self.max_min_weights(&scale) {
+                    self.fixed.push(fixed);
                 }
-                let mut lambda = vec![0.0; n];
-                for &p in &active {
-                    lambda[p] = 1.0 / active.len() as f64;
-                }
-                let mut best = (f64::INFINITY, lambda.clone());
-                let mut step = 1.0;
-                for _ in 0..300 {
-                    let w: Vec<f64> = (0..n).map(|p| lambda[p] * scale[p]).collect();
-                    self.best_completion(&w, 0, &mut completion);
-                    let u = self.sums(&completion);
-                    let h: Vec<f64> = (0..n).map(|p| scale[p] * (u[p] - self.d[p])).collect();
-                    let dual: f64 = active.iter().map(|&p| lambda[p] * h[p]).sum();
-                    if dual < best.0 {
-                        best = (dual, lambda.clone());
-                    }
-                    self.offer(&completion.clone());
-                    let spread = active.iter().map(|&p| h[p].abs()).fold(1e-12, f64::max);
-                    let mut total = 0.0;
-                    for &p in &active {
-                        lambda[p] *= (-step * h[p] / spread).exp();
-                        lambda[p] = lambda[p].max(1e-12);
-                        total += lambda[p];
-                    }
-                    for &p in &active {
-                        lambda[p] /= total;
-                    }
-                    step *= 0.985;
-                }
-                let w: Vec<f64> = (0..n).map(|p| best.1[p] * scale[p]).collect();
-                let s = self.weighted_suffix(&w);
-                self.fixed.push((w, s));
                 if let Some(found) = &self.incumbent {
                     let start = self.depth_choice(&found.choice);
                     self.local_search(start);
@@ -354,6 +347,66 @@ impl<'a> Tree<'a> {
                 }
             }
         }
+    }
+
+    /// Mirror descent on λ for min_λ Σ_p λ_p s_p (Σ_g u_gp − d_p), the
+    /// separable dual of the max-min relaxation: returns the weights `λ·s`
+    /// with their suffix table. Every step visits an integer package.
+    fn max_min_weights(&mut self, scale: &[f64]) -> Option<(Vec<f64>, Vec<f64>)> {
+        let n = self.n;
+        let active: Vec<usize> = (0..n).filter(|&p| scale[p] > 0.0).collect();
+        if active.is_empty() {
+            return None;
+        }
+        let mut completion = vec![0usize; self.depth()];
+        let mut lambda = vec![0.0; n];
+        for &p in &active {
+            lambda[p] = 1.0 / active.len() as f64;
+        }
+        let mut best = (f64::INFINITY, lambda.clone());
+        let mut step = 1.0;
+        for _ in 0..300 {
+            let w: Vec<f64> = (0..n).map(|p| lambda[p] * scale[p]).collect();
+            self.best_completion(&w, 0, &mut completion);
+            let u = self.sums(&completion);
+            let h: Vec<f64> = (0..n).map(|p| scale[p] * (u[p] - self.d[p])).collect();
+            let dual: f64 = active.iter().map(|&p| lambda[p] * h[p]).sum();
+            if dual < best.0 {
+                best = (dual, lambda.clone());
+            }
+            self.offer(&completion.clone());
+            let spread = active.iter().map(|&p| h[p].abs()).fold(1e-12, f64::max);
+            let mut total = 0.0;
+            for &p in &active {
+                lambda[p] *= (-step * h[p] / spread).exp();
+                lambda[p] = lambda[p].max(1e-12);
+                total += lambda[p];
+            }
+            for &p in &active {
+                lambda[p] /= total;
+            }
+            step *= 0.985;
+        }
+        let w: Vec<f64> = (0..n).map(|p| best.1[p] * scale[p]).collect();
+        let s = self.weighted_suffix(&w);
+        Some((w, s))
+    }
+
+    /// Upper bound on min over parties with `scale > 0` of `scale·gain` below a node.
+    fn max_min_bound(&self, scale: &[f64], fixed: &[(Vec<f64>, Vec<f64>)], depth: usize, partial: &[f64]) -> f64 {
+        let n = self.n;
+        let reach = &self.suffix_max[depth * n..(depth + 1) * n];
+        let mut bound = f64::INFINITY;
+        for p in 0..n {
+            if scale[p] > 0.0 {
+                bound = bound.min(scale[p] * (partial[p] + reach[p] - self.d[p]));
+            }
+        }
+        for (w, s) in fixed {
+            let lagrangian: f64 = (0..n).map(|p| w[p] * (partial[p] - self.d[p])).sum::<f64>() + s[depth];
+            bound = bound.min(lagrangian);
+        }
+        bound
     }
 
     fn weighted_suffix_root(&self, w: &[f64]) -> f64 {
@@ -418,27 +471,18 @@ impl<'a> Tree<'a> {
                 return f64::NEG_INFINITY;
             }
         }
+        if let Some((scale, threshold)) = &self.gate {
+            let slack = 1e-9 * threshold.abs().max(1.0);
+            if self.max_min_bound(scale, &self.gate_fixed, depth, partial) < threshold - slack {
+                return f64::NEG_INFINITY;
+            }
+        }
         match &self.goal {
             Goal::Linear { .. } => {
                 let (w, s) = &self.fixed[0];
                 partial.iter().zip(w).map(|(x, w)| x * w).sum::<f64>() + s[depth]
             }
-            Goal::MaxMin { scale } => {
-                let mut bound = f64::INFINITY;
-                for p in 0..n {
-                    if scale[p] > 0.0 {
-                        bound = bound.min(scale[p] * (partial[p] + reach[p] - self.d[p]));
-                    }
-                }
-                if !self.beats_incumbent(bound) {
-                    return bound;
-                }
-                for (w, s) in &self.fixed {
-                    let lagrangian: f64 = (0..n).map(|p| w[p] * (partial[p] - self.d[p])).sum::<f64>() + s[depth];
-                    bound = bound.min(lagrangian);
-                }
-                bound
-            }
+            Goal::MaxMin { scale } => self.max_min_bound(scale, &self.fixed, depth, partial),
             Goal::Nash { mask } => {
                 let mut bound = 0.0;
                 let mut optimistic = vec![0.0; n];
