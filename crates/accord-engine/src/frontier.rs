@@ -627,9 +627,9 @@ fn skyline(lo: &[f64], need: &[f64], beat: &[f64], n: usize) -> Vec<bool> {
     }
 }
 
-/// `f64` to `u64` preserving the order (no NaN here).
+/// `f64` to `u64` preserving the order (no NaN here); −0 and +0 map alike.
 fn ordered(x: f64) -> u64 {
-    let bits = x.to_bits();
+    let bits = (x + 0.0).to_bits();
     if bits >> 63 == 1 { !bits } else { bits | (1 << 63) }
 }
 
@@ -791,4 +791,85 @@ fn skyline_nd(lo: &[f64], need: &[f64], beat: &[f64], n: usize) -> Vec<bool> {
         }
     }
     keep
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Naive reference: a point survives unless some other point dominates it.
+    fn naive(lo: &[f64], need: &[f64], beat: &[f64], n: usize) -> Vec<bool> {
+        let m = lo.len() / n;
+        (0..m)
+            .map(|a| {
+                !(0..m).any(|b| {
+                    (0..n).all(|p| lo[b * n + p] >= need[a * n + p]) && (0..n).any(|p| lo[b * n + p] > beat[a * n + p])
+                })
+            })
+            .collect()
+    }
+
+    /// Points on a coarse grid (many exact ties), sorted as the callers sort
+    /// them, with thresholds that sometimes require exact ≥ and sometimes
+    /// allow the tolerance, as `step` sets them.
+    fn points(seed: u64, m: usize, n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let mut state = seed;
+        let mut next = move || {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) as usize
+        };
+        let mut rows: Vec<Vec<f64>> = (0..m)
+            .map(|_| (0..n).map(|_| (next() % 6) as f64 * 0.5 + (next() % 3) as f64 * 0.4 * TOL).collect())
+            .collect();
+        rows.sort_by(|x, y| cmp_lex_desc(x, y));
+        let lo: Vec<f64> = rows.concat();
+        let mut need = Vec::with_capacity(lo.len());
+        for &x in &lo {
+            need.push(if next() % 2 == 0 { x - TOL } else { x });
+        }
+        let beat: Vec<f64> = lo.iter().map(|x| x + TOL).collect();
+        (lo, need, beat)
+    }
+
+    #[test]
+    fn skylines_agree_with_the_naive_definition() {
+        for seed in 0..300 {
+            for n in [2usize, 3, 4] {
+                let m = 1 + (seed as usize * 7) % 60;
+                let (lo, need, beat) = points(seed, m, n);
+                let want = naive(&lo, &need, &beat, n);
+                let got = skyline(&lo, &need, &beat, n);
+                if n <= 3 {
+                    assert_eq!(got, want, "seed {seed}, n {n}");
+                } else {
+                    // The n-D sweep may keep a point that only a later one dominates, never the reverse.
+                    assert!(got.iter().zip(&want).all(|(g, w)| *g || !*w), "seed {seed}, n {n}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn staircase_answers_the_best_second_coordinate_beyond_a_first() {
+        let mut stairs = Staircase::default();
+        let pts = [(1.0, 5.0), (2.0, 4.0), (3.0, 1.0), (2.0, 2.0), (0.5, 6.0), (3.0, 3.0)];
+        for &(x, y) in &pts {
+            stairs.insert(x, y);
+        }
+        for x in [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5] {
+            let at_least = pts.iter().filter(|p| p.0 >= x).map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            let above = pts.iter().filter(|p| p.0 > x).map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(stairs.best_at_least(x), at_least, "x = {x}");
+            assert_eq!(stairs.best_above(x), above, "x = {x}");
+        }
+    }
+
+    #[test]
+    fn ordered_bits_sort_like_the_floats() {
+        let xs = [-3.5, -1e-300, -0.0, 0.0, 1e-300, 2.0, f64::INFINITY];
+        for pair in xs.windows(2) {
+            assert!(ordered(pair[0]) <= ordered(pair[1]), "{pair:?}");
+        }
+        assert_eq!(ordered(-0.0), ordered(0.0));
+    }
 }
