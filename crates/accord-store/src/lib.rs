@@ -1,0 +1,260 @@
+//! Storage for Accord: one append-only event log per negotiation, whose leaves
+//! form an RFC 6962 Merkle tree, plus accounts and tokens.
+//!
+//! [`Store`] is the one interface the service uses. Every backend passes the
+//! same [`conformance`] suite; [`SqliteStore`] is the first backend.
+//!
+//! # The log
+//!
+//! An event is stored as the exact bytes `serde_json::to_vec(&event)` produced
+//! when it was appended, with its leaf hash `SHA-256(0x00 || bytes)`. Bytes are
+//! never re-serialised: a verifier re-hashes what was hashed. Positions run
+//! 0, 1, 2, … without gaps; the event's own `position` field must equal its
+//! place in the log.
+//!
+//! # Conflicts
+//!
+//! [`Store::append`] takes the log size the caller based its decision on.
+//! If the log has grown (or the caller skipped ahead), nothing is written and
+//! [`StoreError::Conflict`] reports the actual size: the caller re-reads,
+//! re-validates and retries, or reports 409 to its client. Of several
+//! concurrent appends at the same position exactly one wins; the
+//! `(negotiation, position)` primary key guarantees it even if two writers
+//! both saw the old size.
+//!
+//! # Proofs
+//!
+//! The provided methods [`Store::root`], [`Store::checkpoint`],
+//! [`Store::inclusion_proof`] and [`Store::consistency_proof`] build
+//! `accord-merkle`'s wire types from [`Store::leaf_hashes`], so a backend only
+//! stores leaf hashes and every backend proves the same way.
+
+use accord_core::event::Event;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
+
+pub mod conformance;
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// A SHA-256 hash.
+pub type Hash = accord_merkle::Hash;
+
+/// An event as stored: its exact bytes (the Merkle leaf data) and leaf hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub event: Event,
+    /// The canonical JSON the leaf hash is computed over; kept verbatim so a
+    /// verifier re-hashes exactly what was hashed.
+    pub bytes: Vec<u8>,
+    pub leaf_hash: Hash,
+}
+
+/// The log after a successful append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    pub position: u64,
+    pub leaf_hash: Hash,
+    /// The log size after the append (position + 1).
+    pub size: u64,
+    /// The Merkle root at `size`.
+    pub root: Hash,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    /// An argon2id PHC string.
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A browser session (cookie).
+    Session,
+    /// A bearer API token (CLI).
+    Api,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Session => "session",
+            TokenKind::Api => "api",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TokenKind> {
+        match text {
+            "session" => Some(TokenKind::Session),
+            "api" => Some(TokenKind::Api),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The append was based on a stale position: someone else wrote first.
+    #[error("the log of negotiation {negotiation} is at position {actual}, not {expected}")]
+    Conflict { negotiation: String, expected: u64, actual: u64 },
+    #[error("{what} already exists")]
+    Duplicate { what: String },
+    #[error("{what} not found")]
+    NotFound { what: String },
+    /// The request cannot be met whatever the data: an event whose `position`
+    /// differs from the position it is appended at, a proof for a leaf outside
+    /// the tree, a consistency proof from a larger size to a smaller one. A
+    /// caller bug or bad client input, never a storage fault.
+    #[error("invalid request: {reason}")]
+    Invalid { reason: String },
+    /// The backend failed (I/O, corruption). Surfaces as a 5xx: a bug or an outage.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+/// The storage interface. Every method is atomic; an `Ok` from a write means
+/// the write is durable (committed with the sync level in ARCHITECTURE.md).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Appends `event` at `expected_position`, which must equal the current log
+    /// size; otherwise nothing is written and `Conflict` is returned. Exactly
+    /// one of several concurrent appends at the same position wins.
+    /// `event.position` must equal `expected_position` (else `Invalid`).
+    async fn append(&self, negotiation: &str, expected_position: u64, event: &Event) -> Result<Appended, StoreError>;
+
+    /// Events `from..to` (to = None: to the end), in order. A range reaching
+    /// past the end is cut at the end.
+    async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The current log size (0 for an unknown negotiation).
+    async fn log_size(&self, negotiation: &str) -> Result<u64, StoreError>;
+
+    /// The leaf hashes of the first `size` events; `NotFound` when the log
+    /// holds fewer than `size` events.
+    async fn leaf_hashes(&self, negotiation: &str, size: u64) -> Result<Vec<Hash>, StoreError>;
+
+    /// Every negotiation id, oldest first.
+    async fn negotiations(&self) -> Result<Vec<String>, StoreError>;
+
+    /// `Duplicate` if the id or the email (trimmed, case-insensitive) is taken.
+    async fn create_account(&self, account: &Account) -> Result<(), StoreError>;
+    /// Looks the email up trimmed and case-insensitively.
+    async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError>;
+    async fn account_by_id(&self, id: &str) -> Result<Option<Account>, StoreError>;
+
+    /// Stores a token by its hash (the token itself is never stored).
+    /// `NotFound` for an unknown account, `Duplicate` for a hash already stored.
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        account: &str,
+        kind: TokenKind,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The account a live token belongs to: of this kind, not revoked, and
+    /// `now < expires_at`.
+    async fn account_for_token(
+        &self,
+        token_hash: &str,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+    /// Revokes a token for good. Revoking twice is fine; `NotFound` for a hash never stored.
+    async fn revoke_token(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// The Merkle root of the first `size` events (the empty-tree root for 0).
+    async fn root(&self, negotiation: &str, size: u64) -> Result<Hash, StoreError> {
+        let leaves = self.leaf_hashes(negotiation, size).await?;
+        accord_merkle::root_at(leaves.as_slice(), size).map_err(|e| proof_error(negotiation, e))
+    }
+
+    /// The root at `size`, paired with the size: what a client pins.
+    async fn checkpoint(&self, negotiation: &str, size: u64) -> Result<Checkpoint, StoreError> {
+        Ok(Checkpoint::new(size, self.root(negotiation, size).await?))
+    }
+
+    /// The audit path proving event `index` is in the log of the first `size` events.
+    async fn inclusion_proof(&self, negotiation: &str, index: u64, size: u64) -> Result<InclusionProof, StoreError> {
+        if index >= size {
+            return Err(StoreError::Invalid {
+                reason: format!("an inclusion proof needs a leaf below the size; got leaf {index} of size {size}"),
+            });
+        }
+        let leaves = self.leaf_hashes(negotiation, size).await?;
+        let path =
+            accord_merkle::prove_inclusion(leaves.as_slice(), index, size).map_err(|e| proof_error(negotiation, e))?;
+        Ok(InclusionProof::new(index, size, path))
+    }
+
+    /// The proof that the log at `old_size` is a prefix of the log at `new_size`.
+    async fn consistency_proof(
+        &self,
+        negotiation: &str,
+        old_size: u64,
+        new_size: u64,
+    ) -> Result<ConsistencyProof, StoreError> {
+        if old_size > new_size {
+            return Err(StoreError::Invalid {
+                reason: format!(
+                    "a consistency proof runs from a smaller size to a larger; got {old_size} to {new_size}"
+                ),
+            });
+        }
+        let leaves = self.leaf_hashes(negotiation, new_size).await?;
+        let path = accord_merkle::prove_consistency(leaves.as_slice(), old_size, new_size)
+            .map_err(|e| proof_error(negotiation, e))?;
+        Ok(ConsistencyProof::new(old_size, new_size, path))
+    }
+}
+
+fn proof_error(negotiation: &str, error: accord_merkle::ProofError) -> StoreError {
+    match error {
+        accord_merkle::ProofError::SizeBeyondLog { size, leaf_count } => StoreError::NotFound {
+            what: format!("size {size} of the log of negotiation {negotiation}, which holds {leaf_count} events"),
+        },
+        other => StoreError::Invalid { reason: other.to_string() },
+    }
+}
+
+/// The bytes an event is stored and hashed as, and their leaf hash. Every
+/// backend calls this, so all of them hash the same bytes.
+pub fn encode_event(event: &Event) -> Result<(Vec<u8>, Hash), StoreError> {
+    let bytes = serde_json::to_vec(event)
+        .map_err(|e| StoreError::Invalid { reason: format!("event {} cannot be encoded: {e}", event.position) })?;
+    let leaf_hash = accord_merkle::leaf_hash(&bytes);
+    Ok((bytes, leaf_hash))
+}
+
+/// Rebuilds a stored event, checking that the row is what was appended: the
+/// bytes parse, name the row's position, and hash to the stored leaf hash.
+pub fn decode_event(
+    negotiation: &str,
+    position: u64,
+    bytes: Vec<u8>,
+    leaf_hash: &[u8],
+) -> Result<StoredEvent, StoreError> {
+    let corrupt = |why: String| StoreError::Backend(format!("event {position} of negotiation {negotiation}: {why}"));
+    let leaf_hash: Hash =
+        leaf_hash.try_into().map_err(|_| corrupt(format!("leaf hash has {} bytes, not 32", leaf_hash.len())))?;
+    if accord_merkle::leaf_hash(&bytes) != leaf_hash {
+        return Err(corrupt("stored bytes do not hash to the stored leaf hash".into()));
+    }
+    let event: Event =
+        serde_json::from_slice(&bytes).map_err(|e| corrupt(format!("stored bytes do not parse: {e}")))?;
+    if event.position != position {
+        return Err(corrupt(format!("stored bytes claim position {}", event.position)));
+    }
+    Ok(StoredEvent { event, bytes, leaf_hash })
+}
+
+/// The form an email is unique in: trimmed and lower-cased.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_lowercase()
+}
