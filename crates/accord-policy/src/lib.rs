@@ -1,0 +1,274 @@
+//! The confidentiality policy of a negotiation: the one place that decides who
+//! may see or do what, and the filters that turn the full [`State`] of a
+//! negotiation, its events and its analysis into what one viewer receives.
+//!
+//! Nothing else checks roles. A handler asks [`decide`] before it acts and
+//! passes everything it returns through [`view::view_state`],
+//! [`view::filter_event`] or [`analysis::filter_analysis`], so a route cannot
+//! leak what the policy withholds even if it forgets to ask.
+//!
+//! # The default policy
+//!
+//! - A party's profile, reservation history, stance reasons and private
+//!   comments: that party and the mediator.
+//! - Stance positions: that party and the mediator; other signatories and
+//!   consulted parties learn only, per provision, how many parties have
+//!   reservations ([`Decision::Redact`]).
+//! - The working draft, the stance counts and public comments: mediator,
+//!   signatories, consulted parties. Observers see released versions only.
+//! - Analysis: the mediator, who sees each party's normalised gain rather than
+//!   its utility; each party sees its own utility and balance.
+//! - Writes: the mediator drafts, invites and publishes; a signatory or
+//!   consulted party records its own stances and edits its own profile;
+//!   every participant comments as itself.
+
+use accord_core::Role;
+use accord_core::event::{Event, Payload, State};
+
+pub mod analysis;
+pub mod view;
+
+/// Who is asking, as far as one negotiation is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// No account.
+    Anonymous,
+    /// Signed in, holding no seat in this negotiation.
+    Stranger { account: String },
+    /// Signed in and holding `party`'s seat.
+    Party { account: String, party: String, role: Role },
+}
+
+impl Viewer {
+    /// The viewer an account (or no account) is in the negotiation `state`.
+    pub fn in_negotiation(state: &State, account: Option<&str>) -> Viewer {
+        let Some(account) = account else { return Viewer::Anonymous };
+        match state.party_of_account(account) {
+            Some(party) => Viewer::Party { account: account.to_string(), party: party.id.clone(), role: party.role },
+            None => Viewer::Stranger { account: account.to_string() },
+        }
+    }
+
+    /// A viewer outside any negotiation (for account-level resources).
+    pub fn outside(account: Option<&str>) -> Viewer {
+        match account {
+            Some(account) => Viewer::Stranger { account: account.to_string() },
+            None => Viewer::Anonymous,
+        }
+    }
+
+    pub fn party(&self) -> Option<&str> {
+        match self {
+            Viewer::Party { party, .. } => Some(party),
+            _ => None,
+        }
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Viewer::Party { role, .. } => Some(*role),
+            _ => None,
+        }
+    }
+
+    pub fn account(&self) -> Option<&str> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::Stranger { account } | Viewer::Party { account, .. } => Some(account),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Read,
+    /// Create, change or run: anything that appends to the log or spends the server's effort on the viewer's behalf.
+    Write,
+}
+
+/// What is being read or written. Party-owned resources name their owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource<'a> {
+    /// The list of negotiations the viewer takes part in.
+    NegotiationList,
+    /// Read: the summary (title, parties, log size). Write: create a negotiation.
+    Negotiation,
+    /// The working draft: issues, provisions, brackets, constraints, draft values, its text.
+    Draft,
+    /// Released versions of the text. Write: publish one.
+    Versions,
+    /// A party's position on provisions (and its history).
+    StancePosition {
+        party: &'a str,
+    },
+    /// Why a party holds its positions (reasons and conditions are one private unit).
+    StanceReason {
+        party: &'a str,
+    },
+    /// Per provision, how many parties have reservations.
+    StanceCounts,
+    Profile {
+        party: &'a str,
+    },
+    ReservationHistory {
+        party: &'a str,
+    },
+    Comment {
+        author: &'a str,
+        private: bool,
+    },
+    /// The event log, checkpoints and proofs (each event is filtered on its own).
+    EventLog,
+    /// The mediator's analysis (ZOPA, solutions, repair, improvement, balance).
+    Analysis,
+    /// A party's utility for a package. Redact: only its normalised gain.
+    Utility {
+        party: &'a str,
+    },
+    /// A party's balance per provision. Redact: normalised shares only.
+    Balance {
+        party: &'a str,
+    },
+    Invitations,
+    /// Write: take up a seat by redeeming an invitation.
+    Seat,
+    /// Who holds which seat.
+    Members,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Decision {
+    Allow,
+    Deny,
+    /// The viewer learns that the thing exists, or an aggregate of it, but not its content.
+    Redact,
+}
+
+impl Decision {
+    pub fn allowed(self) -> bool {
+        self == Decision::Allow
+    }
+
+    fn from_bool(allow: bool) -> Decision {
+        if allow { Decision::Allow } else { Decision::Deny }
+    }
+}
+
+/// The one decision function.
+pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decision {
+    use Action::{Read, Write};
+    use Decision::{Allow, Deny, Redact};
+    use Resource as R;
+
+    let (me, role) = match viewer {
+        Viewer::Anonymous => return Deny,
+        Viewer::Stranger { .. } => {
+            return Decision::from_bool(matches!(
+                (action, resource),
+                (Read, R::NegotiationList) | (Write, R::Negotiation) | (Write, R::Seat)
+            ));
+        }
+        Viewer::Party { party, role, .. } => (party.as_str(), *role),
+    };
+    let mediator = role == Role::Mediator;
+    // Those who work on the text: everyone but observers.
+    let participant = role != Role::Observer;
+    // Those whose preferences the negotiation records.
+    let stakeholder = matches!(role, Role::Signatory | Role::Consulted);
+    let own = |party: &str| party == me;
+
+    match (action, resource) {
+        (Read, R::NegotiationList) | (Write, R::Negotiation) | (Read, R::Negotiation) => Allow,
+        (Write, R::NegotiationList) => Deny,
+        (Read, R::Draft) => Decision::from_bool(participant),
+        (Write, R::Draft) => Decision::from_bool(mediator),
+        (Read, R::Versions) => Allow,
+        (Write, R::Versions) => Decision::from_bool(mediator),
+        (Read, R::StancePosition { party }) => {
+            if mediator || own(party) {
+                Allow
+            } else if stakeholder {
+                Redact
+            } else {
+                Deny
+            }
+        }
+        (Read, R::StanceReason { party }) => Decision::from_bool(mediator || own(party)),
+        (Write, R::StancePosition { party } | R::StanceReason { party }) => {
+            Decision::from_bool(stakeholder && own(party))
+        }
+        (Read, R::StanceCounts) => Decision::from_bool(participant),
+        (Write, R::StanceCounts) => Deny,
+        (Read, R::Profile { party } | R::ReservationHistory { party }) => Decision::from_bool(mediator || own(party)),
+        (Write, R::Profile { party } | R::ReservationHistory { party }) => {
+            Decision::from_bool(stakeholder && own(party))
+        }
+        (Read, R::Comment { author, private }) => {
+            Decision::from_bool(if *private { mediator || own(author) } else { participant })
+        }
+        (Write, R::Comment { author, .. }) => Decision::from_bool(participant && own(author)),
+        (Read, R::EventLog) => Allow,
+        (Write, R::EventLog) => Deny,
+        (Read, R::Analysis) => Decision::from_bool(mediator),
+        (Write, R::Analysis) => Deny,
+        (Read, R::Utility { party }) => {
+            if stakeholder && own(party) {
+                Allow
+            } else if mediator {
+                Redact
+            } else {
+                Deny
+            }
+        }
+        (Read, R::Balance { party }) => {
+            if stakeholder && own(party) {
+                Allow
+            } else if mediator {
+                Redact
+            } else {
+                Deny
+            }
+        }
+        (Write, R::Utility { .. } | R::Balance { .. }) => Deny,
+        (Read | Write, R::Invitations) => Decision::from_bool(mediator),
+        // One seat per account: a seated account cannot take another.
+        (Read | Write, R::Seat) => Deny,
+        (Read, R::Members) => Decision::from_bool(participant),
+        (Write, R::Members) => Deny,
+    }
+}
+
+/// The resources an event's payload discloses. A viewer sees the event in
+/// full only when every one of them is allowed.
+pub fn event_resources(event: &Event) -> Vec<Resource<'_>> {
+    match &event.payload {
+        Payload::Created { .. }
+        | Payload::IssueSet { .. }
+        | Payload::IssueRemoved { .. }
+        | Payload::ProvisionSet { .. }
+        | Payload::ProvisionRemoved { .. }
+        | Payload::DraftValueSet { .. }
+        | Payload::ConstraintSet { .. }
+        | Payload::ConstraintRemoved { .. }
+        | Payload::TimetableSet { .. } => vec![Resource::Draft],
+        Payload::PartyInvited { .. } => vec![Resource::Invitations],
+        Payload::InvitationAccepted { .. } => vec![Resource::Members],
+        Payload::StanceRecorded { stance } => {
+            vec![Resource::StancePosition { party: &stance.party }, Resource::StanceReason { party: &stance.party }]
+        }
+        Payload::CommentAdded { comment } => {
+            vec![Resource::Comment { author: &comment.party, private: comment.private }]
+        }
+        Payload::ProfileSet { profile } => vec![Resource::Profile { party: &profile.party }],
+        Payload::ReservationChanged { party, .. } => vec![Resource::ReservationHistory { party }],
+        Payload::VersionPublished { .. } => vec![Resource::Versions],
+    }
+}
+
+/// Whether `viewer` may read `event` in full.
+pub fn may_read_event(viewer: &Viewer, event: &Event) -> bool {
+    event_resources(event).iter().all(|r| decide(viewer, Action::Read, r).allowed())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,348 @@
+//! What one viewer receives of a negotiation's state and of its log.
+
+use accord_core::event::{Event, Invitation, ReservationPoint, State};
+use accord_core::text::{self, Version};
+use accord_core::{Constraint, Issue, Party, Position, Profile, Provision, Role, Stance, Timetable, Value};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Action, Decision, Resource, Viewer, decide, may_read_event};
+
+/// A negotiation as one viewer may see it. Every field the viewer may not see
+/// is absent or empty; nothing is computed from data the policy withholds
+/// except the aggregates it allows (the stance counts).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NegotiationView {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub parties: Vec<Party>,
+    /// The log size this view was folded from (the value for `If-Match`).
+    pub log_size: u64,
+    /// The viewer's own seat, if any.
+    pub you: Option<SeatView>,
+    pub versions: Vec<VersionSummary>,
+    pub draft: Option<DraftView>,
+    /// The stances the viewer may see; `reason` and conditions are present only where the policy allows.
+    pub stances: Vec<StanceView>,
+    pub stance_counts: Option<Vec<StanceCount>>,
+    pub stance_history: Vec<StanceHistoryEntry>,
+    pub comments: Vec<CommentView>,
+    pub profiles: Vec<Profile>,
+    pub reservation_history: Vec<ReservationEntry>,
+    pub members: Option<Vec<SeatView>>,
+    pub invitations: Option<Vec<InvitationView>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatView {
+    pub party: String,
+    pub role: Role,
+    pub account: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub number: u32,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    pub content_hash: String,
+}
+
+/// The working draft.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftView {
+    pub issues: Vec<Issue>,
+    pub provisions: Vec<Provision>,
+    pub constraints: Vec<Constraint>,
+    pub timetable: Timetable,
+    /// The draft's value per issue, in issue order.
+    pub values: Vec<DraftValue>,
+    /// The draft as it reads; absent when the draft cannot be rendered (a slot without wording).
+    pub text: Option<Version>,
+    pub render_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DraftValue {
+    pub issue: String,
+    pub value: Option<Value>,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StanceView {
+    pub party: String,
+    pub provision: String,
+    /// `acceptable`, `acceptable_if` or `unacceptable`.
+    pub position: String,
+    /// Present when the viewer may see the party's reasons.
+    pub detail: Option<Stance>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StanceCount {
+    pub provision: String,
+    /// Parties whose stance is `unacceptable` or `acceptable_if`.
+    pub with_reservations: usize,
+    /// Parties that recorded any stance.
+    pub recorded: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StanceHistoryEntry {
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    pub stance: Stance,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommentView {
+    pub id: String,
+    pub party: String,
+    pub provision: String,
+    pub quote: String,
+    pub text: String,
+    pub private: bool,
+    /// The quoted span no longer appears in the provision (or the provision is gone).
+    pub outdated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReservationEntry {
+    pub party: String,
+    #[serde(flatten)]
+    pub point: ReservationPoint,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvitationView {
+    /// The first 16 hex digits of the token hash: enough to tell invitations apart.
+    pub id: String,
+    pub party: String,
+    pub role: Role,
+    pub expires_at: DateTime<Utc>,
+    pub accepted_by: Option<String>,
+}
+
+fn reads(viewer: &Viewer, resource: Resource<'_>) -> Decision {
+    decide(viewer, Action::Read, &resource)
+}
+
+/// The state as `viewer` may see it. A viewer who may not read the
+/// negotiation at all gets `None`.
+pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
+    if !reads(viewer, Resource::Negotiation).allowed() {
+        return None;
+    }
+    let n = &state.negotiation;
+    let you = match viewer {
+        Viewer::Party { account, party, role } => {
+            Some(SeatView { party: party.clone(), role: *role, account: Some(account.clone()) })
+        }
+        _ => None,
+    };
+    let versions = if reads(viewer, Resource::Versions).allowed() {
+        state
+            .versions
+            .iter()
+            .map(|v| VersionSummary {
+                number: v.number,
+                position: v.position,
+                at: v.at,
+                content_hash: v.content_hash.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let draft = reads(viewer, Resource::Draft).allowed().then(|| draft_view(state));
+
+    let stances = n
+        .stances
+        .iter()
+        .filter(|s| reads(viewer, Resource::StancePosition { party: &s.party }).allowed())
+        .map(|s| StanceView {
+            party: s.party.clone(),
+            provision: s.provision.clone(),
+            position: s.position.as_str().to_string(),
+            detail: reads(viewer, Resource::StanceReason { party: &s.party }).allowed().then(|| s.clone()),
+        })
+        .collect();
+    let stance_counts = reads(viewer, Resource::StanceCounts).allowed().then(|| {
+        n.provisions
+            .iter()
+            .map(|p| {
+                let on: Vec<&Stance> = n.stances.iter().filter(|s| s.provision == p.id).collect();
+                StanceCount {
+                    provision: p.id.clone(),
+                    with_reservations: on.iter().filter(|s| !matches!(s.position, Position::Acceptable)).count(),
+                    recorded: on.len(),
+                }
+            })
+            .collect()
+    });
+    let stance_history = state
+        .stance_history
+        .iter()
+        .filter(|r| {
+            reads(viewer, Resource::StancePosition { party: &r.stance.party }).allowed()
+                && reads(viewer, Resource::StanceReason { party: &r.stance.party }).allowed()
+        })
+        .map(|r| StanceHistoryEntry { position: r.position, at: r.at, stance: r.stance.clone() })
+        .collect();
+    let comments = state
+        .comments
+        .iter()
+        .filter(|c| reads(viewer, Resource::Comment { author: &c.party, private: c.private }).allowed())
+        .map(|c| CommentView {
+            id: c.id.clone(),
+            party: c.party.clone(),
+            provision: c.provision.clone(),
+            quote: c.quote.clone(),
+            text: c.text.clone(),
+            private: c.private,
+            outdated: is_outdated(state, &c.provision, &c.quote),
+        })
+        .collect();
+    let profiles =
+        n.profiles.iter().filter(|p| reads(viewer, Resource::Profile { party: &p.party }).allowed()).cloned().collect();
+    let reservation_history = state
+        .reservation_history
+        .iter()
+        .filter(|(party, _)| reads(viewer, Resource::ReservationHistory { party }).allowed())
+        .map(|(party, point)| ReservationEntry { party: party.clone(), point: point.clone() })
+        .collect();
+    let members = reads(viewer, Resource::Members).allowed().then(|| members(state));
+    let invitations =
+        reads(viewer, Resource::Invitations).allowed().then(|| state.invitations.iter().map(invitation_view).collect());
+    Some(NegotiationView {
+        id: n.id.clone(),
+        title: n.title.clone(),
+        description: n.description.clone(),
+        parties: n.parties.clone(),
+        log_size: state.size,
+        you,
+        versions,
+        draft,
+        stances,
+        stance_counts,
+        stance_history,
+        comments,
+        profiles,
+        reservation_history,
+        members,
+        invitations,
+    })
+}
+
+/// Every party's seat, with the account holding it (if taken).
+pub fn members(state: &State) -> Vec<SeatView> {
+    state
+        .negotiation
+        .parties
+        .iter()
+        .map(|p| SeatView {
+            party: p.id.clone(),
+            role: p.role,
+            account: state.accounts_of_party(&p.id).next().map(str::to_string),
+        })
+        .collect()
+}
+
+pub fn invitation_view(invitation: &Invitation) -> InvitationView {
+    InvitationView {
+        id: invitation.token_hash.chars().take(16).collect(),
+        party: invitation.party.clone(),
+        role: invitation.role,
+        expires_at: invitation.expires_at,
+        accepted_by: invitation.accepted_by.clone(),
+    }
+}
+
+fn draft_view(state: &State) -> DraftView {
+    let n = &state.negotiation;
+    let package = n.draft_package();
+    let (text, render_error) = match text::render(n, &package) {
+        Ok(version) => (Some(version), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    DraftView {
+        issues: n.issues.clone(),
+        provisions: n.provisions.clone(),
+        constraints: n.constraints.clone(),
+        timetable: n.timetable.clone(),
+        values: n
+            .issues
+            .iter()
+            .map(|issue| {
+                let index = issue.draft_index();
+                DraftValue { issue: issue.id.clone(), value: issue.value_at(index), label: issue.label_at(index) }
+            })
+            .collect(),
+        text,
+        render_error,
+    }
+}
+
+/// A comment is outdated when its quote appears neither in the provision's
+/// body as written nor in the provision as the current draft reads.
+pub fn is_outdated(state: &State, provision: &str, quote: &str) -> bool {
+    let n = &state.negotiation;
+    let Some(p) = n.provision(provision) else { return true };
+    if quote.is_empty() || p.body.contains(quote) || p.heading.contains(quote) {
+        return false;
+    }
+    match text::render_provision(n, p, &n.draft_package()) {
+        Ok(rendered) => !rendered.text.contains(quote),
+        Err(_) => true,
+    }
+}
+
+/// One entry of the event log as a viewer receives it.
+///
+/// A full entry carries the exact stored bytes, so the viewer re-hashes them
+/// to the leaf hash and checks inclusion. A redacted entry carries the leaf
+/// hash only: its place in the tree is still provable, its content is not
+/// disclosed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEntry {
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    /// The payload's type (`stance_recorded`), which the log's shape shows anyway.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Hex SHA-256 leaf hash (RFC 6962: over 0x00 and the bytes).
+    pub leaf_hash: String,
+    pub redacted: bool,
+    /// The stored event JSON, exactly as hashed. Absent when redacted.
+    pub bytes: Option<String>,
+}
+
+/// The event as `viewer` may see it, from its stored bytes and leaf hash.
+pub fn filter_event(viewer: &Viewer, event: &Event, bytes: &[u8], leaf_hash: &[u8; 32]) -> Option<EventEntry> {
+    if !reads(viewer, Resource::EventLog).allowed() {
+        return None;
+    }
+    let full = may_read_event(viewer, event);
+    let text = if full { std::str::from_utf8(bytes).ok().map(str::to_string) } else { None };
+    Some(EventEntry {
+        position: event.position,
+        at: event.at,
+        kind: event.payload.kind().to_string(),
+        leaf_hash: hex_lower(leaf_hash),
+        // Bytes that are not UTF-8 cannot be JSON; serve them as redacted rather than mangle them.
+        redacted: text.is_none(),
+        bytes: text,
+    })
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    out
+}
