@@ -246,7 +246,7 @@ pub fn reservations(problem: &Problem) -> Vec<f64> {
 /// A problem with singleton groups from tables `tables[p][i][v]`.
 pub fn problem_from_tables(tables: Vec<Vec<Vec<f64>>>, reservations: &[f64]) -> Problem {
     let n = tables.len();
-    let sizes: Vec<usize> = tables[0].iter().map(Vec::len).collect();
+    let sizes: Vec<usize> = tables.first().map_or_else(Vec::new, |t| t.iter().map(Vec::len).collect());
     Problem {
         parties: reservations
             .iter()
