@@ -37,8 +37,11 @@
 //! (up to 2^20 packages behind one point; past that, the group-order sum decides).
 //!
 //! Two parties use an O(N log N) sweep per layer (sort by the first utility,
-//! prefix maxima of the second); more parties compare each candidate, in
-//! descending order of its utility sum, against the kept ones.
+//! prefix maxima of the second), three a sweep over a staircase of the other
+//! two (O(N log N)); more parties compare each candidate, in descending order
+//! of its utility sum, against the kept ones, and give up with
+//! [`EngineError::TooLarge`] when a layer would need more than 2500 ×
+//! `max_points` comparisons.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -111,6 +114,10 @@ pub fn frontier_above(
 /// Packages behind one "mixed" final partial are checked one by one only up
 /// to this many; beyond it the group-order sum decides (fused groups only).
 const ENUMERATION_LIMIT: u128 = 1 << 20;
+
+/// For four or more parties, a layer may need at most this many candidate ×
+/// kept-point comparisons per allowed point (1e10 with the default limit).
+const WORK_PER_POINT: f64 = 2500.0;
 
 /// Extra room used when pruning on floors, so that float error in the suffix
 /// sums can never drop a partial that could still qualify.
@@ -286,6 +293,21 @@ impl<'p> Model<'p> {
                 beat[a * n + p] = hi + TOL;
                 safe_all[a] &= safe;
             }
+        }
+        // Four or more parties compare each candidate with the kept points:
+        // refuse a layer whose comparisons would run for minutes.
+        let work = m as f64 * atoms.len() as f64;
+        if n > 3 && work > WORK_PER_POINT * max_points as f64 {
+            return Err(EngineError::TooLarge {
+                what: format!(
+                    "one layer of the {n}-party frontier ({m} candidates against {} kept points)",
+                    atoms.len()
+                ),
+                limit: (WORK_PER_POINT * max_points as f64) as u128,
+                hint: "the comparisons this exact frontier needs exceed the limit (2500 × the point limit); analyse \
+                       fewer parties or issues (bargaining solutions do not need the frontier)"
+                    .into(),
+            });
         }
         let keep = skyline(&merged.lo, &need, &beat, n);
         drop(need);

@@ -109,3 +109,23 @@ fn unreachable_floors_give_an_empty_frontier() {
     let got = frontier_above(&problem, &[100.0, 0.0], &FrontierOptions::default()).unwrap();
     assert!(got.points.is_empty());
 }
+
+/// Four parties, 30 issues whose option p gives 1 to party p alone: every
+/// partial sum is a composition of the issues so far, and all of them are
+/// Pareto-optimal, so the layers grow as C(t + 3, 3).
+#[test]
+fn four_party_skyline_work_is_bounded() {
+    let tables: Vec<Vec<Vec<f64>>> =
+        (0..4).map(|p| (0..30).map(|_| (0..4).map(|v| if v == p { 1.0 } else { 0.0 }).collect()).collect()).collect();
+    let problem = problem_from_tables(tables, &[0.0; 4]);
+    // 5000 points would be enough, but the comparisons run out first (layer 27: 4060 × 3654).
+    let options = FrontierOptions { max_points: 5000, ..FrontierOptions::default() };
+    match pareto_frontier(&problem, &options) {
+        Err(EngineError::TooLarge { what, .. }) => assert!(what.contains("4-party frontier"), "{what}"),
+        Err(other) => panic!("expected TooLarge, got {other}"),
+        Ok(f) => panic!("expected TooLarge, got {} points", f.points.len()),
+    }
+    let frontier = pareto_frontier(&problem, &FrontierOptions::default()).unwrap();
+    assert_eq!(frontier.points.len(), 5456, "C(33, 3) compositions of 30 into 4 parts");
+    assert_eq!(frontier.points.iter().map(|p| p.n_packages).sum::<u128>(), 4u128.pow(30));
+}
