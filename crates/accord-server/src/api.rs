@@ -1,0 +1,258 @@
+//! Request and response bodies, shared with clients (the `accord` CLI).
+//!
+//! Requests deny unknown fields. Model types from `accord-core` appear as
+//! plain JSON objects in the OpenAPI document; their shape is documented in
+//! `docs/scenario-format.md` and by the core crate's serde derives.
+
+use accord_core::{Condition, IssueKind, Rating, Value, Weighting, Wording};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
+pub use accord_policy::analysis::AnalysisView;
+pub use accord_policy::view::{
+    CommentView, DraftView, EventEntry, InvitationView, NegotiationView, ReservationEntry, SeatView, StanceCount,
+    StanceHistoryEntry, StanceView, VersionSummary,
+};
+
+pub use crate::error::{FieldError, Problem};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    pub email: String,
+    pub password: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AccountView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SessionView {
+    pub account: AccountView,
+    /// Send as `X-CSRF-Token` on every write made with the session cookie. Absent for bearer tokens.
+    pub csrf_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TokenView {
+    /// Send as `Authorization: Bearer <token>`. Shown once; only its hash is stored.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NegotiationListItem {
+    pub id: String,
+    pub title: String,
+    pub party: String,
+    #[schema(value_type = String)]
+    pub role: accord_core::Role,
+    pub log_size: u64,
+}
+
+/// Create from a scenario file (the TOML text) or empty (give a title).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateNegotiation {
+    pub scenario_toml: Option<String>,
+    pub title: Option<String>,
+    /// The mediator party the creator takes; defaults to the scenario's first mediator.
+    pub creator_party: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProvisionInput {
+    pub number: String,
+    pub heading: String,
+    /// Text with `{issue-id}` slots.
+    pub body: String,
+    /// The bracketed alternatives for each slot.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub wordings: Vec<Wording>,
+    /// Place in the text (0 = first); default: where it is, or last.
+    pub index: Option<usize>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssueInput {
+    pub title: String,
+    #[schema(value_type = Object)]
+    pub kind: IssueKind,
+    #[schema(value_type = Option<Object>)]
+    pub draft: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftValueInput {
+    /// An option id (discrete issue) or a number (numeric issue).
+    #[schema(value_type = Object)]
+    pub value: Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StancePosition {
+    Acceptable,
+    AcceptableIf,
+    Unacceptable,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StanceInput {
+    pub position: StancePosition,
+    /// For `acceptable_if`: every condition that must hold.
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub conditions: Vec<Condition>,
+    /// Why (private to you and the mediator).
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StancesView {
+    #[schema(value_type = Vec<Object>)]
+    pub stances: Vec<StanceView>,
+    /// Per provision, how many parties have reservations (absent for observers).
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub counts: Option<Vec<StanceCount>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentInput {
+    pub provision: String,
+    /// The span of the provision's text the comment is about; must appear in it now. Empty: the whole provision.
+    #[serde(default)]
+    pub quote: String,
+    pub text: String,
+    /// Private comments reach only you and the mediator.
+    #[serde(default)]
+    pub private: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileInput {
+    #[serde(default)]
+    pub illustrative: bool,
+    #[serde(default)]
+    #[schema(value_type = String)]
+    pub weighting: Weighting,
+    #[schema(value_type = Vec<Object>)]
+    pub weights: Vec<(String, f64)>,
+    #[schema(value_type = Vec<Object>)]
+    pub ratings: Vec<(String, Rating)>,
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub red_lines: Vec<Condition>,
+    pub reservation: f64,
+    pub discount_factor: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReservationInput {
+    pub reservation: f64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InviteInput {
+    pub party: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct InvitationCreated {
+    /// One-time token for the invitee: POST it to `accept_path`. Shown once.
+    pub token: String,
+    pub party: String,
+    #[schema(value_type = String)]
+    pub role: accord_core::Role,
+    pub expires_at: DateTime<Utc>,
+    pub accept_path: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptInput {
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishInput {}
+
+/// The result of a write: the new log size (the next `If-Match`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WriteResult {
+    pub position: u64,
+    pub log_size: u64,
+    /// Hex Merkle root at `log_size`.
+    pub root: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PublishedVersionView {
+    pub number: u32,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    pub content_hash: String,
+    #[schema(value_type = Object)]
+    pub version: accord_core::text::Version,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct VersionDiff {
+    pub from: u32,
+    pub to: u32,
+    pub provisions: Vec<ProvisionDiff>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ProvisionDiff {
+    pub id: String,
+    /// `same`, `changed`, `added` or `removed`.
+    pub change: String,
+    pub lines: Vec<DiffLine>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DiffLine {
+    /// `equal`, `delete` or `insert`.
+    pub tag: String,
+    /// The line in pieces; `emphasized` marks the words that changed.
+    pub segments: Vec<DiffSegment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DiffSegment {
+    pub text: String,
+    pub emphasized: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventsView {
+    pub log_size: u64,
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<EventEntry>,
+}

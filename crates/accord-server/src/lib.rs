@@ -1,0 +1,419 @@
+//! The Accord HTTP API.
+//!
+//! [`router`] builds the axum router from the single route table
+//! [`routes`]; the OpenAPI document and the permission-matrix test are built
+//! from the same table, so a route cannot exist without both. Every handler
+//! asks `accord_policy::decide` and passes what it returns through the
+//! policy's filters; no handler checks roles itself.
+//!
+//! State lives in the event log ([`accord_store::Store`]); a per-negotiation
+//! cache of the folded [`accord_core::event::State`] is keyed by log size and
+//! rebuilt from the log whenever the log has grown.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use accord_core::event::State as Folded;
+use accord_store::Store;
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter, on};
+use chrono::{DateTime, Utc};
+
+pub mod api;
+pub mod auth;
+pub mod demo;
+pub mod error;
+mod extract;
+mod handlers;
+pub mod openapi;
+
+pub use error::{ApiError, CODES};
+
+/// Where time comes from; tests control it.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until told to move.
+#[derive(Debug)]
+pub struct ManualClock(Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        ManualClock(Mutex::new(at))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Tunables; the defaults are the production values.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// argon2id memory (KiB) and passes. Tests lower them; production keeps the argon2 defaults.
+    pub argon2_memory_kib: u32,
+    pub argon2_passes: u32,
+    pub session_ttl: chrono::Duration,
+    pub api_token_ttl: chrono::Duration,
+    pub invitation_ttl: chrono::Duration,
+    pub body_limit: usize,
+    /// Sign-in attempts per account: burst and seconds per refill.
+    pub sign_in_per_account: (u32, u32),
+    /// Sign-in attempts per client IP: burst and seconds per refill.
+    pub sign_in_per_ip: (u32, u32),
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            argon2_memory_kib: argon2::Params::DEFAULT_M_COST,
+            argon2_passes: argon2::Params::DEFAULT_T_COST,
+            session_ttl: chrono::Duration::days(7),
+            api_token_ttl: chrono::Duration::days(90),
+            invitation_ttl: chrono::Duration::days(7),
+            body_limit: 1024 * 1024,
+            sign_in_per_account: (5, 60),
+            sign_in_per_ip: (30, 2),
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    /// Cheap password hashing for tests (still argon2id).
+    pub fn for_tests() -> Self {
+        Config { argon2_memory_kib: 64, argon2_passes: 1, ..Config::default() }
+    }
+}
+
+/// Everything a handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    cache: Arc<Mutex<HashMap<String, Arc<Folded>>>>,
+    analysis_cache: Arc<Mutex<HashMap<(String, u64, String), Arc<serde_json::Value>>>>,
+    limiter: Arc<auth::RateLimiter>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
+        AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+            cache: Arc::default(),
+            analysis_cache: Arc::default(),
+            limiter: Arc::default(),
+        }
+    }
+
+    /// The folded state of a negotiation at its current log size; `None` for
+    /// an unknown negotiation. Only the events appended since the cached fold
+    /// are read.
+    pub async fn state(&self, negotiation: &str) -> Result<Option<Arc<Folded>>, ApiError> {
+        let size = self.store.log_size(negotiation).await?;
+        if size == 0 {
+            return Ok(None);
+        }
+        let cached = self.lock_cache().get(negotiation).cloned();
+        if let Some(state) = &cached
+            && state.size == size
+        {
+            return Ok(Some(state.clone()));
+        }
+        let (mut state, from) = match cached {
+            Some(state) if state.size < size => {
+                let from = state.size;
+                (Some((*state).clone()), from)
+            }
+            _ => (None, 0),
+        };
+        let events = self.store.events(negotiation, from, Some(size)).await?;
+        let corrupt = |e: accord_core::event::FoldError| {
+            ApiError::internal(format!("the log of {negotiation} does not fold: {e}"))
+        };
+        for stored in &events {
+            if let Some(folded) = state.as_mut() {
+                folded.apply(&stored.event).map_err(corrupt)?;
+            } else {
+                state = Some(Folded::genesis(&stored.event).map_err(corrupt)?);
+            }
+        }
+        let Some(state) = state else { return Ok(None) };
+        let state = Arc::new(state);
+        let mut cache = self.lock_cache();
+        // Keep whichever fold is newer: a concurrent request may have folded further.
+        if cache.get(negotiation).is_none_or(|c| c.size < state.size) {
+            cache.insert(negotiation.to_string(), state.clone());
+        }
+        Ok(Some(state))
+    }
+
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Folded>>> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Every route of the API, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RouteId {
+    OpenApi,
+    SignUp,
+    SignIn,
+    SignOut,
+    CreateToken,
+    Me,
+    ListNegotiations,
+    CreateNegotiation,
+    GetNegotiation,
+    GetDraft,
+    SetProvision,
+    RemoveProvision,
+    SetIssue,
+    RemoveIssue,
+    SetDraftValue,
+    ListStances,
+    SetStance,
+    StanceHistory,
+    ListComments,
+    AddComment,
+    GetProfile,
+    SetProfile,
+    GetReservations,
+    ChangeReservation,
+    ListInvitations,
+    Invite,
+    AcceptInvitation,
+    Members,
+    ListVersions,
+    PublishVersion,
+    GetVersion,
+    DiffVersions,
+    Analysis,
+    Balance,
+    Events,
+    Checkpoint,
+    InclusionProof,
+    ConsistencyProof,
+}
+
+/// One row of the route table.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub id: RouteId,
+    pub method: Method,
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// Query parameters (all integers).
+    pub query: &'static [&'static str],
+}
+
+/// The route table: the router, the OpenAPI document and the permission
+/// matrix are all built from it.
+pub fn routes() -> Vec<Route> {
+    use RouteId::*;
+    let r = |id, method, path: &'static str, summary, query| Route { id, method, path, summary, query };
+    vec![
+        r(OpenApi, Method::GET, "/api/openapi.json", "This OpenAPI document", &[]),
+        r(SignUp, Method::POST, "/api/accounts", "Create an account", &[]),
+        r(SignIn, Method::POST, "/api/sessions", "Sign in: sets the session cookie, returns the CSRF token", &[]),
+        r(SignOut, Method::DELETE, "/api/sessions/current", "Sign out", &[]),
+        r(CreateToken, Method::POST, "/api/tokens", "Exchange email and password for a bearer API token", &[]),
+        r(Me, Method::GET, "/api/me", "The signed-in account (and its CSRF token)", &[]),
+        r(ListNegotiations, Method::GET, "/api/negotiations", "Negotiations you hold a seat in", &[]),
+        r(CreateNegotiation, Method::POST, "/api/negotiations", "Create a negotiation from a scenario or empty", &[]),
+        r(GetNegotiation, Method::GET, "/api/negotiations/{id}", "The negotiation as you may see it", &[]),
+        r(GetDraft, Method::GET, "/api/negotiations/{id}/draft", "The working draft and its text", &[]),
+        r(
+            SetProvision,
+            Method::PUT,
+            "/api/negotiations/{id}/provisions/{provision}",
+            "Insert or replace a provision",
+            &[],
+        ),
+        r(RemoveProvision, Method::DELETE, "/api/negotiations/{id}/provisions/{provision}", "Remove a provision", &[]),
+        r(SetIssue, Method::PUT, "/api/negotiations/{id}/issues/{issue}", "Insert or replace an issue", &[]),
+        r(RemoveIssue, Method::DELETE, "/api/negotiations/{id}/issues/{issue}", "Remove an issue", &[]),
+        r(
+            SetDraftValue,
+            Method::PUT,
+            "/api/negotiations/{id}/draft-values/{issue}",
+            "Set the draft's value for an issue",
+            &[],
+        ),
+        r(
+            ListStances,
+            Method::GET,
+            "/api/negotiations/{id}/stances",
+            "Stances you may see, and per-provision counts",
+            &[],
+        ),
+        r(
+            SetStance,
+            Method::PUT,
+            "/api/negotiations/{id}/stances/{provision}",
+            "Record your stance on a provision",
+            &[],
+        ),
+        r(StanceHistory, Method::GET, "/api/negotiations/{id}/stances/history", "Stance history you may see", &[]),
+        r(ListComments, Method::GET, "/api/negotiations/{id}/comments", "Comments you may see", &[]),
+        r(AddComment, Method::POST, "/api/negotiations/{id}/comments", "Comment on a quoted span of a provision", &[]),
+        r(GetProfile, Method::GET, "/api/negotiations/{id}/profiles/{party}", "A party's profile", &[]),
+        r(SetProfile, Method::PUT, "/api/negotiations/{id}/profiles/{party}", "Replace your profile", &[]),
+        r(
+            GetReservations,
+            Method::GET,
+            "/api/negotiations/{id}/profiles/{party}/reservations",
+            "A party's reservation history",
+            &[],
+        ),
+        r(
+            ChangeReservation,
+            Method::POST,
+            "/api/negotiations/{id}/profiles/{party}/reservations",
+            "Move your reservation value",
+            &[],
+        ),
+        r(ListInvitations, Method::GET, "/api/negotiations/{id}/invitations", "Invitations issued", &[]),
+        r(Invite, Method::POST, "/api/negotiations/{id}/invitations", "Invite someone to take a party's seat", &[]),
+        r(AcceptInvitation, Method::POST, "/api/negotiations/{id}/invitations/accept", "Redeem an invitation", &[]),
+        r(Members, Method::GET, "/api/negotiations/{id}/members", "Who holds which seat", &[]),
+        r(ListVersions, Method::GET, "/api/negotiations/{id}/versions", "Released versions", &[]),
+        r(
+            PublishVersion,
+            Method::POST,
+            "/api/negotiations/{id}/versions",
+            "Release the current draft as the next version",
+            &[],
+        ),
+        r(GetVersion, Method::GET, "/api/negotiations/{id}/versions/{number}", "One released version", &[]),
+        r(
+            DiffVersions,
+            Method::GET,
+            "/api/negotiations/{id}/versions/{number}/diff/{other}",
+            "Word-level diff between two versions",
+            &[],
+        ),
+        r(
+            Analysis,
+            Method::GET,
+            "/api/negotiations/{id}/analysis",
+            "ZOPA, solutions, repair, improvement, balance",
+            &[],
+        ),
+        r(Balance, Method::GET, "/api/negotiations/{id}/balance", "Your own balance at the draft", &[]),
+        r(Events, Method::GET, "/api/negotiations/{id}/events", "The event log, filtered", &["from", "to"]),
+        r(Checkpoint, Method::GET, "/api/negotiations/{id}/checkpoint", "The Merkle root at a size", &["size"]),
+        r(
+            InclusionProof,
+            Method::GET,
+            "/api/negotiations/{id}/proofs/inclusion",
+            "Inclusion proof of an event",
+            &["index", "size"],
+        ),
+        r(
+            ConsistencyProof,
+            Method::GET,
+            "/api/negotiations/{id}/proofs/consistency",
+            "Consistency proof between two sizes",
+            &["from", "to"],
+        ),
+    ]
+}
+
+fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
+    use RouteId::*;
+    use handlers as h;
+    match id {
+        OpenApi => on(filter, h::openapi),
+        SignUp => on(filter, h::sign_up),
+        SignIn => on(filter, h::sign_in),
+        SignOut => on(filter, h::sign_out),
+        CreateToken => on(filter, h::create_token),
+        Me => on(filter, h::me),
+        ListNegotiations => on(filter, h::list_negotiations),
+        CreateNegotiation => on(filter, h::create_negotiation),
+        GetNegotiation => on(filter, h::get_negotiation),
+        GetDraft => on(filter, h::get_draft),
+        SetProvision => on(filter, h::set_provision),
+        RemoveProvision => on(filter, h::remove_provision),
+        SetIssue => on(filter, h::set_issue),
+        RemoveIssue => on(filter, h::remove_issue),
+        SetDraftValue => on(filter, h::set_draft_value),
+        ListStances => on(filter, h::list_stances),
+        SetStance => on(filter, h::set_stance),
+        StanceHistory => on(filter, h::stance_history),
+        ListComments => on(filter, h::list_comments),
+        AddComment => on(filter, h::add_comment),
+        GetProfile => on(filter, h::get_profile),
+        SetProfile => on(filter, h::set_profile),
+        GetReservations => on(filter, h::get_reservations),
+        ChangeReservation => on(filter, h::change_reservation),
+        ListInvitations => on(filter, h::list_invitations),
+        Invite => on(filter, h::invite),
+        AcceptInvitation => on(filter, h::accept_invitation),
+        Members => on(filter, h::members),
+        ListVersions => on(filter, h::list_versions),
+        PublishVersion => on(filter, h::publish_version),
+        GetVersion => on(filter, h::get_version),
+        DiffVersions => on(filter, h::diff_versions),
+        Analysis => on(filter, h::analysis),
+        Balance => on(filter, h::balance),
+        Events => on(filter, h::events),
+        Checkpoint => on(filter, h::checkpoint),
+        InclusionProof => on(filter, h::inclusion_proof),
+        ConsistencyProof => on(filter, h::consistency_proof),
+    }
+}
+
+/// The API as an axum router over `state`.
+pub fn router(state: AppState) -> Router {
+    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    for route in routes() {
+        let filter = MethodFilter::try_from(route.method.clone()).unwrap_or(MethodFilter::GET);
+        let method_router = handler(route.id, filter);
+        let merged = match by_path.remove(route.path) {
+            Some(existing) => existing.merge(method_router),
+            None => method_router,
+        };
+        by_path.insert(route.path, merged);
+    }
+    let mut router = Router::new();
+    for (path, method_router) in by_path {
+        router = router.route(path, method_router.fallback(handlers::method_not_allowed));
+    }
+    let limit = state.config.body_limit;
+    router.fallback(handlers::no_such_route).layer(axum::extract::DefaultBodyLimit::max(limit)).with_state(state)
+}

@@ -1,0 +1,394 @@
+//! Behaviour of the API beyond permissions: concurrency, bad input, the
+//! scripted session of the issue, proofs checked offline, versions and diffs,
+//! comments carried forward, the sign-in rate limit, the error vocabulary.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use accord_merkle::{Checkpoint, InclusionProof, leaf_hash};
+use accord_server::Config;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{Auth, PASSWORD, seated};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_write_gets_409_and_changes_nothing() {
+    let s = seated().await;
+    let path = format!("/api/negotiations/{}/stances/art-1", s.id);
+    let size = s.h.size(&s.id, &s.auth["ua"]).await;
+    let ok = s.h.call(Method::PUT, &path, &s.auth["ua"], Some(size), Some(json!({"position": "acceptable"}))).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    let stale =
+        s.h.call(Method::PUT, &path, &s.auth["ru"], Some(size), Some(json!({"position": "unacceptable"}))).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.json()["code"], "conflict");
+    assert_eq!(s.h.size(&s.id, &s.auth["ua"]).await, size + 1, "the stale write must not append");
+    let missing = s.h.call(Method::PUT, &path, &s.auth["ru"], None, Some(json!({"position": "unacceptable"}))).await;
+    assert_eq!(missing.status.as_u16(), 428);
+    assert_eq!(missing.json()["code"], "precondition_required");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_a_4xx_with_a_pointer_and_writes_nothing() {
+    let s = seated().await;
+    let base = format!("/api/negotiations/{}", s.id);
+    let size = s.h.size(&s.id, &s.auth["ua"]).await;
+    let cases = [
+        (format!("{base}/stances/art-1"), json!({"position": "acceptable_if"}), "/conditions"),
+        (format!("{base}/stances/art-1"), json!({"position": "maybe"}), "/position"),
+        (format!("{base}/stances/art-1"), json!({"position": "acceptable", "colour": "red"}), "/colour"),
+        (format!("{base}/profiles/ua/reservations"), json!({"reservation": 7}), "/reservation"),
+        (format!("{base}/profiles/ua/reservations"), json!({"reservation": "high"}), "/reservation"),
+    ];
+    for (path, body, pointer) in cases {
+        let method = if path.contains("reservations") { Method::POST } else { Method::PUT };
+        let r = s.h.call(method, &path, &s.auth["ua"], Some(size), Some(body.clone())).await;
+        assert_eq!(r.status.as_u16(), 422, "{path} {body}: {}", r.text);
+        let problem = r.json();
+        assert_eq!(problem["code"], "validation_failed");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    // Not JSON, wrong media type, too large.
+    let raw = Request::builder()
+        .method(Method::PUT)
+        .uri(format!("{base}/stances/art-1"))
+        .header(
+            "authorization",
+            match &s.auth["ua"] {
+                Auth::Bearer(t) => format!("Bearer {t}"),
+                _ => unreachable!(),
+            },
+        )
+        .header("if-match", size.to_string())
+        .header("content-type", "application/json")
+        .body(Body::from("{\"position\": "))
+        .unwrap();
+    assert_eq!(s.h.raw(raw).await.status, StatusCode::BAD_REQUEST);
+    let huge = json!({"position": "acceptable", "reason": "x".repeat(2 * 1024 * 1024)});
+    let r = s.h.call(Method::PUT, &format!("{base}/stances/art-1"), &s.auth["ua"], Some(size), Some(huge)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+    let r = s.h.get(&format!("{base}/proofs/inclusion?index=abc"), &s.auth["ua"]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = s.h.get(&format!("{base}/proofs/inclusion?index=999"), &s.auth["ua"]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = s.h.call(Method::PATCH, &base, &s.auth["ua"], None, None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    let r = s.h.get("/api/nowhere", &Auth::None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["code"], "not_found");
+    assert_eq!(s.h.size(&s.id, &s.auth["ua"]).await, size, "a failed request wrote");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writers_lose_no_update() {
+    let s = std::sync::Arc::new(seated().await);
+    let start = s.h.size(&s.id, &s.auth["ua"]).await;
+    let writers = 12;
+    let mut tasks = Vec::new();
+    for k in 0..writers {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            let role = ["ua", "ru", "eu"][k % 3];
+            let path = format!("/api/negotiations/{}/comments", s.id);
+            let mut conflicts = 0;
+            loop {
+                let size = s.h.size(&s.id, &s.auth[role]).await;
+                let body = json!({"provision": "art-1", "text": format!("writer {k}")});
+                let r = s.h.call(Method::POST, &path, &s.auth[role], Some(size), Some(body)).await;
+                match r.status {
+                    StatusCode::CREATED => return conflicts,
+                    StatusCode::CONFLICT => conflicts += 1,
+                    other => panic!("writer {k}: {other} {}", r.text),
+                }
+            }
+        }));
+    }
+    let mut conflicts = 0;
+    for task in tasks {
+        conflicts += task.await.unwrap();
+    }
+    assert_eq!(s.h.size(&s.id, &s.auth["ua"]).await, start + writers as u64);
+    let comments = s.h.get(&format!("/api/negotiations/{}/comments", s.id), &s.auth["mediator"]).await.json();
+    for k in 0..writers {
+        assert!(comments.as_array().unwrap().iter().any(|c| c["text"] == format!("writer {k}")), "writer {k} lost");
+    }
+    println!("{writers} writers, {conflicts} conflicts retried");
+}
+
+/// The scripted session of the issue: the mediator creates the negotiation
+/// from the example and invites two signatories and an ally; each records
+/// stances, one unacceptable; the mediator asks for a repair and gets one;
+/// the last event's inclusion is verified offline from the API's answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_session_ends_with_a_verified_inclusion_proof() {
+    let s = seated().await;
+    let base = format!("/api/negotiations/{}", s.id);
+    for (role, provision, body) in [
+        ("ua", "art-4", json!({"position": "unacceptable", "reason": "No."})),
+        ("ru", "art-4", json!({"position": "acceptable"})),
+        ("eu", "art-4", json!({"position": "acceptable"})),
+    ] {
+        let size = s.h.size(&s.id, &s.auth[role]).await;
+        let r =
+            s.h.call(Method::PUT, &format!("{base}/stances/{provision}"), &s.auth[role], Some(size), Some(body)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    // Counts, not positions, for the other parties.
+    let ru_view = s.h.get(&format!("{base}/stances"), &s.auth["ru"]).await.json();
+    let art4 = ru_view["counts"].as_array().unwrap().iter().find(|c| c["provision"] == "art-4").unwrap().clone();
+    assert!(art4["with_reservations"].as_u64().unwrap() >= 1);
+    assert!(ru_view["stances"].as_array().unwrap().iter().all(|st| st["party"] == "ru"));
+
+    let analysis = s.h.get(&format!("{base}/analysis"), &s.auth["mediator"]).await;
+    assert_eq!(analysis.status, StatusCode::OK, "{}", analysis.text);
+    let analysis = analysis.json();
+    assert!(analysis["repair"]["result"].is_object() || analysis["repair"]["error"].is_string(), "{analysis}");
+    if let Some(repair) = analysis["repair"]["result"].as_object() {
+        assert_eq!(repair["kind"], "repaired", "{analysis}");
+        for outcome in repair["package"]["outcomes"].as_array().unwrap() {
+            assert!(outcome["utility"].is_null(), "the mediator sees gains, not utilities: {outcome}");
+        }
+    }
+
+    // Offline verification: bytes → leaf hash → inclusion proof → checkpoint.
+    let events = s.h.get(&format!("{base}/events"), &s.auth["ua"]).await.json();
+    let size = events["log_size"].as_u64().unwrap();
+    let last = events["entries"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["position"].as_u64().unwrap(), size - 1);
+    let bytes = last["bytes"].as_str().expect("ua may read its own stance event");
+    let leaf = leaf_hash(bytes.as_bytes());
+    assert_eq!(hex::encode(leaf), last["leaf_hash"]);
+    let checkpoint: Checkpoint =
+        serde_json::from_str(&s.h.get(&format!("{base}/checkpoint?size={size}"), &s.auth["ua"]).await.text).unwrap();
+    let proof: InclusionProof = serde_json::from_str(
+        &s.h.get(&format!("{base}/proofs/inclusion?index={}&size={size}", size - 1), &s.auth["ua"]).await.text,
+    )
+    .unwrap();
+    proof.verify(&leaf, &checkpoint).unwrap();
+    // A redacted entry (ru's stance, seen by ua) still proves its place by its leaf hash.
+    let redacted = events["entries"].as_array().unwrap().iter().find(|e| e["redacted"] == true).unwrap().clone();
+    assert!(redacted["bytes"].is_null());
+    let index = redacted["position"].as_u64().unwrap();
+    let proof: InclusionProof = serde_json::from_str(
+        &s.h.get(&format!("{base}/proofs/inclusion?index={index}&size={size}"), &s.auth["ua"]).await.text,
+    )
+    .unwrap();
+    let leaf: [u8; 32] = hex::decode(redacted["leaf_hash"].as_str().unwrap()).unwrap().try_into().unwrap();
+    proof.verify(&leaf, &checkpoint).unwrap();
+    // And the log only grows: consistency from an older checkpoint.
+    let old: Checkpoint =
+        serde_json::from_str(&s.h.get(&format!("{base}/checkpoint?size=3"), &s.auth["ua"]).await.text).unwrap();
+    let consistency: accord_merkle::ConsistencyProof = serde_json::from_str(
+        &s.h.get(&format!("{base}/proofs/consistency?from=3&to={size}"), &s.auth["ua"]).await.text,
+    )
+    .unwrap();
+    consistency.verify(&old, &checkpoint).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_are_released_to_observers_and_diffed_by_word() {
+    let s = seated().await;
+    let base = format!("/api/negotiations/{}", s.id);
+    let m = &s.auth["mediator"];
+    assert_eq!(s.h.get(&format!("{base}/draft"), &s.auth["observer"]).await.status, StatusCode::FORBIDDEN);
+    let publish = async |expected: StatusCode| {
+        let size = s.h.size(&s.id, m).await;
+        let r = s.h.call(Method::POST, &format!("{base}/versions"), m, Some(size), None).await;
+        assert_eq!(r.status, expected, "{}", r.text);
+    };
+    publish(StatusCode::CREATED).await;
+    let size = s.h.size(&s.id, m).await;
+    let draft = s.h.get(&format!("{base}/draft"), m).await.json();
+    let territory = draft["issues"].as_array().unwrap().iter().find(|i| i["id"] == "territory").unwrap().clone();
+    let current =
+        draft["values"].as_array().unwrap().iter().find(|v| v["issue"] == "territory").unwrap()["value"].clone();
+    let other = territory["kind"]["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].clone())
+        .find(|o| *o != current)
+        .unwrap();
+    let r =
+        s.h.call(Method::PUT, &format!("{base}/draft-values/territory"), m, Some(size), Some(json!({"value": other})))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    publish(StatusCode::CREATED).await;
+    let versions = s.h.get(&format!("{base}/versions"), &s.auth["observer"]).await.json();
+    assert_eq!(versions.as_array().unwrap().len(), 2);
+    let diff = s.h.get(&format!("{base}/versions/1/diff/2"), &s.auth["observer"]).await;
+    assert_eq!(diff.status, StatusCode::OK, "{}", diff.text);
+    let diff = diff.json();
+    let changed: Vec<_> = diff["provisions"].as_array().unwrap().iter().filter(|p| p["change"] == "changed").collect();
+    assert!(!changed.is_empty(), "{diff}");
+    let emphasized = changed[0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|l| l["segments"].as_array().unwrap().clone())
+        .any(|seg| seg["emphasized"] == true);
+    assert!(emphasized, "{diff}");
+    // Observers see released text, not the draft or its stances.
+    let view = s.h.get(&base, &s.auth["observer"]).await.json();
+    assert!(
+        view["draft"].is_null() && view["stances"].as_array().unwrap().is_empty() && view["stance_counts"].is_null()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_is_carried_forward_and_marked_outdated_when_its_quote_goes() {
+    let s = seated().await;
+    let base = format!("/api/negotiations/{}", s.id);
+    let m = &s.auth["mediator"];
+    let size = s.h.size(&s.id, m).await;
+    let r =
+        s.h.call(
+            Method::PUT,
+            &format!("{base}/provisions/art-x"),
+            m,
+            Some(size),
+            Some(json!({"number": "X", "heading": "Test", "body": "The parties shall meet monthly."})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let size = s.h.size(&s.id, &s.auth["ua"]).await;
+    let r =
+        s.h.call(
+            Method::POST,
+            &format!("{base}/comments"),
+            &s.auth["ua"],
+            Some(size),
+            Some(json!({"provision": "art-x", "quote": "meet monthly", "text": "Too often"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let comment =
+        |v: serde_json::Value| v.as_array().unwrap().iter().find(|c| c["provision"] == "art-x").unwrap().clone();
+    assert_eq!(comment(s.h.get(&format!("{base}/comments"), m).await.json())["outdated"], false);
+    let size = s.h.size(&s.id, m).await;
+    let r =
+        s.h.call(
+            Method::PUT,
+            &format!("{base}/provisions/art-x"),
+            m,
+            Some(size),
+            Some(json!({"number": "X", "heading": "Test", "body": "The parties shall meet quarterly."})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(comment(s.h.get(&format!("{base}/comments"), m).await.json())["outdated"], true);
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_per_account() {
+    let h = common::harness_with(Config { sign_in_per_account: (3, 60), ..Config::for_tests() }).await;
+    h.account("a@example.org").await; // one token request: one attempt used
+    let wrong = json!({"email": "a@example.org", "password": "not the password"});
+    for _ in 0..2 {
+        let r = h.call(Method::POST, "/api/sessions", &Auth::None, None, Some(wrong.clone())).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = h
+        .call(
+            Method::POST,
+            "/api/sessions",
+            &Auth::None,
+            None,
+            Some(json!({"email": "a@example.org", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.contains_key("retry-after"));
+    h.clock.advance(chrono::Duration::seconds(61));
+    let r = h
+        .call(
+            Method::POST,
+            "/api/sessions",
+            &Auth::None,
+            None,
+            Some(json!({"email": "a@example.org", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invitations_are_one_time_and_expire() {
+    let h = common::harness().await;
+    let mediator = h.account("m@example.org").await;
+    let a = h.account("a@example.org").await;
+    let b = h.account("b@example.org").await;
+    let r = h
+        .call(
+            Method::POST,
+            "/api/negotiations",
+            &mediator,
+            None,
+            Some(json!({"scenario_toml": common::peace_framework()})),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let invite = async |party: &str| {
+        let size = h.size(&id, &mediator).await;
+        let r = h
+            .call(
+                Method::POST,
+                &format!("/api/negotiations/{id}/invitations"),
+                &mediator,
+                Some(size),
+                Some(json!({"party": party})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        r.json()["token"].as_str().unwrap().to_string()
+    };
+    let accept = format!("/api/negotiations/{id}/invitations/accept");
+    let token = invite("ua").await;
+    assert_eq!(h.call(Method::POST, &accept, &a, None, Some(json!({"token": token}))).await.status, StatusCode::OK);
+    let again = h.call(Method::POST, &accept, &b, None, Some(json!({"token": token}))).await;
+    assert_eq!(again.status, StatusCode::GONE, "{}", again.text);
+    let late = invite("ru").await;
+    h.clock.advance(chrono::Duration::days(8));
+    let r = h.call(Method::POST, &accept, &b, None, Some(json!({"token": late}))).await;
+    assert_eq!(r.status, StatusCode::GONE);
+    assert_eq!(r.json()["code"], "invitation_unusable");
+}
+
+/// Every code in `CODES` is documented in docs/api-errors.md, every
+/// documented code is in `CODES`, and every code is used by the server.
+#[test]
+fn every_error_code_is_documented_and_used() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let doc = std::fs::read_to_string(format!("{root}/docs/api-errors.md")).unwrap();
+    let documented: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(code, _)| code.to_string()))
+        .collect();
+    let codes: Vec<&str> = accord_server::CODES.iter().map(|(c, _)| *c).collect();
+    assert_eq!(documented, codes, "docs/api-errors.md and CODES disagree");
+    for (code, status) in accord_server::CODES {
+        assert!(doc.contains(&format!("| `{code}` | {status} |")), "{code} documented with another status");
+    }
+    let mut source = String::new();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "error.rs" {
+            source.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    // error.rs minus the table and the titles: what remains are real uses (ApiError::not_found, …).
+    let error_rs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/error.rs")).unwrap();
+    let (head, rest) = error_rs.split_once("pub const CODES").unwrap();
+    let (_, rest) = rest.split_once("];").unwrap();
+    let (middle, rest) = rest.split_once("fn title").unwrap();
+    let (_, tail) = rest.split_once("\n}\n").unwrap();
+    source.push_str(head);
+    source.push_str(middle);
+    source.push_str(tail);
+    for code in codes {
+        assert!(source.contains(&format!("\"{code}\"")), "code {code} is never used");
+    }
+}

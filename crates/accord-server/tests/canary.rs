@@ -1,0 +1,213 @@
+//! The canary leak test: every private field of every party carries a unique
+//! string (or a number whose written form is unique), and no other role finds
+//! any of them in any body or header of any GET route, error path or the
+//! event log and its proofs.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use accord_server::routes;
+use axum::http::{Method, StatusCode};
+use common::{Reply, Seated, seated};
+use serde_json::{Value, json};
+
+/// The parties that hold secrets, with the role names that act for them.
+const OWNERS: [(&str, &str); 4] = [("ua", "ua"), ("ru", "ru"), ("eu", "eu"), ("mediator", "us")];
+
+fn random_tag() -> String {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).unwrap();
+    hex::encode(bytes)
+}
+
+/// Seeds canaries for `role` (acting as `party`) and returns them.
+async fn seed(s: &Seated, role: &str, party: &str, k: usize) -> Vec<String> {
+    let base = format!("/api/negotiations/{}", s.id);
+    let auth = &s.auth[role];
+    let tag = random_tag();
+    let mut canaries = Vec::new();
+    let write = async |method: Method, path: String, body: Value| {
+        let size = s.h.size(&s.id, auth).await;
+        let r = s.h.call(method, &path, auth, Some(size), Some(body)).await;
+        assert!(r.status.is_success(), "{path}: {}", r.text);
+    };
+    let comment = format!("CANARY-{tag}-private-comment-{party}");
+    write(
+        Method::POST,
+        format!("{base}/comments"),
+        json!({"provision": "art-3", "quote": "", "text": comment, "private": true}),
+    )
+    .await;
+    canaries.push(comment);
+    if party == "us" {
+        return canaries;
+    }
+    let reason = format!("CANARY-{tag}-stance-reason-{party}");
+    write(Method::PUT, format!("{base}/stances/art-2"), json!({"position": "unacceptable", "reason": reason})).await;
+    canaries.push(reason);
+
+    // A profile whose every number has a written form nothing else has.
+    let r = s.h.get(&format!("{base}/draft"), auth).await;
+    let issues = r.json()["issues"].as_array().unwrap().clone();
+    let mut weights = Vec::new();
+    let mut ratings = Vec::new();
+    for (i, issue) in issues.iter().enumerate() {
+        let id = issue["id"].as_str().unwrap();
+        let weight = 1.0 + (k * 100 + i) as f64 * 0.000_123_457;
+        weights.push(json!([id, weight]));
+        if let Some(options) = issue["kind"]["options"].as_array() {
+            let table: Vec<Value> = options
+                .iter()
+                .enumerate()
+                .map(|(j, o)| json!([o["id"], 0.1 + (k * 1000 + i * 10 + j) as f64 * 0.000_013_579]))
+                .collect();
+            ratings.push(json!([id, {"table": table}]));
+        }
+    }
+    let reservation = 0.123_456_789 + k as f64 * 0.011_111_111;
+    let profile = json!({"illustrative": true, "weighting": "normalised", "weights": weights, "ratings": ratings, "red_lines": [], "reservation": reservation, "discount_factor": null});
+    for number in numbers(&profile) {
+        canaries.push(number);
+    }
+    write(Method::PUT, format!("{base}/profiles/{party}"), profile).await;
+    let moved = 0.234_567_891 + k as f64 * 0.011_111_111;
+    let note = format!("CANARY-{tag}-reservation-note-{party}");
+    write(Method::POST, format!("{base}/profiles/{party}/reservations"), json!({"reservation": moved, "note": note}))
+        .await;
+    canaries.push(note);
+    canaries.push(serde_json::to_string(&moved).unwrap());
+    canaries
+}
+
+/// The written forms of the distinctive numbers in a JSON value.
+fn numbers(value: &Value) -> Vec<String> {
+    match value {
+        Value::Number(n) => {
+            let text = n.to_string();
+            if text.len() >= 8 { vec![text] } else { Vec::new() }
+        }
+        Value::Array(items) => items.iter().flat_map(numbers).collect(),
+        Value::Object(map) => map.values().flat_map(numbers).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn leaks<'a>(reply: &Reply, canaries: &'a [String]) -> Vec<&'a str> {
+    let headers: String = reply.headers.iter().map(|(k, v)| format!("{k}: {}\n", v.to_str().unwrap_or(""))).collect();
+    canaries
+        .iter()
+        .filter(|c| reply.text.contains(c.as_str()) || headers.contains(c.as_str()))
+        .map(String::as_str)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_role_sees_another_partys_secrets() {
+    let s = seated().await;
+    let id = s.id.clone();
+    let mut secrets: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (k, (role, party)) in OWNERS.iter().enumerate() {
+        secrets.insert(role, seed(&s, role, party, k + 1).await);
+    }
+    // Publish a version so the version routes answer with content.
+    let size = s.h.size(&id, &s.auth["mediator"]).await;
+    let r =
+        s.h.call(
+            Method::POST,
+            &format!("/api/negotiations/{id}/versions"),
+            &s.auth["mediator"],
+            Some(size),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // The test must be able to fail: each owner does see its own canaries.
+    for (role, party) in OWNERS {
+        let mine = &secrets[role];
+        let comments = s.h.get(&format!("/api/negotiations/{id}/comments"), &s.auth[role]).await;
+        assert!(comments.text.contains(&mine[0]), "{role} cannot see its own comment");
+        if party != "us" {
+            let profile = s.h.get(&format!("/api/negotiations/{id}/profiles/{party}"), &s.auth[role]).await;
+            assert!(!leaks(&profile, mine).is_empty(), "{role} cannot see its own profile");
+        }
+    }
+
+    let size = s.h.size(&id, &s.auth["mediator"]).await;
+    let mut paths = Vec::new();
+    for route in routes().iter().filter(|r| r.method == Method::GET) {
+        let parties =
+            if route.path.contains("{party}") { vec!["us", "ua", "ru", "eu", "un", "nobody"] } else { vec![""] };
+        for party in parties {
+            let mut path = route
+                .path
+                .replace("{id}", &id)
+                .replace("{party}", party)
+                .replace("{number}", "1")
+                .replace("{other}", "1");
+            match route.id {
+                accord_server::RouteId::InclusionProof => path.push_str(&format!("?index={}", size - 1)),
+                accord_server::RouteId::ConsistencyProof => path.push_str("?from=1"),
+                _ => {}
+            }
+            paths.push(path);
+        }
+    }
+    for index in 0..size {
+        paths.push(format!("/api/negotiations/{id}/proofs/inclusion?index={index}"));
+    }
+    paths.push(format!("/api/negotiations/{id}/events?from=0&to={size}"));
+    paths.push(format!("/api/negotiations/{id}/versions/99"));
+    paths.push(format!("/api/negotiations/{id}/profiles/ua/nonsense"));
+
+    let mut found = Vec::new();
+    let mut checked = 0;
+    for viewer in common::ROLES {
+        // The mediator may see every party's secrets under the default policy; the owner sees its own.
+        let forbidden: Vec<String> = OWNERS
+            .iter()
+            .filter(|(owner, _)| *owner != viewer && viewer != "mediator")
+            .flat_map(|(owner, _)| secrets[owner].clone())
+            .collect();
+        for path in &paths {
+            let reply = s.h.get(path, &s.auth[viewer]).await;
+            checked += 1;
+            for leak in leaks(&reply, &forbidden) {
+                found.push(format!("{viewer} GET {path}: {leak}"));
+            }
+        }
+        // Error paths of the writes: trying to overwrite someone else's private data.
+        for (owner, party) in OWNERS.iter().filter(|(o, _)| *o != viewer) {
+            let _ = owner;
+            for (method, path, body) in [
+                (
+                    Method::PUT,
+                    format!("/api/negotiations/{id}/profiles/{party}"),
+                    json!({"weights": [], "ratings": [], "reservation": 2}),
+                ),
+                (
+                    Method::POST,
+                    format!("/api/negotiations/{id}/profiles/{party}/reservations"),
+                    json!({"reservation": 0.5}),
+                ),
+                (Method::PUT, format!("/api/negotiations/{id}/stances/art-2"), json!({"position": "acceptable_if"})),
+                (
+                    Method::POST,
+                    format!("/api/negotiations/{id}/comments"),
+                    json!({"provision": "art-3", "quote": "not there", "text": "x"}),
+                ),
+            ] {
+                let reply = s.h.call(method, &path, &s.auth[viewer], Some(0), Some(body)).await;
+                checked += 1;
+                assert!(!reply.status.is_server_error(), "{path}: {}", reply.text);
+                for leak in leaks(&reply, &forbidden) {
+                    found.push(format!("{viewer} write {path}: {leak}"));
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "only {checked} requests checked");
+    assert!(found.is_empty(), "{} leaks:\n{}", found.len(), found.join("\n"));
+}

@@ -1,0 +1,199 @@
+//! A server in-process on a temporary SQLite database, and the peace-framework
+//! negotiation with every role seated.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use accord_server::{AppState, Config, ManualClock, router};
+use accord_store::SqliteStore;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use chrono::TimeZone;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct Harness {
+    pub app: Router,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+}
+
+pub async fn harness_with(config: Config) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_path(dir.path().join("accord.db")).await.unwrap();
+    let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2025, 11, 1, 9, 0, 0).unwrap()));
+    let state = AppState::new(Arc::new(store), clock.clone(), config);
+    Harness { app: router(state.clone()), state, clock, _dir: dir }
+}
+
+pub async fn harness() -> Harness {
+    harness_with(Config { sign_in_per_account: (1000, 1), sign_in_per_ip: (1000, 1), ..Config::for_tests() }).await
+}
+
+/// How a request authenticates.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    None,
+    Bearer(String),
+    /// Session cookie and CSRF token (None: omit the header).
+    Cookie(String, Option<String>),
+}
+
+impl Harness {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        if_match: Option<u64>,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri(path);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => builder = builder.header("authorization", format!("Bearer {token}")),
+            Auth::Cookie(token, csrf) => {
+                builder = builder.header("cookie", format!("accord_session={token}"));
+                if let Some(csrf) = csrf {
+                    builder = builder.header("x-csrf-token", csrf);
+                }
+            }
+        }
+        if let Some(position) = if_match {
+            builder = builder.header("if-match", format!("\"{position}\""));
+        }
+        let body = match body {
+            Some(value) => {
+                builder = builder.header("content-type", "application/json");
+                Body::from(serde_json::to_vec(&value).unwrap())
+            }
+            None => Body::empty(),
+        };
+        self.raw(builder.body(body).unwrap()).await
+    }
+
+    pub async fn raw(&self, request: Request<Body>) -> Reply {
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+
+    pub async fn get(&self, path: &str, auth: &Auth) -> Reply {
+        self.call(Method::GET, path, auth, None, None).await
+    }
+
+    /// Signs up and returns a bearer token.
+    pub async fn account(&self, email: &str) -> Auth {
+        let r = self
+            .call(
+                Method::POST,
+                "/api/accounts",
+                &Auth::None,
+                None,
+                Some(json!({"email": email, "password": PASSWORD, "display_name": email})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        self.token(email).await
+    }
+
+    pub async fn token(&self, email: &str) -> Auth {
+        let r = self
+            .call(Method::POST, "/api/tokens", &Auth::None, None, Some(json!({"email": email, "password": PASSWORD})))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        Auth::Bearer(r.json()["token"].as_str().unwrap().to_string())
+    }
+
+    pub async fn size(&self, negotiation: &str, auth: &Auth) -> u64 {
+        let r = self.get(&format!("/api/negotiations/{negotiation}/events"), auth).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        r.json()["log_size"].as_u64().unwrap()
+    }
+}
+
+pub fn peace_framework() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/peace-framework.toml")).unwrap()
+}
+
+/// The roles of the permission matrix, in a fixed order.
+pub const ROLES: [&str; 7] = ["mediator", "ua", "ru", "eu", "observer", "stranger", "anonymous"];
+
+/// The peace framework with every seat taken: role name → auth, plus the negotiation id.
+pub struct Seated {
+    pub h: Harness,
+    pub id: String,
+    pub auth: BTreeMap<&'static str, Auth>,
+    pub email: BTreeMap<&'static str, String>,
+}
+
+pub async fn seated() -> Seated {
+    let h = harness().await;
+    let mut auth = BTreeMap::new();
+    let mut email = BTreeMap::new();
+    for role in ROLES {
+        if role == "anonymous" {
+            auth.insert(role, Auth::None);
+            continue;
+        }
+        let address = format!("{role}@example.org");
+        auth.insert(role, h.account(&address).await);
+        email.insert(role, address);
+    }
+    let r = h
+        .call(
+            Method::POST,
+            "/api/negotiations",
+            &auth["mediator"],
+            None,
+            Some(json!({"scenario_toml": peace_framework()})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    for (role, party) in [("ua", "ua"), ("ru", "ru"), ("eu", "eu"), ("observer", "un")] {
+        let size = h.size(&id, &auth["mediator"]).await;
+        let r = h
+            .call(
+                Method::POST,
+                &format!("/api/negotiations/{id}/invitations"),
+                &auth["mediator"],
+                Some(size),
+                Some(json!({"party": party})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        let token = r.json()["token"].as_str().unwrap().to_string();
+        let r = h
+            .call(
+                Method::POST,
+                &format!("/api/negotiations/{id}/invitations/accept"),
+                &auth[role],
+                None,
+                Some(json!({"token": token})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    Seated { h, id, auth, email }
+}

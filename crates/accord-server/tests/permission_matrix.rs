@@ -1,0 +1,257 @@
+//! Every route × every role: the status each role gets. The request and the
+//! expected row are exhaustive matches over `RouteId`, so a new route does
+//! not compile until it has a row here, and the test checks that the route
+//! table and the table below agree.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use accord_server::{RouteId, routes};
+use axum::http::{Method, StatusCode};
+use common::{Auth, PASSWORD, ROLES, Seated, seated};
+use serde_json::{Value, json};
+
+/// Expected status per role, in the order of `ROLES`:
+/// mediator, ua (signatory), ru (signatory), eu (consulted), observer, stranger, anonymous.
+fn expected(route: RouteId) -> [u16; 7] {
+    use RouteId::*;
+    match route {
+        OpenApi => [200, 200, 200, 200, 200, 200, 200],
+        SignUp => [201, 201, 201, 201, 201, 201, 201],
+        SignIn => [200, 200, 200, 200, 200, 200, 200],
+        SignOut => [204, 204, 204, 204, 204, 204, 401],
+        CreateToken => [201, 201, 201, 201, 201, 201, 201],
+        Me => [200, 200, 200, 200, 200, 200, 401],
+        ListNegotiations => [200, 200, 200, 200, 200, 200, 401],
+        CreateNegotiation => [201, 201, 201, 201, 201, 201, 401],
+        GetNegotiation => [200, 200, 200, 200, 200, 404, 401],
+        GetDraft => [200, 200, 200, 200, 403, 404, 401],
+        SetProvision => [200, 403, 403, 403, 403, 404, 401],
+        RemoveProvision => [200, 403, 403, 403, 403, 404, 401],
+        SetIssue => [200, 403, 403, 403, 403, 404, 401],
+        RemoveIssue => [200, 403, 403, 403, 403, 404, 401],
+        SetDraftValue => [200, 403, 403, 403, 403, 404, 401],
+        ListStances => [200, 200, 200, 200, 403, 404, 401],
+        SetStance => [403, 200, 200, 200, 403, 404, 401],
+        StanceHistory => [200, 200, 200, 200, 403, 404, 401],
+        ListComments => [200, 200, 200, 200, 403, 404, 401],
+        AddComment => [201, 201, 201, 201, 403, 404, 401],
+        // The profile of ua.
+        GetProfile => [200, 200, 403, 403, 403, 404, 401],
+        SetProfile => [403, 200, 403, 403, 403, 404, 401],
+        GetReservations => [200, 200, 403, 403, 403, 404, 401],
+        ChangeReservation => [403, 200, 403, 403, 403, 404, 401],
+        ListInvitations => [200, 403, 403, 403, 403, 404, 401],
+        // Every seat is taken, so the mediator passes the policy and meets validation.
+        Invite => [422, 403, 403, 403, 403, 404, 401],
+        // With a token that was never issued: the seated are told they hold a seat.
+        AcceptInvitation => [409, 409, 409, 409, 409, 404, 401],
+        Members => [200, 200, 200, 200, 403, 404, 401],
+        ListVersions => [200, 200, 200, 200, 200, 404, 401],
+        PublishVersion => [201, 403, 403, 403, 403, 404, 401],
+        GetVersion => [200, 200, 200, 200, 200, 404, 401],
+        DiffVersions => [200, 200, 200, 200, 200, 404, 401],
+        Analysis => [200, 403, 403, 403, 403, 404, 401],
+        Balance => [403, 200, 200, 200, 403, 404, 401],
+        Events => [200, 200, 200, 200, 200, 404, 401],
+        Checkpoint => [200, 200, 200, 200, 200, 404, 401],
+        InclusionProof => [200, 200, 200, 200, 200, 404, 401],
+        ConsistencyProof => [200, 200, 200, 200, 200, 404, 401],
+    }
+}
+
+/// A concrete request for `route` that succeeds for a role the policy allows.
+/// Returns the path and the body.
+async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, Option<Value>) {
+    use RouteId::*;
+    let id = &s.id;
+    let base = format!("/api/negotiations/{id}");
+    let path = match route {
+        OpenApi => "/api/openapi.json".to_string(),
+        SignUp => {
+            return (
+                "/api/accounts".into(),
+                Some(
+                    json!({"email": format!("new-{role}-{n}@example.org"), "password": PASSWORD, "display_name": "New"}),
+                ),
+            );
+        }
+        SignIn | CreateToken => {
+            let path = if route == SignIn { "/api/sessions" } else { "/api/tokens" };
+            return (path.into(), Some(json!({"email": "stranger@example.org", "password": PASSWORD})));
+        }
+        SignOut => "/api/sessions/current".into(),
+        Me => "/api/me".into(),
+        ListNegotiations => "/api/negotiations".into(),
+        CreateNegotiation => return ("/api/negotiations".into(), Some(json!({"title": format!("Talks {n}")}))),
+        GetNegotiation => base,
+        GetDraft => format!("{base}/draft"),
+        SetProvision => {
+            return (
+                format!("{base}/provisions/art-matrix"),
+                Some(json!({"number": "99", "heading": "Matrix", "body": "Fixed text."})),
+            );
+        }
+        RemoveProvision => format!("{base}/provisions/art-matrix"),
+        SetIssue => {
+            return (
+                format!("{base}/issues/matrix-issue"),
+                Some(
+                    json!({"title": "Matrix", "kind": {"kind": "discrete", "options": [{"id": "a", "label": "A"}, {"id": "b", "label": "B"}]}, "draft": null}),
+                ),
+            );
+        }
+        RemoveIssue => format!("{base}/issues/matrix-issue"),
+        SetDraftValue => return (format!("{base}/draft-values/territory"), Some(json!({"value": "freeze"}))),
+        ListStances => format!("{base}/stances"),
+        SetStance => {
+            return (format!("{base}/stances/art-1"), Some(json!({"position": "acceptable", "reason": "fine"})));
+        }
+        StanceHistory => format!("{base}/stances/history"),
+        ListComments => format!("{base}/comments"),
+        AddComment => {
+            return (
+                format!("{base}/comments"),
+                Some(json!({"provision": "art-1", "quote": "", "text": "A note", "private": false})),
+            );
+        }
+        GetProfile => format!("{base}/profiles/ua"),
+        SetProfile => {
+            let r = s.h.get(&format!("{base}/profiles/ua"), &s.auth["mediator"]).await;
+            let mut profile = r.json();
+            let object = profile.as_object_mut().unwrap();
+            object.remove("party");
+            return (format!("{base}/profiles/ua"), Some(profile));
+        }
+        GetReservations => format!("{base}/profiles/ua/reservations"),
+        ChangeReservation => {
+            return (format!("{base}/profiles/ua/reservations"), Some(json!({"reservation": 0.5, "note": "moved"})));
+        }
+        ListInvitations => format!("{base}/invitations"),
+        Invite => return (format!("{base}/invitations"), Some(json!({"party": "ua"}))),
+        AcceptInvitation => {
+            return (format!("{base}/invitations/accept"), Some(json!({"token": "0".repeat(64)})));
+        }
+        Members => format!("{base}/members"),
+        ListVersions => format!("{base}/versions"),
+        PublishVersion => return (format!("{base}/versions"), Some(json!({}))),
+        GetVersion => format!("{base}/versions/1"),
+        DiffVersions => format!("{base}/versions/1/diff/1"),
+        Analysis => format!("{base}/analysis"),
+        Balance => format!("{base}/balance"),
+        Events => format!("{base}/events"),
+        Checkpoint => format!("{base}/checkpoint"),
+        InclusionProof => format!("{base}/proofs/inclusion?index=0"),
+        ConsistencyProof => format!("{base}/proofs/consistency?from=1"),
+    };
+    (path, None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_for_every_role() {
+    let s = seated().await;
+    // One released version so that observers have something to read.
+    let size = s.h.size(&s.id, &s.auth["mediator"]).await;
+    let r =
+        s.h.call(
+            Method::POST,
+            &format!("/api/negotiations/{}/versions", s.id),
+            &s.auth["mediator"],
+            Some(size),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    let mut failures = Vec::new();
+    let mut n = 0;
+    let table = routes();
+    for route in &table {
+        let row = expected(route.id);
+        for (role, expected) in ROLES.iter().zip(row) {
+            n += 1;
+            let (path, body) = request(&s, route.id, role, n).await;
+            let mut auth = s.auth[role].clone();
+            if route.id == RouteId::SignOut && role != &"anonymous" {
+                // Signing out revokes the token; use a throwaway one.
+                auth = s.h.token(&s.email[role]).await;
+            }
+            let if_match = if accord_server::openapi::takes_if_match(route.id) {
+                Some(s.h.size(&s.id, &s.auth["mediator"]).await)
+            } else {
+                None
+            };
+            let reply = s.h.call(route.method.clone(), &path, &auth, if_match, body).await;
+            if reply.status.as_u16() != expected {
+                failures.push(format!(
+                    "{:?} {} as {role}: expected {expected}, got {} {}",
+                    route.method,
+                    route.path,
+                    reply.status.as_u16(),
+                    reply.text.chars().take(300).collect::<String>()
+                ));
+            }
+            if !reply.status.is_success() {
+                let content_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+                assert_eq!(content_type, "application/problem+json", "{} {}", route.path, reply.text);
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn the_route_table_has_no_duplicates_and_every_route_is_in_the_openapi_document() {
+    let table = routes();
+    let mut seen = std::collections::BTreeSet::new();
+    for route in &table {
+        assert!(seen.insert((route.path, route.method.to_string())), "duplicate route {} {}", route.method, route.path);
+        assert!(seen.len() <= table.len());
+    }
+    let ids: std::collections::BTreeSet<_> = table.iter().map(|r| r.id).collect();
+    assert_eq!(ids.len(), table.len(), "a RouteId appears twice in the table");
+    let doc = serde_json::to_value(accord_server::openapi::document()).unwrap();
+    for route in &table {
+        let method = route.method.as_str().to_ascii_lowercase();
+        assert!(
+            doc["paths"][route.path][&method].is_object(),
+            "{} {} is missing from /api/openapi.json",
+            route.method,
+            route.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cookie_write_needs_the_csrf_token() {
+    let h = common::harness().await;
+    h.account("a@example.org").await;
+    let r = h
+        .call(
+            Method::POST,
+            "/api/sessions",
+            &Auth::None,
+            None,
+            Some(json!({"email": "a@example.org", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let cookie = r.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let token = cookie.split(';').next().unwrap().strip_prefix("accord_session=").unwrap().to_string();
+    let csrf = r.json()["csrf_token"].as_str().unwrap().to_string();
+    let body = Some(json!({"title": "Talks"}));
+    let without =
+        h.call(Method::POST, "/api/negotiations", &Auth::Cookie(token.clone(), None), None, body.clone()).await;
+    assert_eq!(without.status, StatusCode::FORBIDDEN);
+    assert_eq!(without.json()["code"], "csrf_failed");
+    let wrong = h
+        .call(Method::POST, "/api/negotiations", &Auth::Cookie(token.clone(), Some("x".into())), None, body.clone())
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let right = h.call(Method::POST, "/api/negotiations", &Auth::Cookie(token.clone(), Some(csrf)), None, body).await;
+    assert_eq!(right.status, StatusCode::CREATED, "{}", right.text);
+    // Reads need no CSRF token.
+    let read = h.get("/api/negotiations", &Auth::Cookie(token, None)).await;
+    assert_eq!(read.status, StatusCode::OK);
+}
