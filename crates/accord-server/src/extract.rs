@@ -51,11 +51,14 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::new("malformed_request", format!("the body is not valid JSON: {message}"));
         }
-        // serde names an unknown field in its message but the path stops at its parent.
+        // Some serde errors name an unknown field in the message while the path stops at its parent.
         if let Some(rest) = message.strip_prefix("unknown field `")
             && let Some((name, _)) = rest.split_once('`')
         {
-            pointer = format!("{pointer}/{}", escape(name));
+            let last = format!("/{}", escape(name));
+            if !pointer.ends_with(&last) {
+                pointer.push_str(&last);
+            }
         }
         ApiError::validation(vec![FieldError { pointer, message: strip_position(&message) }])
     })?;

@@ -126,9 +126,9 @@ async fn scripted_session_ends_with_a_verified_inclusion_proof() {
     let s = seated().await;
     let base = format!("/api/negotiations/{}", s.id);
     for (role, provision, body) in [
-        ("ua", "art-4", json!({"position": "unacceptable", "reason": "No."})),
         ("ru", "art-4", json!({"position": "acceptable"})),
         ("eu", "art-4", json!({"position": "acceptable"})),
+        ("ua", "art-4", json!({"position": "unacceptable", "reason": "No."})),
     ] {
         let size = s.h.size(&s.id, &s.auth[role]).await;
         let r =
