@@ -16,7 +16,9 @@ fuzz_target!(|data: &[u8]| {
         let written = scenario::to_toml(&negotiation);
         match scenario::parse(&written, "written.toml") {
             Ok(again) => assert_eq!(again, negotiation, "written form:\n{written}"),
-            Err(errors) => panic!("a valid negotiation was written as an invalid file:\n{}\n{written}", errors.report()),
+            Err(errors) => {
+                panic!("a valid negotiation was written as an invalid file:\n{}\n{written}", errors.report())
+            }
         }
     }
 });
