@@ -10,6 +10,7 @@ mod check;
 mod genius;
 mod render;
 mod report;
+mod serve;
 
 /// Accord: a workbench for mediated, multi-party negotiation of a living agreement.
 ///
@@ -40,6 +41,7 @@ enum Command {
     Import(genius::ImportCommand),
     #[command(subcommand)]
     Export(genius::ExportCommand),
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(args),
         Command::Import(cmd) => genius::run_import(cmd),
         Command::Export(cmd) => genius::run_export(cmd),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,
