@@ -110,6 +110,9 @@ impl Config {
     }
 }
 
+/// (negotiation, log size, viewing party): the analysis a viewer saw at a log size.
+type AnalysisKey = (String, u64, String);
+
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -117,7 +120,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     cache: Arc<Mutex<HashMap<String, Arc<Folded>>>>,
-    analysis_cache: Arc<Mutex<HashMap<(String, u64, String), Arc<serde_json::Value>>>>,
+    analysis_cache: Arc<Mutex<HashMap<AnalysisKey, Arc<serde_json::Value>>>>,
     limiter: Arc<auth::RateLimiter>,
 }
 
