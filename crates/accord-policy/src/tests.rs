@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)]
 //! The role × resource × action matrix, written out by hand so that a change
 //! of policy is a visible change of this table.
 
@@ -159,5 +160,118 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
 fn anonymous_is_denied_everything() {
     for (action, resource, _) in matrix() {
         assert_eq!(decide(&Viewer::Anonymous, action, &resource), Decision::Deny);
+    }
+}
+
+mod filters {
+    use accord_core::event::{Actor, Comment, Event, Payload, State};
+    use accord_core::{
+        Issue, IssueKind, IssueOption, Negotiation, Party, Position, Provision, Role, Stance, Timetable,
+    };
+    use chrono::TimeZone;
+
+    use crate::Viewer;
+    use crate::view::{filter_event, view_state};
+
+    fn events() -> Vec<Event> {
+        let party = |id: &str, role| Party { id: id.into(), name: id.into(), role };
+        let negotiation = Negotiation {
+            id: "n".into(),
+            title: "T".into(),
+            description: String::new(),
+            parties: vec![
+                party("us", Role::Mediator),
+                party("ua", Role::Signatory),
+                party("ru", Role::Signatory),
+                party("un", Role::Observer),
+            ],
+            issues: vec![Issue {
+                id: "x".into(),
+                title: "X".into(),
+                kind: IssueKind::Discrete { options: vec![IssueOption { id: "a".into(), label: "A".into() }] },
+                draft: None,
+            }],
+            provisions: vec![Provision {
+                id: "art-1".into(),
+                number: "1".into(),
+                heading: "One".into(),
+                body: "The parties agree.".into(),
+                wordings: Vec::new(),
+            }],
+            constraints: Vec::new(),
+            timetable: Timetable::default(),
+            profiles: Vec::new(),
+            stances: Vec::new(),
+        };
+        let at = chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let actor = Actor::Account { account: "m".into(), party: Some("us".into()) };
+        let payloads = vec![
+            Payload::Created { negotiation, creator_party: "us".into() },
+            Payload::StanceRecorded {
+                stance: Stance {
+                    party: "ua".into(),
+                    provision: "art-1".into(),
+                    position: Position::Unacceptable,
+                    reason: Some("SECRET-REASON".into()),
+                },
+            },
+            Payload::CommentAdded {
+                comment: Comment {
+                    id: "c1".into(),
+                    party: "ua".into(),
+                    provision: "art-1".into(),
+                    quote: "agree".into(),
+                    text: "SECRET-COMMENT".into(),
+                    private: true,
+                },
+            },
+        ];
+        payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| Event { position: i as u64, actor: actor.clone(), at, payload })
+            .collect()
+    }
+
+    fn seat(party: &str, role: Role) -> Viewer {
+        Viewer::Party { account: format!("acct-{party}"), party: party.into(), role }
+    }
+
+    #[test]
+    fn another_signatory_sees_counts_and_redacted_log_entries_only() {
+        let events = events();
+        let state = State::from_events(&events).unwrap();
+        let ru = seat("ru", Role::Signatory);
+        let view = view_state(&ru, &state).unwrap();
+        assert!(view.stances.is_empty());
+        assert!(view.comments.is_empty());
+        let counts = view.stance_counts.unwrap();
+        assert_eq!((counts[0].with_reservations, counts[0].recorded), (1, 1));
+        let text = serde_json::to_string(&view_state(&ru, &state)).unwrap();
+        assert!(!text.contains("SECRET"), "{text}");
+        for event in &events {
+            let bytes = serde_json::to_vec(event).unwrap();
+            let entry = filter_event(&ru, event, &bytes, &[7; 32]).unwrap();
+            assert_eq!(entry.redacted, event.position != 0, "{entry:?}");
+            assert_eq!(entry.leaf_hash, "07".repeat(32));
+            assert!(!serde_json::to_string(&entry).unwrap().contains("SECRET"));
+        }
+    }
+
+    #[test]
+    fn the_owner_and_the_mediator_see_everything_the_observer_nothing_private() {
+        let events = events();
+        let state = State::from_events(&events).unwrap();
+        for viewer in [seat("ua", Role::Signatory), seat("us", Role::Mediator)] {
+            let text = serde_json::to_string(&view_state(&viewer, &state)).unwrap();
+            assert!(text.contains("SECRET-REASON") && text.contains("SECRET-COMMENT"), "{viewer:?}");
+            let bytes = serde_json::to_vec(&events[1]).unwrap();
+            let entry = filter_event(&viewer, &events[1], &bytes, &[0; 32]).unwrap();
+            assert_eq!(entry.bytes.as_deref(), std::str::from_utf8(&bytes).ok());
+        }
+        let observer = view_state(&seat("un", Role::Observer), &state).unwrap();
+        assert!(observer.draft.is_none() && observer.stance_counts.is_none() && observer.members.is_none());
+        assert!(view_state(&Viewer::Stranger { account: "x".into() }, &state).is_none());
+        assert!(!view_state(&seat("ua", Role::Signatory), &state).unwrap().comments[0].outdated);
     }
 }
