@@ -36,6 +36,12 @@ fn import_writes_a_scenario_that_reads_back_as_the_domain() {
     // The scenario checks clean with `accord check`.
     let check = accord(&["check", out.to_str().unwrap()]);
     assert!(check.status.success(), "{}{}", text(&check.stdout), text(&check.stderr));
+
+    // Each issue is a provision whose text is the value: the original GENIUS value string.
+    let render = accord(&["render", out.to_str().unwrap(), "--package", "destination-city=krak-w,nights=5"]);
+    assert!(render.status.success(), "{}", text(&render.stderr));
+    let rendered = text(&render.stdout);
+    assert!(rendered.contains("Destination (city)") && rendered.contains("Kraków"), "{rendered}");
 }
 
 #[test]
