@@ -125,7 +125,9 @@ fn build(d: &mut Draw) -> Negotiation {
                         }
                         WordingText::PerOption(texts)
                     }
-                    IssueKind::Numeric(_) => WordingText::Template(format!("{}{{value}} {{unit}}", d.text())),
+                    IssueKind::Numeric(_) => {
+                        WordingText::Template(format!("{}{{value}} {{unit}}", d.text().replace(['{', '}'], "")))
+                    }
                 };
                 wordings.push(Wording { issue: issue.id.clone(), text });
             }
