@@ -148,34 +148,11 @@ pub fn outcome_space(n: &Negotiation) -> String {
     let sizes: Vec<String> = n.issues.iter().map(|i| i.value_count().to_string()).collect();
     let total = match n.outcome_count() {
         Some(1) => "1 package".to_string(),
-        Some(count) => format!("{} packages", group_digits(count)),
+        Some(count) => format!("{} packages", crate::report::group_digits(count)),
         None => "more than 2^128 packages".to_string(),
     };
     match sizes.len() {
         0 | 1 => total,
         _ => format!("{} = {total}", sizes.join(" × ")),
-    }
-}
-
-fn group_digits(n: u128) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn digits_are_grouped() {
-        assert_eq!(group_digits(104), "104");
-        assert_eq!(group_digits(1_234_567), "1,234,567");
     }
 }

@@ -158,7 +158,7 @@ fn read_negotiation(path: &Path) -> anyhow::Result<Negotiation> {
 fn summary(n: &Negotiation) -> String {
     let signatories = n.parties_with_role(Role::Signatory).count();
     let others = n.parties.len() - signatories;
-    let outcomes = n.outcome_count().map_or_else(|| "more than 2^128".to_string(), group_thousands);
+    let outcomes = n.outcome_count().map_or_else(|| "more than 2^128".to_string(), crate::report::group_digits);
     format!(
         "{} issue{}, {signatories} signator{} (+{others} other part{}), {outcomes} outcomes",
         n.issues.len(),
@@ -166,29 +166,4 @@ fn summary(n: &Negotiation) -> String {
         if signatories == 1 { "y" } else { "ies" },
         if others == 1 { "y" } else { "ies" },
     )
-}
-
-fn group_thousands(n: u128) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_are_grouped() {
-        assert_eq!(group_thousands(0), "0");
-        assert_eq!(group_thousands(999), "999");
-        assert_eq!(group_thousands(3520), "3,520");
-        assert_eq!(group_thousands(10_000_000), "10,000,000");
-    }
 }
