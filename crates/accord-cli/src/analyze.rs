@@ -121,12 +121,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .package_from_pairs(parse_pairs(&args.draft)?)
         .context("the --draft package names an unknown issue or value")?;
 
-    let progress = progress_bar(args.json);
+    let progress = progress_bar();
     let analysis = Analysis::run(&negotiation, &draft, &args, &progress)?;
     progress.finish_and_clear();
 
     if args.json {
-        let out = analysis.to_json(&negotiation, from_genius, args.solution);
+        let out = analysis.to_json(&negotiation, from_genius);
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         print!("{}", analysis.report(&negotiation, &draft, &args));
@@ -146,11 +146,12 @@ fn parse_pairs(pairs: &[String]) -> anyhow::Result<Vec<(&str, &str)>> {
         .collect()
 }
 
-fn progress_bar(quiet: bool) -> ProgressBar {
+/// Drawn on stderr only when it is a terminal, so `--json` on stdout and
+/// piped runs stay clean.
+fn progress_bar() -> ProgressBar {
     let target =
         if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
     let bar = ProgressBar::with_draw_target(Some(0), target);
-    let _ = quiet;
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg:12} [{bar:30}] {pos}/{len} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -249,7 +250,7 @@ impl Analysis {
         Ok(analysis)
     }
 
-    fn to_json(&self, negotiation: &Negotiation, from_genius: bool, kind: SolutionKind) -> Json {
+    fn to_json(&self, negotiation: &Negotiation, from_genius: bool) -> Json {
         let values = |package: &[usize]| -> Json { Json::Array(package_values(negotiation, package, from_genius)) };
         let solution = |s: &Option<Solution>| -> Json {
             match s {
@@ -337,7 +338,6 @@ impl Analysis {
             );
         }
         self.extra.to_json(negotiation, from_genius, &mut out);
-        let _ = kind;
         out.insert("timings_ms".into(), json!(self.timings_ms));
         Json::Object(out)
     }
