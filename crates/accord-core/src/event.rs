@@ -31,6 +31,12 @@ pub struct Event {
     pub actor: Actor,
     pub at: DateTime<Utc>,
     pub payload: Payload,
+    /// Random hex the server adds to every event it writes. The log API
+    /// serves a redacted event's leaf hash (so its inclusion stays provable);
+    /// without a salt, a low-entropy private payload (a reservation of 0.55,
+    /// a stance reason of "no") could be recovered by hashing guesses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub salt: Option<String>,
 }
 
 /// What happened. Variants are only ever added, never changed in meaning,
@@ -643,7 +649,7 @@ mod tests {
     }
 
     fn event(position: u64, payload: Payload) -> Event {
-        Event { position, actor: mediator(), at: at(position as u32), payload }
+        Event { position, actor: mediator(), at: at(position as u32), payload, salt: None }
     }
 
     fn created() -> Event {
@@ -1063,7 +1069,7 @@ mod tests {
                 }
                 _ => Payload::TimetableSet { timetable: Timetable::default() },
             };
-            let event = Event { position, actor: mediator(), at: at(position as u32), payload };
+            let event = Event { position, actor: mediator(), at: at(position as u32), payload, salt: None };
             state.apply(&event).unwrap_or_else(|e| panic!("generator produced an invalid event: {e}"));
             events.push(event);
         }

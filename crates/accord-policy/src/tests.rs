@@ -229,7 +229,7 @@ mod filters {
         payloads
             .into_iter()
             .enumerate()
-            .map(|(i, payload)| Event { position: i as u64, actor: actor.clone(), at, payload })
+            .map(|(i, payload)| Event { position: i as u64, actor: actor.clone(), at, payload, salt: None })
             .collect()
     }
 

@@ -121,6 +121,11 @@ fn pointer_of(path: &[PathSeg]) -> String {
     out
 }
 
+/// A fresh salt for an event (see [`Event::salt`]): 16 random bytes, hex.
+fn salt() -> Result<String> {
+    auth::random_id(16)
+}
+
 /// Appends `payloads` after checking that they fold onto the state and leave
 /// no validation problem the state did not already have.
 async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) -> Result<WriteResult> {
@@ -130,7 +135,7 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     let before: Vec<String> = validate::validate(&next.negotiation).iter().map(|p| p.to_string()).collect();
     let mut events = Vec::new();
     for (offset, payload) in payloads.into_iter().enumerate() {
-        let event = Event { position: base + offset as u64, actor: actor.clone(), at: now, payload };
+        let event = Event { position: base + offset as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) };
         next.apply(&event).map_err(|e| ApiError::field("", e.to_string()))?;
         events.push(event);
     }
@@ -410,8 +415,8 @@ pub async fn create_negotiation(
     let events: Vec<Event> = payloads
         .into_iter()
         .enumerate()
-        .map(|(i, payload)| Event { position: i as u64, actor: actor.clone(), at: now, payload })
-        .collect();
+        .map(|(i, payload)| Ok(Event { position: i as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) }))
+        .collect::<Result<_>>()?;
     let state = Folded::from_events(&events).map_err(|e| ApiError::field("/scenario_toml", e.to_string()))?;
     for event in &events {
         app.store.append(&id, event.position, event).await?;

@@ -391,3 +391,30 @@ fn every_error_code_is_documented_and_used() {
         assert!(source.contains(&format!("\"{code}\"")), "code {code} is never used");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redacted_private_event_cannot_be_recovered_by_hashing_guesses() {
+    let s = seated().await;
+    let size = s.h.size(&s.id, &s.auth["ua"]).await;
+    let path = format!("/api/negotiations/{}/profiles/ua/reservations", s.id);
+    let r = s.h.call(Method::POST, &path, &s.auth["ua"], Some(size), Some(json!({"reservation": 0.55}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let position = r.json()["position"].as_u64().unwrap();
+
+    let events = format!("/api/negotiations/{}/events?from={position}", s.id);
+    let seen_by_ru = s.h.get(&events, &s.auth["ru"]).await.json();
+    let redacted = &seen_by_ru["entries"][0];
+    assert_eq!(redacted["redacted"], true, "{seen_by_ru}");
+    let seen_by_ua = s.h.get(&events, &s.auth["ua"]).await.json();
+    let bytes = seen_by_ua["entries"][0]["bytes"].as_str().unwrap().to_string();
+    let mut event: accord_core::event::Event = serde_json::from_str(&bytes).unwrap();
+    assert_eq!(serde_json::to_string(&event).unwrap(), bytes, "the typed event re-serialises to its stored bytes");
+    assert_eq!(hex::encode(leaf_hash(bytes.as_bytes())), redacted["leaf_hash"], "the owner's bytes are the leaf");
+
+    // An attacker who knows everything but the salt (actor, time, position,
+    // even the exact value) cannot reproduce the leaf hash.
+    let salt = event.salt.take().unwrap();
+    assert_eq!(salt.len(), 32, "16 random bytes of salt");
+    let guess = serde_json::to_vec(&event).unwrap();
+    assert_ne!(hex::encode(leaf_hash(&guess)), redacted["leaf_hash"]);
+}

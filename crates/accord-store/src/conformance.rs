@@ -474,6 +474,7 @@ fn created(id: &str) -> Event {
         actor: Actor::Account { account: "acc-un".into(), party: Some("un".into()) },
         at: at(0),
         payload: Payload::Created { negotiation, creator_party: "un".into() },
+        salt: None,
     }
 }
 
@@ -492,6 +493,7 @@ fn comment_event(position: u64, comment: &str, party: &str, when: DateTime<Utc>)
                 private: position.is_multiple_of(2),
             },
         },
+        salt: Some(format!("{position:032x}")),
     }
 }
 
@@ -524,7 +526,7 @@ fn sample_log(id: &str, len: u64) -> Vec<Event> {
                 continue;
             }
         };
-        events.push(Event { position, actor: Actor::System, at: at(position), payload });
+        events.push(Event { position, actor: Actor::System, at: at(position), payload, salt: None });
     }
     events
 }

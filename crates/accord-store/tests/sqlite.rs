@@ -77,6 +77,7 @@ fn genesis(id: &str) -> Event {
             },
             creator_party: "un".into(),
         },
+        salt: None,
     }
 }
 
