@@ -135,7 +135,8 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     let before: Vec<String> = validate::validate(&next.negotiation).iter().map(|p| p.to_string()).collect();
     let mut events = Vec::new();
     for (offset, payload) in payloads.into_iter().enumerate() {
-        let event = Event { position: base + offset as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) };
+        let event =
+            Event { position: base + offset as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) };
         next.apply(&event).map_err(|e| ApiError::field("", e.to_string()))?;
         events.push(event);
     }
@@ -415,7 +416,9 @@ pub async fn create_negotiation(
     let events: Vec<Event> = payloads
         .into_iter()
         .enumerate()
-        .map(|(i, payload)| Ok(Event { position: i as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) }))
+        .map(|(i, payload)| {
+            Ok(Event { position: i as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) })
+        })
         .collect::<Result<_>>()?;
     let state = Folded::from_events(&events).map_err(|e| ApiError::field("/scenario_toml", e.to_string()))?;
     for event in &events {
