@@ -6,20 +6,23 @@ use std::sync::Arc;
 
 use accord_server::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo};
 use accord_server::{AppState, Config, SystemClock, router};
-use accord_store::SqliteStore;
 use anyhow::Context;
 
 /// Run the Accord service: the HTTP API under /api/ (OpenAPI at /api/openapi.json).
 ///
 /// Every change is an event in the negotiation's log, stored durably in
-/// SQLite; each party sees only what the confidentiality policy allows.
+/// SQLite (one host) or PostgreSQL (several servers sharing one database);
+/// each party sees only what the confidentiality policy allows.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   accord serve --demo
-  accord serve --database sqlite:/var/lib/accord/accord.db --bind 0.0.0.0:8080")]
+  accord serve --database sqlite:/var/lib/accord/accord.db --bind 0.0.0.0:8080
+  accord serve --database postgres://accord@db.internal:5432/accord --bind 0.0.0.0:8080")]
 pub struct Args {
-    /// The database: `sqlite:PATH` (default `sqlite:./accord.db`; with --demo, `sqlite:./accord-demo.db`).
+    /// The database: `sqlite:PATH` or a file path (default `sqlite:./accord.db`; with --demo,
+    /// `sqlite:./accord-demo.db`), or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, which any
+    /// number of servers may share. Migrations run at start.
     #[arg(long)]
     pub database: Option<String>,
 
@@ -42,8 +45,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let database = args.database.clone().unwrap_or_else(|| {
         if args.demo { "sqlite:./accord-demo.db".to_string() } else { "sqlite:./accord.db".to_string() }
     });
-    let store = SqliteStore::open(&database).await.with_context(|| format!("opening the database {database}"))?;
-    let state = AppState::new(Arc::new(store), Arc::new(SystemClock), Config::default());
+    // Printed and put in errors without its password.
+    let shown = accord_store::redact(&database);
+    let store = accord_store::open(&database).await.with_context(|| format!("opening the database {shown}"))?;
+    let state = AppState::new(store, Arc::new(SystemClock), Config::default());
     let listener =
         tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("listening on {}", args.bind))?;
     let address = listener.local_addr().context("reading the bound address")?;
@@ -51,7 +56,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     if args.demo {
         let demo = ensure_demo(&state).await.context("setting up the demo")?;
         let verb = if demo.created { "created" } else { "reused" };
-        println!("Demo negotiation {} ({verb}) in {database}", demo.negotiation);
+        println!("Demo negotiation {} ({verb}) in {shown}", demo.negotiation);
         println!("Sign in with any of these (password for all: {DEMO_PASSWORD}):");
         for (role, party, email) in DEMO_ACCOUNTS {
             println!("  {email:<32} {party:<3} {role}");

@@ -2,7 +2,9 @@
 //! form an RFC 6962 Merkle tree, plus accounts and tokens.
 //!
 //! [`Store`] is the one interface the service uses. Every backend passes the
-//! same [`conformance`] suite; [`SqliteStore`] is the first backend.
+//! same [`conformance`] suite: [`SqliteStore`] for one host, [`PostgresStore`]
+//! for several servers sharing one database. [`open`] picks the backend from
+//! a database URL.
 //!
 //! # The log
 //!
@@ -36,9 +38,83 @@ use chrono::{DateTime, Utc};
 pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
 
 pub mod conformance;
+mod postgres;
 mod sqlite;
+pub mod testing;
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// Opens the store a database URL names, running its migrations:
+/// `postgres://…` or `postgresql://…` for [`PostgresStore`]; `sqlite:PATH`,
+/// `sqlite://PATH` or a bare file path for [`SqliteStore`]. Any other
+/// `scheme://` is refused as `Invalid` rather than taken for a file name.
+pub async fn open(database: &str) -> Result<std::sync::Arc<dyn Store>, StoreError> {
+    match Backend::of(database)? {
+        Backend::Postgres => Ok(std::sync::Arc::new(PostgresStore::open(database).await?)),
+        Backend::Sqlite => Ok(std::sync::Arc::new(SqliteStore::open(database).await?)),
+    }
+}
+
+/// The kind of database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// Which backend [`open`] would use for `database`.
+    pub fn of(database: &str) -> Result<Backend, StoreError> {
+        if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+            return Ok(Backend::Postgres);
+        }
+        if database.starts_with("sqlite:") {
+            return Ok(Backend::Sqlite);
+        }
+        if let Some((scheme, _)) = database.split_once("://")
+            && !scheme.is_empty()
+            && scheme.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        {
+            return Err(StoreError::Invalid {
+                reason: format!(
+                    "unsupported database URL scheme {scheme:?}: use postgres://…, sqlite:PATH or a file path"
+                ),
+            });
+        }
+        Ok(Backend::Sqlite)
+    }
+}
+
+/// The database URL fit to print or log: a password in it (`user:secret@`
+/// or a `password=` parameter) is replaced by `***`.
+pub fn redact(database: &str) -> String {
+    let Some((scheme, rest)) = database.split_once("://") else { return database.to_string() };
+    // The authority ends at the first '/', '?' or '#'; credentials end at its last '@'.
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => match authority[..at].split_once(':') {
+            Some((user, _password)) => format!("{user}:***{}", &authority[at..]),
+            None => authority.to_string(),
+        },
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                    _ => pair.to_string(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_string(),
+    };
+    format!("{scheme}://{authority}{tail}")
+}
 
 /// A SHA-256 hash.
 pub type Hash = accord_merkle::Hash;
@@ -257,4 +333,39 @@ pub fn decode_event(
 /// The form an email is unique in: trimmed and lower-cased.
 pub fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Backend, redact};
+
+    #[test]
+    fn urls_choose_their_backend() {
+        for url in ["postgres://u@h/db", "postgresql://h:5432/db?sslmode=disable"] {
+            assert_eq!(Backend::of(url).ok(), Some(Backend::Postgres), "{url}");
+        }
+        for url in ["sqlite:accord.db", "sqlite:///var/lib/accord.db", "./accord.db", "/tmp/a.db", "accord.db"] {
+            assert_eq!(Backend::of(url).ok(), Some(Backend::Sqlite), "{url}");
+        }
+        for url in ["mysql://h/db", "postgre://h/db", "http://h/"] {
+            assert!(Backend::of(url).is_err(), "{url} must be refused, not taken for a file");
+        }
+    }
+
+    #[test]
+    fn passwords_never_reach_a_printed_url() {
+        for (url, shown) in [
+            ("postgres://accord:s3cr%40t@db.internal:5432/accord", "postgres://accord:***@db.internal:5432/accord"),
+            (
+                "postgres://accord@db/accord?password=s3cret&sslmode=require",
+                "postgres://accord@db/accord?password=***&sslmode=require",
+            ),
+            ("postgres://db/accord", "postgres://db/accord"),
+            ("sqlite:./accord.db", "sqlite:./accord.db"),
+            ("./accord.db", "./accord.db"),
+        ] {
+            assert_eq!(redact(url), shown);
+            assert!(!redact(url).contains("s3c"), "{url}");
+        }
+    }
 }

@@ -1,0 +1,425 @@
+//! The PostgreSQL backend: one database shared by any number of Accord
+//! servers.
+//!
+//! Durability: every connection runs with `synchronous_commit = on` (the
+//! PostgreSQL default, forced per connection so a server-wide or URL setting
+//! cannot weaken it). A commit then returns only after its WAL record has been
+//! flushed to disk, so an append that returned `Ok` survives a crash of the
+//! database server and a power loss, provided the server runs with
+//! `fsync = on` (also the default; `scripts/with-postgres` keeps it on).
+//! `off` would acknowledge commits that a crash can still drop.
+//!
+//! Concurrency: an append first takes a transaction-scoped advisory lock on
+//! the negotiation id (`pg_advisory_xact_lock`), then reads the log size. All
+//! appends to one negotiation, from every connection of every server, thus
+//! run one after the other, and the second of two racing appends sees the
+//! first's event and gets `Conflict`. Appends to different negotiations do
+//! not wait for each other (unless their ids' hashes collide, which only costs
+//! a short wait). The `(negotiation, position)` primary key stays the
+//! backstop: should two writers ever both pass the size check, the second
+//! insert fails with a unique violation, reported as `Conflict`.
+//!
+//! Timestamps are `TIMESTAMPTZ`, which keeps microseconds: an account's
+//! `created_at` or a token's `expires_at` given in nanoseconds comes back
+//! truncated to the microsecond (a token may die up to 1 µs early). An event's
+//! `at` is exact, since events are read back from their stored bytes.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use accord_core::event::Event;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+
+use crate::{Account, Appended, Hash, StoreError, StoredEvent, TokenKind, decode_event, email_key, encode_event};
+
+const MAX_CONNECTIONS: u32 = 10;
+/// How long a request waits for a free connection before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The first key of the appends' advisory locks (the second is the hash of
+/// the negotiation id), so they cannot meet locks taken for other purposes:
+/// two-key advisory locks live apart from the one-key locks of the migrator.
+const APPEND_LOCK_CLASS: i32 = 0x4163_6364; // "Accd"
+
+/// The store in one PostgreSQL database. Cheap to clone (a pool handle).
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to a `postgres://` or `postgresql://` URL (any libpq-style
+    /// parameters sqlx accepts) and brings the schema up to date. Several
+    /// servers may open the same database at once: the migrator holds an
+    /// advisory lock while it works.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Invalid { reason: format!("bad database URL {}: {e}", crate::redact(url)) })?;
+        Self::open_with(options).await
+    }
+
+    /// Connects with explicit options; `synchronous_commit` is forced on.
+    pub async fn open_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        // Appended after any options from the URL; the last `-c` wins.
+        let options = options.options([("synchronous_commit", "on")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot open the database: {e}")))?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot migrate the database: {e}")))?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// The connection pool, for diagnostics and tests.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Closes every connection. Later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn try_append(
+        &self,
+        negotiation: &str,
+        event: &Event,
+        bytes: &[u8],
+        leaf_hash: Hash,
+        actor: &str,
+    ) -> Result<Appended, AppendFailure> {
+        let expected = event.position;
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(APPEND_LOCK_CLASS)
+            .bind(negotiation)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        // Read committed: this statement's snapshot is taken after the lock
+        // was granted, so it sees every append committed before.
+        let rows = sqlx::query("SELECT position, leaf_hash FROM events WHERE negotiation = $1 ORDER BY position")
+            .bind(negotiation)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let mut leaves = leaves_from_rows(negotiation, &rows)?;
+        let size = leaves.len() as u64;
+        if size != expected {
+            // Dropping `tx` rolls back; nothing was written.
+            return Err(StoreError::Conflict { negotiation: negotiation.to_string(), expected, actual: size }.into());
+        }
+        if expected == 0 {
+            sqlx::query("INSERT INTO negotiations (id, created_at) VALUES ($1, $2)")
+                .bind(negotiation)
+                .bind(event.at)
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(negotiation)
+        .bind(to_i64(expected)?)
+        .bind(event.at)
+        .bind(actor)
+        .bind(bytes)
+        .bind(leaf_hash.as_slice())
+        .execute(&mut *tx)
+        .await?;
+        leaves.push(leaf_hash);
+        let root =
+            accord_merkle::root_at(leaves.as_slice(), expected + 1).map_err(|e| StoreError::Backend(e.to_string()))?;
+        tx.commit().await?;
+        Ok(Appended { position: expected, leaf_hash, size: expected + 1, root })
+    }
+
+    async fn account_where(&self, column: &str, value: &str) -> Result<Option<Account>, StoreError> {
+        // `column` is one of two literals chosen below, never input.
+        let sql =
+            format!("SELECT id, email, display_name, password_hash, created_at FROM accounts WHERE {column} = $1");
+        let row =
+            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await.map_err(backend)?;
+        row.map(|row| account_from_row(&row)).transpose()
+    }
+
+    async fn log_size_inner(&self, negotiation: &str) -> Result<u64, StoreError> {
+        let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position) + 1, 0) FROM events WHERE negotiation = $1")
+            .bind(negotiation)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        u64::try_from(size).map_err(|_| StoreError::Backend(format!("negative log size {size} for {negotiation}")))
+    }
+}
+
+/// Why one append attempt failed.
+enum AppendFailure {
+    /// A unique violation: another writer committed this position (or created
+    /// this negotiation) first. `append` reports it as `Conflict` with the size.
+    LostRace,
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppendFailure {
+    fn from(error: StoreError) -> Self {
+        AppendFailure::Store(error)
+    }
+}
+
+impl From<sqlx::Error> for AppendFailure {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => AppendFailure::LostRace,
+            _ => AppendFailure::Store(backend(error)),
+        }
+    }
+}
+
+fn backend(error: sqlx::Error) -> StoreError {
+    StoreError::Backend(error.to_string())
+}
+
+fn to_i64(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value)
+        .map_err(|_| StoreError::Invalid { reason: format!("{value} is beyond the largest log position") })
+}
+
+/// Positions and sizes beyond `i64::MAX` cannot exist in the table; clamping
+/// them keeps range queries meaningful ("to the end").
+fn clamp_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn leaves_from_rows(negotiation: &str, rows: &[PgRow]) -> Result<Vec<Hash>, StoreError> {
+    rows.iter()
+        .enumerate()
+        .map(|(index, row)| {
+            let position: i64 = row.try_get("position").map_err(backend)?;
+            if position != index as i64 {
+                return Err(StoreError::Backend(format!(
+                    "the log of negotiation {negotiation} has position {position} where {index} was due"
+                )));
+            }
+            let bytes: Vec<u8> = row.try_get("leaf_hash").map_err(backend)?;
+            Hash::try_from(bytes.as_slice()).map_err(|_| {
+                StoreError::Backend(format!("event {index} of negotiation {negotiation} has a malformed leaf hash"))
+            })
+        })
+        .collect()
+}
+
+fn account_from_row(row: &PgRow) -> Result<Account, StoreError> {
+    Ok(Account {
+        id: row.try_get("id").map_err(backend)?,
+        email: row.try_get("email").map_err(backend)?,
+        display_name: row.try_get("display_name").map_err(backend)?,
+        password_hash: row.try_get("password_hash").map_err(backend)?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+    })
+}
+
+#[async_trait]
+impl crate::Store for PostgresStore {
+    async fn append(&self, negotiation: &str, expected_position: u64, event: &Event) -> Result<Appended, StoreError> {
+        if event.position != expected_position {
+            return Err(StoreError::Invalid {
+                reason: format!(
+                    "an event claiming position {} cannot be appended at position {expected_position}",
+                    event.position
+                ),
+            });
+        }
+        to_i64(expected_position)?;
+        let (bytes, leaf_hash) = encode_event(event)?;
+        let actor = serde_json::to_string(&event.actor)
+            .map_err(|e| StoreError::Invalid { reason: format!("the actor cannot be encoded: {e}") })?;
+        match self.try_append(negotiation, event, &bytes, leaf_hash, &actor).await {
+            Ok(appended) => Ok(appended),
+            Err(AppendFailure::Store(error)) => Err(error),
+            Err(AppendFailure::LostRace) => Err(StoreError::Conflict {
+                negotiation: negotiation.to_string(),
+                expected: expected_position,
+                actual: self.log_size_inner(negotiation).await?,
+            }),
+        }
+    }
+
+    async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError> {
+        let to = to.map_or(i64::MAX, clamp_i64);
+        let rows = sqlx::query(
+            "SELECT position, bytes, leaf_hash FROM events \
+             WHERE negotiation = $1 AND position >= $2 AND position < $3 ORDER BY position",
+        )
+        .bind(negotiation)
+        .bind(clamp_i64(from))
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|row| {
+                let position: i64 = row.try_get("position").map_err(backend)?;
+                let bytes: Vec<u8> = row.try_get("bytes").map_err(backend)?;
+                let leaf_hash: Vec<u8> = row.try_get("leaf_hash").map_err(backend)?;
+                let position = u64::try_from(position)
+                    .map_err(|_| StoreError::Backend(format!("negative position {position} in {negotiation}")))?;
+                decode_event(negotiation, position, bytes, &leaf_hash)
+            })
+            .collect()
+    }
+
+    async fn log_size(&self, negotiation: &str) -> Result<u64, StoreError> {
+        self.log_size_inner(negotiation).await
+    }
+
+    async fn leaf_hashes(&self, negotiation: &str, size: u64) -> Result<Vec<Hash>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT position, leaf_hash FROM events WHERE negotiation = $1 AND position < $2 ORDER BY position",
+        )
+        .bind(negotiation)
+        .bind(clamp_i64(size))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        let leaves = leaves_from_rows(negotiation, &rows)?;
+        if (leaves.len() as u64) < size {
+            return Err(StoreError::NotFound {
+                what: format!(
+                    "size {size} of the log of negotiation {negotiation}, which holds {} events",
+                    leaves.len()
+                ),
+            });
+        }
+        Ok(leaves)
+    }
+
+    async fn negotiations(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM negotiations ORDER BY created_at, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|row| row.try_get("id").map_err(backend)).collect()
+    }
+
+    async fn create_account(&self, account: &Account) -> Result<(), StoreError> {
+        // One statement: the id and email constraints decide, so two servers
+        // creating the same account at once cannot both succeed.
+        let done = sqlx::query(
+            "INSERT INTO accounts (id, email, email_key, display_name, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&account.id)
+        .bind(&account.email)
+        .bind(email_key(&account.email))
+        .bind(&account.display_name)
+        .bind(&account.password_hash)
+        .bind(account.created_at)
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                let what = if db.constraint() == Some("accounts_email_key_unique") {
+                    format!("an account with email {}", account.email.trim())
+                } else {
+                    format!("account {}", account.id)
+                };
+                Err(StoreError::Duplicate { what })
+            }
+            Err(other) => Err(backend(other)),
+        }
+    }
+
+    async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
+        self.account_where("email_key", &email_key(email)).await
+    }
+
+    async fn account_by_id(&self, id: &str) -> Result<Option<Account>, StoreError> {
+        self.account_where("id", id).await
+    }
+
+    async fn create_token(
+        &self,
+        token_hash: &str,
+        account: &str,
+        kind: TokenKind,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        // The account is checked first so an unknown account is `NotFound`
+        // even for a hash already stored, as in every backend; accounts are
+        // never deleted, so the answer cannot change before the insert.
+        let known = sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        if known.is_none() {
+            return Err(StoreError::NotFound { what: format!("account {account}") });
+        }
+        let done = sqlx::query(
+            "INSERT INTO tokens (token_hash, account, kind, expires_at, revoked) VALUES ($1, $2, $3, $4, FALSE)",
+        )
+        .bind(token_hash)
+        .bind(account)
+        .bind(kind.as_str())
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await;
+        match done {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                Err(StoreError::Duplicate { what: "a token with this hash".into() })
+            }
+            Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+                Err(StoreError::NotFound { what: format!("account {account}") })
+            }
+            Err(other) => Err(backend(other)),
+        }
+    }
+
+    async fn account_for_token(
+        &self,
+        token_hash: &str,
+        kind: TokenKind,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError> {
+        let row = sqlx::query(
+            "SELECT t.kind, t.expires_at, t.revoked, a.id, a.email, a.display_name, a.password_hash, a.created_at \
+             FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let stored_kind: String = row.try_get("kind").map_err(backend)?;
+        let expires_at: DateTime<Utc> = row.try_get("expires_at").map_err(backend)?;
+        let revoked: bool = row.try_get("revoked").map_err(backend)?;
+        // Compared in Rust, as in the SQLite backend: one rule for every backend.
+        let live = TokenKind::parse(&stored_kind) == Some(kind) && !revoked && now < expires_at;
+        if !live {
+            return Ok(None);
+        }
+        account_from_row(&row).map(Some)
+    }
+
+    async fn revoke_token(&self, token_hash: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { what: "a token with this hash".into() });
+        }
+        Ok(())
+    }
+}
