@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 mod analyze;
 mod analyze_extra;
 mod check;
+mod client;
 mod genius;
+mod remote;
 mod render;
 mod report;
 mod serve;
@@ -30,7 +32,14 @@ Examples:
   accord check examples/peace-framework.toml
   accord render examples/peace-framework.toml --package territory=freeze
   accord analyze examples/peace-framework.toml --solution repair
-  accord import genius path/to/genius-domain -o scenario.toml";
+  accord import genius path/to/genius-domain -o scenario.toml
+
+With a server (accord serve --demo prints demo accounts):
+  accord login --email ua@demo.accord.invalid
+  accord negotiation list
+  accord draft show peace-framework
+  accord stance set peace-framework art-2 unacceptable --reason \"no withdrawal\"
+  accord log verify peace-framework";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -42,6 +51,26 @@ enum Command {
     #[command(subcommand)]
     Export(genius::ExportCommand),
     Serve(serve::Args),
+    /// Sign in to a server and keep an API token for the commands below.
+    Login(remote::LoginArgs),
+    /// Create an account on a server and sign in with it.
+    Signup(remote::SignupArgs),
+    /// Revoke the kept API token and forget it.
+    Logout,
+    /// Which account the kept token belongs to.
+    Whoami,
+    #[command(subcommand)]
+    Negotiation(remote::NegotiationCommand),
+    #[command(subcommand)]
+    Draft(remote::DraftCommand),
+    #[command(subcommand)]
+    Stance(remote::StanceCommand),
+    #[command(subcommand)]
+    Comment(remote::CommentCommand),
+    #[command(subcommand)]
+    Reservation(remote::ReservationCommand),
+    #[command(subcommand)]
+    Log(remote::LogCommand),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +82,16 @@ fn main() -> ExitCode {
         Command::Import(cmd) => genius::run_import(cmd),
         Command::Export(cmd) => genius::run_export(cmd),
         Command::Serve(args) => serve::run(args),
+        Command::Login(args) => remote::login(args),
+        Command::Signup(args) => remote::signup(args),
+        Command::Logout => remote::logout(),
+        Command::Whoami => remote::whoami(),
+        Command::Negotiation(cmd) => remote::negotiation(cmd),
+        Command::Draft(cmd) => remote::draft(cmd),
+        Command::Stance(cmd) => remote::stance(cmd),
+        Command::Comment(cmd) => remote::comment(cmd),
+        Command::Reservation(cmd) => remote::reservation(cmd),
+        Command::Log(cmd) => remote::log(cmd),
     };
     match result {
         Ok(code) => code,
@@ -60,5 +99,17 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap checks the command tree (unique names, valid defaults) only when
+    /// a command is parsed; this checks every subcommand at once.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
     }
 }

@@ -61,8 +61,10 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         for (role, party, email) in DEMO_ACCOUNTS {
             println!("  {email:<32} {party:<3} {role}");
         }
-        println!("  e.g. curl -s {url}/api/tokens -H 'content-type: application/json' \\");
-        println!("         -d '{{\"email\":\"{}\",\"password\":\"{DEMO_PASSWORD}\"}}'", DEMO_ACCOUNTS[0].2);
+        println!("Then, in another terminal:");
+        println!("  accord login --server {url} --email {}", DEMO_ACCOUNTS[1].2);
+        println!("  accord negotiation list");
+        println!("  accord draft show {}", demo.negotiation);
     }
     println!("Accord is serving {url}/api/ (OpenAPI: {url}/api/openapi.json); Ctrl-C stops it.");
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -95,13 +95,22 @@ pub async fn ensure_demo(state: &AppState) -> Result<Demo, DemoError> {
         .await?;
         tokens.push(token["token"].as_str().unwrap_or_default().to_string());
     }
+    let outcome = populate(&app, &tokens).await;
+    // The tokens were only for setting up; a restart must not pile up live ones.
+    for token in &tokens {
+        call(&app, "revoke", Method::DELETE, "/api/sessions/current", Some(token), None, Value::Null).await?;
+    }
+    outcome
+}
+
+async fn populate(app: &axum::Router, tokens: &[String]) -> Result<Demo, DemoError> {
     let mediator = tokens[0].clone();
-    let (_, list) = call(&app, "list", Method::GET, "/api/negotiations", Some(&mediator), None, Value::Null).await?;
+    let (_, list) = call(app, "list", Method::GET, "/api/negotiations", Some(&mediator), None, Value::Null).await?;
     if let Some(existing) = list.as_array().and_then(|l| l.iter().find(|n| n["party"] == "us")) {
         return Ok(Demo { negotiation: existing["id"].as_str().unwrap_or_default().to_string(), created: false });
     }
     let (_, created) = call(
-        &app,
+        app,
         "create",
         Method::POST,
         "/api/negotiations",
@@ -112,9 +121,9 @@ pub async fn ensure_demo(state: &AppState) -> Result<Demo, DemoError> {
     .await?;
     let id = created["id"].as_str().unwrap_or_default().to_string();
     let mut size = created["log_size"].as_u64().unwrap_or(0);
-    for ((_, party, _), token) in DEMO_ACCOUNTS.iter().zip(&tokens).skip(1) {
+    for ((_, party, _), token) in DEMO_ACCOUNTS.iter().zip(tokens).skip(1) {
         let (_, invitation) = call(
-            &app,
+            app,
             "invite",
             Method::POST,
             &format!("/api/negotiations/{id}/invitations"),
@@ -124,7 +133,7 @@ pub async fn ensure_demo(state: &AppState) -> Result<Demo, DemoError> {
         )
         .await?;
         let (_, accepted) = call(
-            &app,
+            app,
             "accept",
             Method::POST,
             &format!("/api/negotiations/{id}/invitations/accept"),
