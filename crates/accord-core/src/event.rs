@@ -11,7 +11,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Constraint, Issue, Negotiation, Party, Profile, Provision, Role, Stance, Timetable, Value};
+use crate::model::{
+    Constraint, Issue, Negotiation, Party, Phase, PhaseKind, Profile, Provision, Role, Stance, Timetable, Value,
+};
 
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,6 +122,56 @@ pub enum Payload {
         version: crate::text::Version,
         content_hash: String,
     },
+    /// A party registered its Ed25519 public key. Once per party; later changes are KeyRotated.
+    KeyRegistered {
+        party: String,
+        public_key: String,
+    },
+    /// The party's key changed; `signature` is by the OLD key over the key-rotation statement.
+    KeyRotated {
+        party: String,
+        public_key: String,
+        signature: String,
+    },
+    /// Party acknowledged version `number` (its content hash) together with the log checkpoint it was shown
+    /// (size + root hex); `signature` by the party's current key over the acknowledgement statement.
+    VersionAcknowledged {
+        party: String,
+        number: u32,
+        content_hash: String,
+        checkpoint_size: u64,
+        checkpoint_root: String,
+        signature: String,
+    },
+    /// A signatory signed the final text (the latest published version) during the signing window.
+    FinalTextSigned {
+        party: String,
+        number: u32,
+        content_hash: String,
+        signature: String,
+    },
+    /// The negotiation entered timetable phase `phase` (a phase id): by the clock (actor System, reason None)
+    /// or early by the mediator (reason Some).
+    PhaseEntered {
+        phase: String,
+        reason: Option<String>,
+    },
+    /// The mediator moved the end of `phase` to `end`, with a reason.
+    DeadlineExtended {
+        phase: String,
+        end: DateTime<Utc>,
+        reason: String,
+    },
+    /// Every signatory signed version `number`: the agreement is concluded. Actor System.
+    Closed {
+        number: u32,
+        content_hash: String,
+    },
+    /// The signing window ended before every signatory signed. Actor System.
+    Lapsed {
+        phase: String,
+        unsigned: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -178,6 +230,123 @@ pub struct State {
     pub versions: Vec<PublishedVersion>,
     /// The number of events folded so far (the next event's position).
     pub size: u64,
+    /// Every key a party registered or rotated to, oldest first; a party's
+    /// current key is its last. Older keys stay because acknowledgements made
+    /// under them must still verify.
+    #[serde(default)]
+    pub keys: Vec<KeyRecord>,
+    /// Every acknowledgement, oldest first. A party may acknowledge a version
+    /// again (with a newer checkpoint); each one is kept.
+    #[serde(default)]
+    pub acknowledgements: Vec<Acknowledgement>,
+    /// Every final signature, oldest first; at most one per party and version.
+    #[serde(default)]
+    pub signatures: Vec<FinalSignature>,
+    /// Where the negotiation is in its timetable.
+    #[serde(default)]
+    pub phases: PhaseProgress,
+    #[serde(default)]
+    pub status: Status,
+}
+
+/// A public key as registered or rotated to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub party: String,
+    /// Ed25519, 32 bytes, lowercase hex.
+    pub public_key: String,
+    /// The event that registered it or rotated to it.
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    /// For a rotation: the signature by the previous key over the key-rotation
+    /// statement. `None` for the first registration.
+    pub rotation_signature: Option<String>,
+}
+
+/// A party's signed statement that it saw version `number` with content hash
+/// `content_hash` in the log whose checkpoint it was shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Acknowledgement {
+    pub party: String,
+    pub number: u32,
+    pub content_hash: String,
+    pub checkpoint_size: u64,
+    pub checkpoint_root: String,
+    pub signature: String,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// A signatory's signature of the final text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalSignature {
+    pub party: String,
+    pub number: u32,
+    pub content_hash: String,
+    pub signature: String,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// One `PhaseEntered` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseEntry {
+    pub phase: String,
+    /// `None` when the clock moved the phase, the mediator's reason otherwise.
+    pub reason: Option<String>,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// One `DeadlineExtended` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeadlineExtension {
+    pub phase: String,
+    pub end: DateTime<Utc>,
+    pub reason: String,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// The timetable as lived: which phases were entered, and which deadlines moved.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PhaseProgress {
+    /// Every phase entered, oldest first. Phases are entered one after the
+    /// other in timetable order, so entry `i` is timetable phase `i`.
+    pub entered: Vec<PhaseEntry>,
+    /// Every deadline extension, oldest first; the latest per phase counts.
+    pub extensions: Vec<DeadlineExtension>,
+}
+
+impl PhaseProgress {
+    /// The phase the negotiation is in; `None` before the first phase began.
+    pub fn current(&self) -> Option<&PhaseEntry> {
+        self.entered.last()
+    }
+
+    /// The end of `phase` as last extended, if it ever was.
+    pub fn extended_end(&self, phase: &str) -> Option<DateTime<Utc>> {
+        self.extensions.iter().rev().find(|e| e.phase == phase).map(|e| e.end)
+    }
+}
+
+/// Whether the negotiation still runs. Closed and lapsed are terminal: no
+/// event may follow them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Status {
+    #[default]
+    Open,
+    /// Every signatory signed version `number`.
+    Closed { number: u32, content_hash: String, position: u64, at: DateTime<Utc> },
+    /// `phase` ended before `unsigned` signed.
+    Lapsed { phase: String, unsigned: Vec<String>, position: u64, at: DateTime<Utc> },
+}
+
+impl Status {
+    pub fn is_open(&self) -> bool {
+        matches!(self, Status::Open)
+    }
 }
 
 /// A version as released.
@@ -211,6 +380,14 @@ impl Payload {
             Payload::ProfileSet { .. } => "profile_set",
             Payload::ReservationChanged { .. } => "reservation_changed",
             Payload::VersionPublished { .. } => "version_published",
+            Payload::KeyRegistered { .. } => "key_registered",
+            Payload::KeyRotated { .. } => "key_rotated",
+            Payload::VersionAcknowledged { .. } => "version_acknowledged",
+            Payload::FinalTextSigned { .. } => "final_text_signed",
+            Payload::PhaseEntered { .. } => "phase_entered",
+            Payload::DeadlineExtended { .. } => "deadline_extended",
+            Payload::Closed { .. } => "closed",
+            Payload::Lapsed { .. } => "lapsed",
         }
     }
 }
@@ -268,6 +445,58 @@ pub enum FoldError {
         "event {position} publishes version {number} with content hash {logged}, but its text hashes to {computed}"
     )]
     ContentHashMismatch { position: u64, number: u32, logged: String, computed: String },
+    #[error("event {position} (`{kind}`) follows the end of the negotiation: it {ended} at event {ended_at}")]
+    AfterEnd { position: u64, kind: &'static str, ended: &'static str, ended_at: u64 },
+    #[error("event {position} has a malformed {field}: expected {expected} lowercase hex characters, got \"{found}\"")]
+    MalformedHex { position: u64, field: &'static str, expected: usize, found: String },
+    #[error("event {position} registers a key for \"{party}\", which already has one; a new key is a `key_rotated`")]
+    KeyAlreadyRegistered { position: u64, party: String },
+    #[error("event {position} (`{kind}`) is by \"{party}\", which has registered no key")]
+    NoKey { position: u64, kind: &'static str, party: String },
+    #[error("event {position} refers to version {number}, but only {published} versions have been published")]
+    UnknownVersion { position: u64, number: u32, published: u32 },
+    #[error("event {position} gives version {number} the content hash {logged}, but it was published with {published}")]
+    PublishedHashMismatch { position: u64, number: u32, logged: String, published: String },
+    #[error(
+        "event {position} acknowledges version {number} with a checkpoint of size {size}; a checkpoint that shows the version and precedes the acknowledgement has a size from {min} to {max}"
+    )]
+    CheckpointOutOfRange { position: u64, number: u32, size: u64, min: u64, max: u64 },
+    #[error("event {position} is a final signature by \"{party}\", which is a {role}; only signatories sign")]
+    NotASignatory { position: u64, party: String, role: Role },
+    #[error("event {position} (`{kind}`) is about version {number}, but the latest published version is {latest}")]
+    NotLatestVersion { position: u64, kind: &'static str, number: u32, latest: u32 },
+    #[error("event {position} signs version {number} for \"{party}\" a second time")]
+    AlreadySigned { position: u64, party: String, number: u32 },
+    #[error("event {position} (`{kind}`) happens outside a signing phase (current phase: {})", phase.as_deref().unwrap_or("none"))]
+    NotInSigningPhase { position: u64, kind: &'static str, phase: Option<String> },
+    #[error("event {position} signs at {at}, but the signing window closed at {deadline}")]
+    SignedAfterDeadline { position: u64, at: DateTime<Utc>, deadline: DateTime<Utc> },
+    #[error("event {position} refers to phase \"{phase}\", which the timetable does not have")]
+    UnknownPhase { position: u64, phase: String },
+    #[error(
+        "event {position} enters phase \"{phase}\", but phases follow the timetable and the next one is {}",
+        expected.as_deref().map_or_else(|| "none".to_string(), |e| format!("\"{e}\""))
+    )]
+    PhaseOutOfOrder { position: u64, phase: String, expected: Option<String> },
+    #[error("event {position} extends phase \"{phase}\", which ended when \"{current}\" began")]
+    PhaseAlreadyOver { position: u64, phase: String, current: String },
+    #[error("event {position} moves the end of phase \"{phase}\" to {end}, which is not later than {deadline}")]
+    DeadlineNotLater { position: u64, phase: String, deadline: DateTime<Utc>, end: DateTime<Utc> },
+    #[error("event {position} (`{kind}`) is by the clock at {at}, but it was not due until {due}")]
+    TransitionBeforeDue { position: u64, kind: &'static str, at: DateTime<Utc>, due: DateTime<Utc> },
+    #[error(
+        "event {position} lapses phase \"{phase}\", but the negotiation is in phase {}",
+        current.as_deref().map_or_else(|| "none".to_string(), |c| format!("\"{c}\""))
+    )]
+    NotCurrentPhase { position: u64, phase: String, current: Option<String> },
+    #[error("event {position} lapses the negotiation at the end of phase \"{phase}\", but phase \"{next}\" follows it")]
+    LapseBeforeLastPhase { position: u64, phase: String, next: String },
+    #[error("event {position} lists {logged:?} as unsigned, but the signatories without a signature are {actual:?}")]
+    UnsignedMismatch { position: u64, logged: Vec<String>, actual: Vec<String> },
+    #[error("event {position} closes the negotiation, but {unsigned:?} have not signed")]
+    NotAllSigned { position: u64, unsigned: Vec<String> },
+    #[error("event {position} sets a timetable that changes phase \"{phase}\", which has already begun")]
+    TimetableRewritesPast { position: u64, phase: String },
 }
 
 impl State {
@@ -304,6 +533,11 @@ impl State {
             comments: Vec::new(),
             versions: Vec::new(),
             size: 1,
+            keys: Vec::new(),
+            acknowledgements: Vec::new(),
+            signatures: Vec::new(),
+            phases: PhaseProgress::default(),
+            status: Status::Open,
         })
     }
 
@@ -319,10 +553,24 @@ impl State {
 
     /// Folds one more event. On error the state is unchanged: every check runs
     /// before the first mutation.
+    ///
+    /// Signatures (key rotations, acknowledgements, final signatures) are
+    /// checked for shape only, never verified: this crate has no crypto. The
+    /// server verifies each one before appending it, and the offline verifier
+    /// verifies them all again from the log; the fold keeps what they need
+    /// (every key a party ever held and the event it took effect at).
     pub fn apply(&mut self, event: &Event) -> Result<(), FoldError> {
         let position = event.position;
         if position != self.size {
             return Err(FoldError::WrongPosition { expected: self.size, found: position });
+        }
+        let ended = match &self.status {
+            Status::Open => None,
+            Status::Closed { position, .. } => Some(("closed", *position)),
+            Status::Lapsed { position, .. } => Some(("lapsed", *position)),
+        };
+        if let Some((ended, ended_at)) = ended {
+            return Err(FoldError::AfterEnd { position, kind: event.payload.kind(), ended, ended_at });
         }
         let n = &mut self.negotiation;
         match &event.payload {
@@ -428,7 +676,17 @@ impl State {
                     .ok_or_else(|| FoldError::UnknownConstraint { position, constraint: constraint.clone() })?;
                 n.constraints.remove(index);
             }
-            Payload::TimetableSet { timetable } => n.timetable = timetable.clone(),
+            Payload::TimetableSet { timetable } => {
+                // The phases already entered are history: their recorded
+                // deadlines are what signatures and transitions were checked
+                // against. Only phases still ahead may change.
+                for (i, entered) in self.phases.entered.iter().enumerate() {
+                    if timetable.phases.get(i) != n.timetable.phases.get(i) {
+                        return Err(FoldError::TimetableRewritesPast { position, phase: entered.phase.clone() });
+                    }
+                }
+                n.timetable = timetable.clone();
+            }
             Payload::StanceRecorded { stance } => {
                 if n.party(&stance.party).is_none() {
                     return Err(unknown_party(position, &stance.party));
@@ -508,9 +766,316 @@ impl State {
                     content_hash: content_hash.clone(),
                 });
             }
+            Payload::KeyRegistered { party, public_key } => {
+                self.known_party(position, party)?;
+                check_hex(position, "public key", public_key, KEY_HEX_LEN)?;
+                if self.current_key(party).is_some() {
+                    return Err(FoldError::KeyAlreadyRegistered { position, party: party.clone() });
+                }
+                self.keys.push(KeyRecord {
+                    party: party.clone(),
+                    public_key: public_key.clone(),
+                    position,
+                    at: event.at,
+                    rotation_signature: None,
+                });
+            }
+            Payload::KeyRotated { party, public_key, signature } => {
+                self.known_party(position, party)?;
+                check_hex(position, "public key", public_key, KEY_HEX_LEN)?;
+                check_hex(position, "signature", signature, SIGNATURE_HEX_LEN)?;
+                self.keyed(position, event, party)?;
+                self.keys.push(KeyRecord {
+                    party: party.clone(),
+                    public_key: public_key.clone(),
+                    position,
+                    at: event.at,
+                    rotation_signature: Some(signature.clone()),
+                });
+            }
+            Payload::VersionAcknowledged {
+                party,
+                number,
+                content_hash,
+                checkpoint_size,
+                checkpoint_root,
+                signature,
+            } => {
+                self.known_party(position, party)?;
+                check_hex(position, "content hash", content_hash, HASH_HEX_LEN)?;
+                check_hex(position, "checkpoint root", checkpoint_root, HASH_HEX_LEN)?;
+                check_hex(position, "signature", signature, SIGNATURE_HEX_LEN)?;
+                self.keyed(position, event, party)?;
+                let version = self.published(position, *number, content_hash)?;
+                // The checkpoint the party was shown must contain the version
+                // and cannot be ahead of the log the acknowledgement joins.
+                let (min, max) = (version.position + 1, position);
+                if !(min..=max).contains(checkpoint_size) {
+                    return Err(FoldError::CheckpointOutOfRange {
+                        position,
+                        number: *number,
+                        size: *checkpoint_size,
+                        min,
+                        max,
+                    });
+                }
+                self.acknowledgements.push(Acknowledgement {
+                    party: party.clone(),
+                    number: *number,
+                    content_hash: content_hash.clone(),
+                    checkpoint_size: *checkpoint_size,
+                    checkpoint_root: checkpoint_root.clone(),
+                    signature: signature.clone(),
+                    position,
+                    at: event.at,
+                });
+            }
+            Payload::FinalTextSigned { party, number, content_hash, signature } => {
+                let role = self.known_party(position, party)?.role;
+                if role != Role::Signatory {
+                    return Err(FoldError::NotASignatory { position, party: party.clone(), role });
+                }
+                check_hex(position, "content hash", content_hash, HASH_HEX_LEN)?;
+                check_hex(position, "signature", signature, SIGNATURE_HEX_LEN)?;
+                self.keyed(position, event, party)?;
+                self.latest(position, event, *number, content_hash)?;
+                let deadline = self.signing_deadline(position, event)?;
+                if event.at >= deadline {
+                    return Err(FoldError::SignedAfterDeadline { position, at: event.at, deadline });
+                }
+                if self.signatures.iter().any(|s| &s.party == party && s.number == *number) {
+                    return Err(FoldError::AlreadySigned { position, party: party.clone(), number: *number });
+                }
+                self.signatures.push(FinalSignature {
+                    party: party.clone(),
+                    number: *number,
+                    content_hash: content_hash.clone(),
+                    signature: signature.clone(),
+                    position,
+                    at: event.at,
+                });
+            }
+            Payload::PhaseEntered { phase, reason } => {
+                let index = self.phase_index(position, phase)?;
+                let phases = &self.negotiation.timetable.phases;
+                let expected = match self.current_phase() {
+                    None => Some(0),
+                    // A signing window ends the negotiation one way or the other.
+                    Some((_, current)) if current.kind == PhaseKind::Signing => None,
+                    Some((i, _)) => Some(i + 1).filter(|next| *next < phases.len()),
+                };
+                if expected != Some(index) {
+                    return Err(FoldError::PhaseOutOfOrder {
+                        position,
+                        phase: phase.clone(),
+                        expected: expected.and_then(|e| phases.get(e)).map(|p| p.id.clone()),
+                    });
+                }
+                if reason.is_none() {
+                    let due = match self.current_phase() {
+                        None => phases[index].start,
+                        Some((_, current)) => self.phase_deadline(current),
+                    };
+                    if event.at < due {
+                        return Err(FoldError::TransitionBeforeDue {
+                            position,
+                            kind: "phase_entered",
+                            at: event.at,
+                            due,
+                        });
+                    }
+                }
+                self.phases.entered.push(PhaseEntry {
+                    phase: phase.clone(),
+                    reason: reason.clone(),
+                    position,
+                    at: event.at,
+                });
+            }
+            Payload::DeadlineExtended { phase, end, reason } => {
+                let index = self.phase_index(position, phase)?;
+                if let Some((current_index, current)) = self.current_phase()
+                    && index < current_index
+                {
+                    return Err(FoldError::PhaseAlreadyOver {
+                        position,
+                        phase: phase.clone(),
+                        current: current.id.clone(),
+                    });
+                }
+                let deadline = self.phase_deadline(&self.negotiation.timetable.phases[index]);
+                if *end <= deadline {
+                    return Err(FoldError::DeadlineNotLater { position, phase: phase.clone(), deadline, end: *end });
+                }
+                self.phases.extensions.push(DeadlineExtension {
+                    phase: phase.clone(),
+                    end: *end,
+                    reason: reason.clone(),
+                    position,
+                    at: event.at,
+                });
+            }
+            Payload::Closed { number, content_hash } => {
+                self.latest(position, event, *number, content_hash)?;
+                self.signing_deadline(position, event)?;
+                let unsigned = self.unsigned_signatories();
+                if !unsigned.is_empty() {
+                    return Err(FoldError::NotAllSigned { position, unsigned });
+                }
+                self.status =
+                    Status::Closed { number: *number, content_hash: content_hash.clone(), position, at: event.at };
+            }
+            Payload::Lapsed { phase, unsigned } => {
+                let phases = &self.negotiation.timetable.phases;
+                let (index, current) = match self.current_phase() {
+                    Some((index, current)) if &current.id == phase => (index, current),
+                    other => {
+                        return Err(FoldError::NotCurrentPhase {
+                            position,
+                            phase: phase.clone(),
+                            current: other.map(|(_, p)| p.id.clone()),
+                        });
+                    }
+                };
+                if current.kind != PhaseKind::Signing
+                    && let Some(next) = phases.get(index + 1)
+                {
+                    return Err(FoldError::LapseBeforeLastPhase {
+                        position,
+                        phase: phase.clone(),
+                        next: next.id.clone(),
+                    });
+                }
+                let due = self.phase_deadline(current);
+                if event.at < due {
+                    return Err(FoldError::TransitionBeforeDue { position, kind: "lapsed", at: event.at, due });
+                }
+                let actual = self.unsigned_signatories();
+                let mut logged = unsigned.clone();
+                logged.sort();
+                let mut expected = actual.clone();
+                expected.sort();
+                if logged != expected {
+                    return Err(FoldError::UnsignedMismatch { position, logged: unsigned.clone(), actual });
+                }
+                self.status =
+                    Status::Lapsed { phase: phase.clone(), unsigned: unsigned.clone(), position, at: event.at };
+            }
         }
         self.size += 1;
         Ok(())
+    }
+
+    fn known_party(&self, position: u64, party: &str) -> Result<&Party, FoldError> {
+        self.negotiation.party(party).ok_or_else(|| unknown_party(position, party))
+    }
+
+    fn keyed(&self, position: u64, event: &Event, party: &str) -> Result<&KeyRecord, FoldError> {
+        self.current_key(party).ok_or_else(|| FoldError::NoKey {
+            position,
+            kind: event.payload.kind(),
+            party: party.to_string(),
+        })
+    }
+
+    /// Version `number` as published, if `content_hash` is the hash it was published with.
+    fn published(&self, position: u64, number: u32, content_hash: &str) -> Result<&PublishedVersion, FoldError> {
+        let version = self.version(number).ok_or(FoldError::UnknownVersion {
+            position,
+            number,
+            published: self.versions.last().map_or(0, |v| v.number),
+        })?;
+        if !version.content_hash.eq_ignore_ascii_case(content_hash) {
+            return Err(FoldError::PublishedHashMismatch {
+                position,
+                number,
+                logged: content_hash.to_string(),
+                published: version.content_hash.clone(),
+            });
+        }
+        Ok(version)
+    }
+
+    /// Like [`Self::published`], and the version must be the latest.
+    fn latest(&self, position: u64, event: &Event, number: u32, content_hash: &str) -> Result<(), FoldError> {
+        let version = self.published(position, number, content_hash)?;
+        let latest = self.versions.last().map_or(0, |v| v.number);
+        if version.number != latest {
+            return Err(FoldError::NotLatestVersion { position, kind: event.payload.kind(), number, latest });
+        }
+        Ok(())
+    }
+
+    /// The deadline of the current phase, which must be a signing phase.
+    fn signing_deadline(&self, position: u64, event: &Event) -> Result<DateTime<Utc>, FoldError> {
+        match self.current_phase() {
+            Some((_, phase)) if phase.kind == PhaseKind::Signing => Ok(self.phase_deadline(phase)),
+            other => Err(FoldError::NotInSigningPhase {
+                position,
+                kind: event.payload.kind(),
+                phase: other.map(|(_, p)| p.id.clone()),
+            }),
+        }
+    }
+
+    fn phase_index(&self, position: u64, phase: &str) -> Result<usize, FoldError> {
+        self.negotiation
+            .timetable
+            .phases
+            .iter()
+            .position(|p| p.id == phase)
+            .ok_or_else(|| FoldError::UnknownPhase { position, phase: phase.to_string() })
+    }
+
+    /// The timetable phase the negotiation is in, with its index; `None`
+    /// before the first `phase_entered`.
+    pub fn current_phase(&self) -> Option<(usize, &Phase)> {
+        // Entered phases are a prefix of the timetable, which no later
+        // timetable may rewrite, so entry `i` is phase `i`.
+        let index = self.phases.entered.len().checked_sub(1)?;
+        self.negotiation.timetable.phases.get(index).map(|phase| (index, phase))
+    }
+
+    /// When `phase` ends: its timetable end, or its latest extension.
+    pub fn phase_deadline(&self, phase: &Phase) -> DateTime<Utc> {
+        self.phases.extended_end(&phase.id).unwrap_or(phase.end)
+    }
+
+    /// The released version `number`.
+    pub fn version(&self, number: u32) -> Option<&PublishedVersion> {
+        self.versions.iter().find(|v| v.number == number)
+    }
+
+    /// The latest released version: the one signatories sign.
+    pub fn latest_version(&self) -> Option<&PublishedVersion> {
+        self.versions.last()
+    }
+
+    /// The key `party` holds now.
+    pub fn current_key(&self, party: &str) -> Option<&KeyRecord> {
+        self.keys.iter().rev().find(|k| k.party == party)
+    }
+
+    /// The key `party` held when the event at `position` was appended: the
+    /// one an acknowledgement or signature at that position must verify under.
+    pub fn key_at(&self, party: &str, position: u64) -> Option<&KeyRecord> {
+        self.keys.iter().rev().find(|k| k.party == party && k.position < position)
+    }
+
+    /// Every key `party` held, oldest first.
+    pub fn key_history<'a>(&'a self, party: &'a str) -> impl Iterator<Item = &'a KeyRecord> + 'a {
+        self.keys.iter().filter(move |k| k.party == party)
+    }
+
+    /// The signatories (in party order) that have not signed the latest
+    /// version; all of them while nothing is published.
+    pub fn unsigned_signatories(&self) -> Vec<String> {
+        let latest = self.latest_version().map(|v| v.number);
+        self.negotiation
+            .parties_with_role(Role::Signatory)
+            .filter(|p| !self.signatures.iter().any(|s| s.party == p.id && Some(s.number) == latest))
+            .map(|p| p.id.clone())
+            .collect()
     }
 
     /// The party whose seat `account` holds, if any.
@@ -537,6 +1102,27 @@ fn upsert<T, K: PartialEq + ?Sized>(items: &mut Vec<T>, item: T, key: impl Fn(&T
         Some(index) => items[index] = item,
         None => items.push(item),
     }
+}
+
+/// Ed25519 public keys and SHA-256 hashes: 32 bytes.
+const KEY_HEX_LEN: usize = 64;
+const HASH_HEX_LEN: usize = 64;
+/// Ed25519 signatures: 64 bytes.
+const SIGNATURE_HEX_LEN: usize = 128;
+
+/// A cheap shape check: the right length of lowercase hex. Whether a key is
+/// a valid curve point or a signature verifies is for the crypto layers.
+fn check_hex(position: u64, field: &'static str, value: &str, expected: usize) -> Result<(), FoldError> {
+    let lower_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
+    if value.len() == expected && value.bytes().all(lower_hex) {
+        return Ok(());
+    }
+    // A corrupt log may hold anything here; an error message needs only a glimpse.
+    let found = match value.char_indices().nth(20) {
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+        None => value.to_string(),
+    };
+    Err(FoldError::MalformedHex { position, field, expected, found })
 }
 
 fn unknown_party(position: u64, party: &str) -> FoldError {

@@ -262,6 +262,16 @@ pub fn event_resources(event: &Event) -> Vec<Resource<'_>> {
         Payload::ProfileSet { profile } => vec![Resource::Profile { party: &profile.party }],
         Payload::ReservationChanged { party, .. } => vec![Resource::ReservationHistory { party }],
         Payload::VersionPublished { .. } => vec![Resource::Versions],
+        // The evidence of the process is public to everyone seated, observers
+        // included: that is what lets any party show it saw what the others saw.
+        Payload::KeyRegistered { .. }
+        | Payload::KeyRotated { .. }
+        | Payload::VersionAcknowledged { .. }
+        | Payload::FinalTextSigned { .. }
+        | Payload::PhaseEntered { .. }
+        | Payload::DeadlineExtended { .. }
+        | Payload::Closed { .. }
+        | Payload::Lapsed { .. } => vec![Resource::EventLog],
     }
 }
 

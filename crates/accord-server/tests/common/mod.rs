@@ -1,12 +1,14 @@
-//! A server in-process on a temporary SQLite database, and the peace-framework
-//! negotiation with every role seated.
+//! A server in-process on a temporary SQLite database (or, with
+//! `ACCORD_TEST_BACKEND=postgres` and `DATABASE_URL`, a scratch PostgreSQL
+//! database), and the peace-framework negotiation with every role seated.
 #![allow(dead_code, clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use accord_server::{AppState, Config, ManualClock, router};
-use accord_store::SqliteStore;
+use accord_store::testing::ScratchDatabase;
+use accord_store::{SqliteStore, Store};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
@@ -20,7 +22,30 @@ pub struct Harness {
     pub app: Router,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
-    _dir: tempfile::TempDir,
+    _scratch: Scratch,
+}
+
+/// What keeps a test's database alive while its harness lives.
+pub enum Scratch {
+    Sqlite(tempfile::TempDir),
+    Postgres(ScratchDatabase),
+    /// A second server on a database another harness keeps.
+    Shared,
+}
+
+/// A fresh, empty store on the backend the environment asks for.
+pub async fn fresh_store() -> (Arc<dyn Store>, Scratch) {
+    if std::env::var("ACCORD_TEST_BACKEND").as_deref() == Ok("postgres") {
+        // Asked for PostgreSQL and given none: fail rather than quietly test SQLite.
+        let admin = std::env::var("DATABASE_URL")
+            .expect("ACCORD_TEST_BACKEND=postgres needs DATABASE_URL (run through scripts/with-postgres)");
+        let database = ScratchDatabase::create(&admin).await.unwrap();
+        let store = accord_store::open(database.url()).await.unwrap();
+        return (store, Scratch::Postgres(database));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_path(dir.path().join("accord.db")).await.unwrap();
+    (Arc::new(store), Scratch::Sqlite(dir))
 }
 
 #[derive(Debug, Clone)]
@@ -37,15 +62,23 @@ impl Reply {
 }
 
 pub async fn harness_with(config: Config) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open_path(dir.path().join("accord.db")).await.unwrap();
+    let (store, scratch) = fresh_store().await;
+    harness_on(store, scratch, config)
+}
+
+/// A server on a given store.
+pub fn harness_on(store: Arc<dyn Store>, scratch: Scratch, config: Config) -> Harness {
     let clock = Arc::new(ManualClock::new(chrono::Utc.with_ymd_and_hms(2025, 11, 1, 9, 0, 0).unwrap()));
-    let state = AppState::new(Arc::new(store), clock.clone(), config);
-    Harness { app: router(state.clone()), state, clock, _dir: dir }
+    let state = AppState::new(store, clock.clone(), config);
+    Harness { app: router(state.clone()), state, clock, _scratch: scratch }
+}
+
+pub fn test_config() -> Config {
+    Config { sign_in_per_account: (1000, 1), sign_in_per_ip: (1000, 1), ..Config::for_tests() }
 }
 
 pub async fn harness() -> Harness {
-    harness_with(Config { sign_in_per_account: (1000, 1), sign_in_per_ip: (1000, 1), ..Config::for_tests() }).await
+    harness_with(test_config()).await
 }
 
 /// How a request authenticates.
@@ -148,7 +181,11 @@ pub struct Seated {
 }
 
 pub async fn seated() -> Seated {
-    let h = harness().await;
+    seat(harness().await).await
+}
+
+/// Seats every role on the peace framework, created through `h`.
+pub async fn seat(h: Harness) -> Seated {
     let mut auth = BTreeMap::new();
     let mut email = BTreeMap::new();
     for role in ROLES {
