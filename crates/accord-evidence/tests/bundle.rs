@@ -1,0 +1,331 @@
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
+mod common;
+
+use accord_core::event::{Actor, Event, Payload, State};
+use accord_evidence::bundle::{Bundle, LogEntry};
+use accord_evidence::{Outcome, Report, sign_checkpoint, verify_bundle};
+use common::*;
+
+fn bundle_bytes(log: &[LogEntry]) -> Vec<u8> {
+    Bundle::build(NEGOTIATION, log, &server_key(), signed_at(), &[]).unwrap().to_bytes()
+}
+
+fn pinned() -> Option<[u8; 32]> {
+    Some(server_key().verifying_key().to_bytes())
+}
+
+fn failures(report: &Report) -> Vec<String> {
+    report.failures().map(|check| format!("{}: {}", check.name, check.message)).collect()
+}
+
+#[test]
+fn the_fixture_log_folds() {
+    // The synthetic log must be one the server could have written.
+    State::from_events(&closed_log().events).unwrap();
+    State::from_events(&lapsed_log().events).unwrap();
+}
+
+#[test]
+fn a_closed_negotiations_bundle_verifies() {
+    let bytes = bundle_bytes(&closed_log().log);
+    let report = verify_bundle(&bytes, pinned());
+    assert!(report.ok(), "{}", report.summary());
+    let facts = report.facts.as_ref().unwrap();
+    assert!(matches!(facts.outcome, Outcome::Closed { number: 2, position: 17, .. }), "{:?}", facts.outcome);
+    assert_eq!(facts.signatures.len(), 2);
+    assert_eq!(facts.signatures[0].public_key, hex::encode(party_key("north", 2).verifying_key().to_bytes()));
+    assert!(facts.server_key_pinned);
+    // Unpinned, it verifies too, and says so.
+    let report = verify_bundle(&bytes, None);
+    assert!(report.ok());
+    assert!(report.summary().contains("NOT pinned"));
+}
+
+#[test]
+fn the_bundle_round_trips_and_carries_only_evidence() {
+    let log = closed_log();
+    let bundle = Bundle::build(NEGOTIATION, &log.log, &server_key(), signed_at(), &[]).unwrap();
+    let bytes = bundle.to_bytes();
+    assert_eq!(Bundle::from_bytes(&bytes).unwrap(), bundle);
+    assert!(bytes.ends_with(b"}\n"));
+    // The invitation (event 1) is not evidence; everything else is.
+    let positions: Vec<u64> = bundle.events.iter().map(|e| e.position).collect();
+    assert_eq!(positions, (0..log.log.len() as u64).filter(|p| *p != 1).collect::<Vec<_>>());
+    assert_eq!(bundle.checkpoint.size, log.log.len() as u64);
+    // The acknowledgements named checkpoints 6, 7, 11 and 12.
+    let sizes: Vec<u64> = bundle.acknowledged_checkpoints.iter().map(|c| c.checkpoint.size).collect();
+    assert_eq!(sizes, [6, 7, 11, 12]);
+    assert_eq!(bundle.versions.iter().map(|v| v.number).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(bundle.final_version.as_ref().unwrap().number, 2);
+    // Event bytes are the stored bytes, exactly.
+    for event in &bundle.events {
+        assert_eq!(event.bytes.as_bytes(), log.log[event.position as usize].bytes.as_slice());
+    }
+}
+
+#[test]
+fn earlier_signed_checkpoints_are_reused() {
+    let log = closed_log();
+    let leaves: Vec<_> = log.log.iter().map(|e| e.leaf_hash).collect();
+    let root6 = accord_merkle::root_at(leaves.as_slice(), 6).unwrap();
+    let kept = sign_checkpoint(&server_key(), NEGOTIATION, accord_merkle::Checkpoint::new(6, root6), hours(3)).unwrap();
+    let bundle = Bundle::build(NEGOTIATION, &log.log, &server_key(), signed_at(), &[kept]).unwrap();
+    assert_eq!(bundle.acknowledged_checkpoints[0].checkpoint, kept);
+    assert_eq!(bundle.acknowledged_checkpoints[1].checkpoint.at, signed_at());
+    assert!(verify_bundle(&bundle.to_bytes(), pinned()).ok());
+}
+
+#[test]
+fn a_wrong_pinned_key_fails() {
+    let bytes = bundle_bytes(&closed_log().log);
+    let report = verify_bundle(&bytes, Some(party_key("north", 1).verifying_key().to_bytes()));
+    assert!(!report.ok());
+    assert_eq!(report.failures().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["server key"]);
+}
+
+#[test]
+fn a_lapsed_negotiation_is_not_a_certificate() {
+    let bytes = bundle_bytes(&lapsed_log().log);
+    let report = verify_bundle(&bytes, pinned());
+    assert_eq!(
+        failures(&report),
+        [
+            "concluded: the negotiation lapsed at event 16 (phase signing ended before south signed): no agreement was concluded"
+        ]
+    );
+    assert!(report.summary().contains("LAPSED at 2026-03-05T09:00:00Z (event 16)"), "{}", report.summary());
+}
+
+#[test]
+fn an_open_negotiation_has_no_bundle() {
+    let (log, _) = negotiated();
+    let err = Bundle::build(NEGOTIATION, &log.log, &server_key(), signed_at(), &[]).unwrap_err();
+    assert_eq!(err, accord_evidence::BuildError::NotConcluded);
+}
+
+#[test]
+fn a_corrupt_store_fails_the_build() {
+    let mut log = closed_log().log;
+    log[3].bytes.push(b' ');
+    let err = Bundle::build(NEGOTIATION, &log, &server_key(), signed_at(), &[]).unwrap_err();
+    assert_eq!(err, accord_evidence::BuildError::LeafHashMismatch { position: 3 });
+    let err = Bundle::build("other", &closed_log().log, &server_key(), signed_at(), &[]).unwrap_err();
+    assert!(matches!(err, accord_evidence::BuildError::WrongNegotiation { .. }));
+}
+
+/// Rewrites the log through `edit` and re-signs everything with the server key:
+/// what a dishonest server (or anyone holding its key) could do.
+/// Acknowledged checkpoint roots are recomputed over the rewritten log (the
+/// parties' signatures over them cannot be).
+fn forged(edit: impl FnOnce(&mut Vec<Event>)) -> Vec<u8> {
+    let mut events = closed_log().events;
+    edit(&mut events);
+    let mut log: Vec<LogEntry> = Vec::new();
+    for event in &mut events {
+        if let Payload::VersionAcknowledged { checkpoint_size, checkpoint_root, .. } = &mut event.payload {
+            let leaves: Vec<_> = log.iter().map(|e| e.leaf_hash).collect();
+            *checkpoint_root = hex::encode(accord_merkle::root_at(leaves.as_slice(), *checkpoint_size).unwrap());
+        }
+        log.push(LogEntry::new(serde_json::to_vec(event).unwrap()));
+    }
+    bundle_bytes(&log)
+}
+
+#[test]
+fn a_server_cannot_change_the_signed_text() {
+    let bytes = forged(|events| {
+        for event in events.iter_mut() {
+            match &mut event.payload {
+                Payload::VersionPublished { number: 2, version, content_hash, .. } => {
+                    *version = common::version("All hostilities cease within 480 hours.");
+                    *content_hash = version.content_hash_hex();
+                }
+                Payload::FinalTextSigned { content_hash, .. } | Payload::Closed { content_hash, .. } => {
+                    *content_hash = common::version("All hostilities cease within 480 hours.").content_hash_hex();
+                }
+                Payload::VersionAcknowledged { number: 2, content_hash, .. } => {
+                    *content_hash = common::version("All hostilities cease within 480 hours.").content_hash_hex();
+                }
+                _ => {}
+            }
+        }
+    });
+    let report = verify_bundle(&bytes, pinned());
+    let failed = failures(&report);
+    let north_key = hex::encode(party_key("north", 2).verifying_key().to_bytes());
+    let expected = format!(
+        "final signatures: signature of party north over version 2 does not verify under key {north_key} (event 15)"
+    );
+    assert!(failed.contains(&expected), "{failed:#?}");
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.starts_with("final signatures: signature of party south over version 2 does not verify"))
+    );
+    // The acknowledgements of version 2 were over the old text; those of
+    // version 1 came before the rewrite and still hold.
+    let acks: Vec<_> = failed.iter().filter(|f| f.starts_with("acknowledgements: ")).collect();
+    assert_eq!(acks.len(), 2, "{failed:#?}");
+    assert!(acks.iter().all(|f| f.contains("acknowledgement of version 2")));
+}
+
+#[test]
+fn a_server_cannot_drop_a_signature() {
+    let bytes = forged(|events| {
+        events.retain(|e| !matches!(&e.payload, Payload::FinalTextSigned { party, .. } if party == "south"));
+        for (position, event) in events.iter_mut().enumerate() {
+            event.position = position as u64;
+        }
+    });
+    let report = verify_bundle(&bytes, pinned());
+    let failed = failures(&report);
+    assert!(
+        failed.contains(
+            &"outcome events: event 16 closes the negotiation, but no valid signature of version 2 by south precedes it"
+                .to_owned()
+        ),
+        "{failed:#?}"
+    );
+}
+
+#[test]
+fn a_rotated_out_key_no_longer_signs() {
+    // North signs with its first key after rotating to the second.
+    let bytes = forged(|events| {
+        let (_, v2) = negotiated();
+        let mut b = LogBuilder { events: Vec::new(), log: Vec::new() };
+        b.events = events[..15].to_vec();
+        b.sign(hours(52), "north", &party_key("north", 1), 2, &v2);
+        let mut rest = events[16..].to_vec();
+        for event in &mut rest {
+            event.position = b.events.len() as u64;
+            b.events.push(event.clone());
+        }
+        *events = b.events;
+    });
+    let report = verify_bundle(&bytes, pinned());
+    let failed = failures(&report);
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    assert!(failed[0].starts_with("final signatures: signature of party north over version 2 does not verify"));
+    assert!(failed[1].starts_with("outcome events: event 17 closes the negotiation, but no valid signature"));
+}
+
+#[test]
+fn a_signature_outside_the_window_fails() {
+    let bytes = forged(|events| {
+        for event in events.iter_mut() {
+            if matches!(&event.payload, Payload::FinalTextSigned { party, .. } if party == "north") {
+                event.at = hours(80);
+            }
+        }
+    });
+    let report = verify_bundle(&bytes, pinned());
+    let failed = failures(&report);
+    assert!(
+        failed.iter().any(|f| f.starts_with("final signatures: party north signed at 2026-03-05 17:00:00 UTC (event 15), once the signing window signing had closed")),
+        "{failed:#?}"
+    );
+}
+
+#[test]
+fn stray_kinds_and_missing_events_are_named() {
+    let log = closed_log();
+    let mut bundle = Bundle::build(NEGOTIATION, &log.log, &server_key(), signed_at(), &[]).unwrap();
+    // Drop the `created` event: the parties and timetable are then unproven.
+    bundle.events.remove(0);
+    let report = verify_bundle(&bundle.to_bytes(), pinned());
+    let failed = failures(&report);
+    assert!(failed.contains(&"negotiation: the `created` event (event 0) is missing".to_owned()), "{failed:#?}");
+
+    let system_event = Event {
+        position: 0,
+        actor: Actor::System,
+        at: t0(),
+        payload: Payload::IssueRemoved { issue: "x".into() },
+        salt: None,
+    };
+    assert!(!accord_evidence::bundle::is_evidence(&system_event.payload));
+}
+
+#[test]
+fn the_summary_reads_well() {
+    let report = verify_bundle(&bundle_bytes(&closed_log().log), pinned());
+    insta::assert_snapshot!(report.summary());
+}
+
+#[test]
+fn garbage_is_reported_not_panicked_on() {
+    for input in [&b""[..], b"{}", b"null", b"[1,2]", b"{\"format\":\"accord-bundle/v1\"}", &[0xff, 0xfe, 0x00]] {
+        let report = verify_bundle(input, None);
+        assert!(!report.ok());
+        assert_eq!(report.checks.len(), 1);
+        assert_eq!(report.checks[0].name, "readable");
+        assert!(report.facts.is_none());
+    }
+}
+
+#[test]
+fn the_small_fixture_folds_and_verifies() {
+    let log = small_closed_log();
+    State::from_events(&log.events).unwrap();
+    let bytes = bundle_bytes(&log.log);
+    let report = verify_bundle(&bytes, pinned());
+    assert!(report.ok(), "{}", report.summary());
+    eprintln!("small bundle: {} bytes", bytes.len());
+}
+
+#[test]
+fn failures_name_what_to_look_at() {
+    let original = Bundle::build(NEGOTIATION, &closed_log().log, &server_key(), signed_at(), &[]).unwrap();
+    let check = |edit: &dyn Fn(&mut Bundle), expected: &str| {
+        let mut bundle = original.clone();
+        edit(&mut bundle);
+        let failed = failures(&verify_bundle(&bundle.to_bytes(), pinned()));
+        assert!(failed.iter().any(|f| f == expected), "wanted {expected:?} in {failed:#?}");
+    };
+    check(
+        &|b| b.final_version.as_mut().unwrap().text.title.push('!'),
+        "final text: final text does not hash to the content hash of version 2",
+    );
+    check(&|b| b.checkpoint.at = hours(101), "final checkpoint: server signature over checkpoint 18 does not verify");
+    check(
+        &|b| b.acknowledged_checkpoints[1].checkpoint.at = hours(101),
+        "acknowledged checkpoints: server signature over checkpoint 7 does not verify",
+    );
+    check(
+        &|b| b.acknowledged_checkpoints[1].consistency.pop().map(drop).unwrap(),
+        "acknowledged checkpoints: checkpoint 7 is not consistent with checkpoint 18: consistency proof from size 7 to 18 has 5 hashes, expected 6",
+    );
+    check(
+        &|b| b.events[5].inclusion[0] = b.events[5].inclusion[1],
+        "inclusion proofs: inclusion proof for event 6 does not match checkpoint 18",
+    );
+    check(
+        &|b| b.events[5].bytes = b.events[5].bytes.replace("\"north\"", "\"south\""),
+        "inclusion proofs: inclusion proof for event 6 does not match checkpoint 18",
+    );
+    check(
+        &|b| b.versions[0].position = 4,
+        "version index: the version index lists version 1 (content eb7dc2bb83ba24b8a32cffd3d7591d6042a6ee2bb009cbb6dbd7a2be532a7ec8, event 4), which the proven events do not publish",
+    );
+    check(&|b| b.format = "accord-bundle/v2".into(), "format: the format is \"accord-bundle/v2\", not \"accord-bundle/v1\"");
+    check(
+        &|b| b.negotiation = "truce".into(),
+        "negotiation: event 0 creates negotiation \"ceasefire\", but the file is about \"truce\"",
+    );
+    // An acknowledgement whose checkpoint the bundle does not prove.
+    check(
+        &|b| drop(b.acknowledged_checkpoints.remove(0)),
+        &format!(
+            "acknowledgements: the checkpoint 6 party north acknowledged at event 6 is not proven: the bundle has no server-signed checkpoint 6 with root {} consistent with checkpoint 18",
+            original.acknowledged_checkpoints[0].checkpoint.root
+        ),
+    );
+    let mut bytes = original.to_bytes();
+    bytes.insert(1, b' ');
+    assert_eq!(
+        failures(&verify_bundle(&bytes, pinned())),
+        ["canonical form: bundle is not in canonical form (byte 1 differs)"]
+    );
+}
