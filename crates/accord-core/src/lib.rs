@@ -15,6 +15,7 @@
 
 pub mod event;
 pub mod model;
+pub mod phase;
 pub mod text;
 pub mod utility;
 pub mod validate;
