@@ -309,7 +309,10 @@ fn failures_name_what_to_look_at() {
         &|b| b.versions[0].position = 4,
         "version index: the version index lists version 1 (content eb7dc2bb83ba24b8a32cffd3d7591d6042a6ee2bb009cbb6dbd7a2be532a7ec8, event 4), which the proven events do not publish",
     );
-    check(&|b| b.format = "accord-bundle/v2".into(), "format: the format is \"accord-bundle/v2\", not \"accord-bundle/v1\"");
+    check(
+        &|b| b.format = "accord-bundle/v2".into(),
+        "format: the format is \"accord-bundle/v2\", not \"accord-bundle/v1\"",
+    );
     check(
         &|b| b.negotiation = "truce".into(),
         "negotiation: event 0 creates negotiation \"ceasefire\", but the file is about \"truce\"",
