@@ -1552,6 +1552,458 @@ mod tests {
         assert!(matches!(folded(vec![publish(1, "00".repeat(32))]), Err(FoldError::ContentHashMismatch { .. })));
     }
 
+    // Evidence events. Minutes after 09:00 on 2026-03-01: the timetable runs
+    // consult [0, 100), draft [100, 200), sign [200, 300).
+
+    fn timetable() -> Timetable {
+        let phase = |id: &str, kind, start, end| Phase {
+            id: id.into(),
+            name: id.to_uppercase(),
+            kind,
+            start: at(start),
+            end: at(end),
+        };
+        Timetable {
+            phases: vec![
+                phase("consult", PhaseKind::Consultation, 0, 100),
+                phase("draft", PhaseKind::Drafting, 100, 200),
+                phase("sign", PhaseKind::Signing, 200, 300),
+            ],
+        }
+    }
+
+    fn key(byte: &str) -> String {
+        byte.repeat(32)
+    }
+
+    fn sig(byte: &str) -> String {
+        byte.repeat(64)
+    }
+
+    fn publish_draft() -> Payload {
+        let n = negotiation();
+        let package = Package(vec![1, 2]);
+        let version = crate::text::render(&n, &package).unwrap();
+        Payload::VersionPublished { number: 1, package, content_hash: version.content_hash_hex(), version }
+    }
+
+    fn version_hash() -> String {
+        match publish_draft() {
+            Payload::VersionPublished { content_hash, .. } => content_hash,
+            _ => unreachable!(),
+        }
+    }
+
+    fn registered(party: &str, byte: &str) -> Payload {
+        Payload::KeyRegistered { party: party.into(), public_key: key(byte) }
+    }
+
+    fn entered(phase: &str, reason: Option<&str>) -> Payload {
+        Payload::PhaseEntered { phase: phase.into(), reason: reason.map(str::to_string) }
+    }
+
+    fn signed(party: &str) -> Payload {
+        Payload::FinalTextSigned { party: party.into(), number: 1, content_hash: version_hash(), signature: sig("5a") }
+    }
+
+    fn acknowledged(party: &str, number: u32, content_hash: String, checkpoint_size: u64) -> Payload {
+        Payload::VersionAcknowledged {
+            party: party.into(),
+            number,
+            content_hash,
+            checkpoint_size,
+            checkpoint_root: key("c4"),
+            signature: sig("0b"),
+        }
+    }
+
+    /// The log after `created`, with each payload at the given minute.
+    fn timed(payloads: Vec<(u32, Payload)>) -> Result<State, FoldError> {
+        let mut events = vec![created()];
+        for (i, (minute, payload)) in payloads.into_iter().enumerate() {
+            events.push(Event { position: i as u64 + 1, actor: mediator(), at: at(minute), payload, salt: None });
+        }
+        State::from_events(&events)
+    }
+
+    /// Positions 1..=7: the timetable, keys for both signatories, a version,
+    /// then consult, draft and sign entered by the clock on time.
+    fn in_signing() -> Vec<(u32, Payload)> {
+        vec![
+            (0, Payload::TimetableSet { timetable: timetable() }),
+            (0, registered("north", "aa")),
+            (0, registered("south", "bb")),
+            (0, publish_draft()),
+            (0, entered("consult", None)),
+            (100, entered("draft", None)),
+            (200, entered("sign", None)),
+        ]
+    }
+
+    fn with(mut base: Vec<(u32, Payload)>, more: Vec<(u32, Payload)>) -> Result<State, FoldError> {
+        base.extend(more);
+        timed(base)
+    }
+
+    #[test]
+    fn keys_are_registered_once_and_rotations_keep_the_history() {
+        let state = folded(vec![
+            registered("north", "aa"),
+            Payload::KeyRotated { party: "north".into(), public_key: key("bb"), signature: sig("01") },
+            registered("ally", "cc"),
+        ])
+        .unwrap();
+        assert_eq!(state.current_key("north").map(|k| k.public_key.clone()), Some(key("bb")));
+        let history: Vec<(u64, Option<String>)> =
+            state.key_history("north").map(|k| (k.position, k.rotation_signature.clone())).collect();
+        assert_eq!(history, vec![(1, None), (2, Some(sig("01")))]);
+        // An event at position 2 was signed under the key in force before it.
+        assert_eq!(state.key_at("north", 2).map(|k| k.public_key.clone()), Some(key("aa")));
+        assert_eq!(state.key_at("north", 3).map(|k| k.public_key.clone()), Some(key("bb")));
+        assert!(state.key_at("north", 1).is_none());
+
+        let twice = folded(vec![registered("north", "aa"), registered("north", "bb")]);
+        assert_eq!(twice, Err(FoldError::KeyAlreadyRegistered { position: 2, party: "north".into() }));
+        let keyless =
+            folded(vec![Payload::KeyRotated { party: "north".into(), public_key: key("bb"), signature: sig("01") }]);
+        assert_eq!(keyless, Err(FoldError::NoKey { position: 1, kind: "key_rotated", party: "north".into() }));
+        assert!(matches!(folded(vec![registered("west", "aa")]), Err(FoldError::UnknownParty { position: 1, .. })));
+    }
+
+    #[test]
+    fn hex_fields_must_have_the_right_shape() {
+        let upper = folded(vec![registered("north", "AA")]).unwrap_err();
+        assert_eq!(
+            upper.to_string(),
+            "event 1 has a malformed public key: expected 64 lowercase hex characters, got \"AAAAAAAAAAAAAAAAAAAA…\""
+        );
+        let short = folded(vec![Payload::KeyRegistered { party: "north".into(), public_key: "ab".into() }]);
+        assert_eq!(
+            short,
+            Err(FoldError::MalformedHex { position: 1, field: "public key", expected: 64, found: "ab".into() })
+        );
+        let rotation = folded(vec![
+            registered("north", "aa"),
+            Payload::KeyRotated { party: "north".into(), public_key: key("bb"), signature: key("01") },
+        ]);
+        assert!(matches!(rotation, Err(FoldError::MalformedHex { field: "signature", expected: 128, .. })));
+        let root = folded(vec![
+            registered("north", "aa"),
+            publish_draft(),
+            Payload::VersionAcknowledged {
+                party: "north".into(),
+                number: 1,
+                content_hash: version_hash(),
+                checkpoint_size: 3,
+                checkpoint_root: "zz".repeat(32),
+                signature: sig("0b"),
+            },
+        ]);
+        assert!(matches!(root, Err(FoldError::MalformedHex { position: 3, field: "checkpoint root", .. })));
+        let content = with(
+            in_signing(),
+            vec![(
+                210,
+                Payload::FinalTextSigned {
+                    party: "north".into(),
+                    number: 1,
+                    content_hash: "0".repeat(63),
+                    signature: sig("5a"),
+                },
+            )],
+        );
+        assert!(matches!(content, Err(FoldError::MalformedHex { field: "content hash", .. })));
+    }
+
+    #[test]
+    fn acknowledgements_name_a_published_version_and_a_checkpoint_that_shows_it() {
+        let base = || {
+            vec![registered("north", "aa"), Payload::TimetableSet { timetable: Timetable::default() }, publish_draft()]
+        };
+        let ack = |number, hash, size| {
+            let mut payloads = base();
+            payloads.push(acknowledged("north", number, hash, size));
+            folded(payloads)
+        };
+        // Version 1 is event 3, the acknowledgement event 4: checkpoints of 4 events only.
+        let state = ack(1, version_hash(), 4).unwrap();
+        assert_eq!(state.acknowledgements.len(), 1);
+        assert_eq!((state.acknowledgements[0].position, state.acknowledgements[0].checkpoint_size), (4, 4));
+
+        assert_eq!(ack(2, version_hash(), 4), Err(FoldError::UnknownVersion { position: 4, number: 2, published: 1 }));
+        assert_eq!(
+            ack(1, key("00"), 4),
+            Err(FoldError::PublishedHashMismatch {
+                position: 4,
+                number: 1,
+                logged: key("00"),
+                published: version_hash()
+            })
+        );
+        let too_early = FoldError::CheckpointOutOfRange { position: 4, number: 1, size: 3, min: 4, max: 4 };
+        assert_eq!(ack(1, version_hash(), 3), Err(too_early));
+        assert!(matches!(ack(1, version_hash(), 5), Err(FoldError::CheckpointOutOfRange { size: 5, .. })));
+
+        let keyless = folded(vec![publish_draft(), acknowledged("south", 1, version_hash(), 2)]);
+        assert!(matches!(keyless, Err(FoldError::NoKey { kind: "version_acknowledged", .. })));
+        let stranger = folded(vec![publish_draft(), acknowledged("west", 1, version_hash(), 2)]);
+        assert!(matches!(stranger, Err(FoldError::UnknownParty { .. })));
+    }
+
+    #[test]
+    fn phases_are_entered_in_order_and_the_clock_keeps_to_the_timetable() {
+        let state = timed(in_signing()).unwrap();
+        assert_eq!(state.current_phase().map(|(i, p)| (i, p.id.as_str())), Some((2, "sign")));
+        assert_eq!(state.phases.current().map(|e| e.position), Some(7));
+
+        let start = vec![(0, Payload::TimetableSet { timetable: timetable() })];
+        assert_eq!(
+            with(start.clone(), vec![(0, entered("nowhere", None))]),
+            Err(FoldError::UnknownPhase { position: 2, phase: "nowhere".into() })
+        );
+        assert_eq!(
+            with(start.clone(), vec![(150, entered("draft", None))]),
+            Err(FoldError::PhaseOutOfOrder { position: 2, phase: "draft".into(), expected: Some("consult".into()) })
+        );
+        let backwards = with(start.clone(), vec![(0, entered("consult", None)), (100, entered("consult", None))]);
+        assert!(matches!(backwards, Err(FoldError::PhaseOutOfOrder { expected: Some(ref e), .. }) if e == "draft"));
+        // After the signing window nothing is entered: it closes or lapses.
+        let mut longer = timetable();
+        longer.phases.push(Phase {
+            id: "after".into(),
+            name: "After".into(),
+            kind: PhaseKind::Drafting,
+            start: at(300),
+            end: at(400),
+        });
+        let mut past_signing = in_signing();
+        past_signing.push((0, Payload::TimetableSet { timetable: longer }));
+        past_signing.push((300, entered("after", None)));
+        assert!(matches!(timed(past_signing), Err(FoldError::PhaseOutOfOrder { expected: None, .. })));
+
+        // The clock may not start a phase early; the mediator may, with a reason.
+        assert_eq!(
+            with(start.clone(), vec![(0, entered("consult", None)), (99, entered("draft", None))]),
+            Err(FoldError::TransitionBeforeDue { position: 3, kind: "phase_entered", at: at(99), due: at(100) })
+        );
+        let early = with(start.clone(), vec![(0, entered("consult", None)), (50, entered("draft", Some("agreed")))]);
+        assert_eq!(early.unwrap().phases.entered[1].reason.as_deref(), Some("agreed"));
+        let early_start =
+            with(start, vec![(0, Payload::TimetableSet { timetable: shifted(10) }), (5, entered("consult", None))]);
+        assert!(matches!(early_start, Err(FoldError::TransitionBeforeDue { due, .. }) if due == at(10)));
+    }
+
+    /// The test timetable, every time moved `minutes` later.
+    fn shifted(minutes: u32) -> Timetable {
+        let mut t = timetable();
+        for phase in &mut t.phases {
+            phase.start += chrono::Duration::minutes(i64::from(minutes));
+            phase.end += chrono::Duration::minutes(i64::from(minutes));
+        }
+        t
+    }
+
+    #[test]
+    fn deadlines_move_only_later_and_only_for_phases_not_over() {
+        let start = || vec![(0, Payload::TimetableSet { timetable: timetable() }), (0, entered("consult", None))];
+        let extend = |phase: &str, end: u32| Payload::DeadlineExtended {
+            phase: phase.into(),
+            end: at(end),
+            reason: "more time".into(),
+        };
+        let state = with(start(), vec![(50, extend("consult", 150)), (60, extend("sign", 400))]).unwrap();
+        assert_eq!(state.phase_deadline(&timetable().phases[0]), at(150));
+        assert_eq!(state.phase_deadline(&timetable().phases[2]), at(400));
+        assert_eq!(state.phases.extended_end("draft"), None);
+        // The clock follows the extended deadline.
+        let late = with(start(), vec![(50, extend("consult", 150)), (120, entered("draft", None))]);
+        assert!(matches!(late, Err(FoldError::TransitionBeforeDue { due, .. }) if due == at(150)));
+
+        assert_eq!(
+            with(start(), vec![(50, extend("consult", 100))]),
+            Err(FoldError::DeadlineNotLater { position: 3, phase: "consult".into(), deadline: at(100), end: at(100) })
+        );
+        assert_eq!(
+            with(start(), vec![(50, extend("later", 900))]),
+            Err(FoldError::UnknownPhase { position: 3, phase: "later".into() })
+        );
+        assert_eq!(
+            with(start(), vec![(100, entered("draft", None)), (120, extend("consult", 900))]),
+            Err(FoldError::PhaseAlreadyOver { position: 4, phase: "consult".into(), current: "draft".into() })
+        );
+    }
+
+    #[test]
+    fn a_timetable_may_change_only_ahead_of_the_current_phase() {
+        let start = vec![(0, Payload::TimetableSet { timetable: timetable() }), (0, entered("consult", None))];
+        let mut ahead = timetable();
+        ahead.phases[2].end = at(500);
+        let state = with(start.clone(), vec![(10, Payload::TimetableSet { timetable: ahead.clone() })]).unwrap();
+        assert_eq!(state.negotiation.timetable, ahead);
+        assert_eq!(
+            with(start.clone(), vec![(10, Payload::TimetableSet { timetable: shifted(1) })]),
+            Err(FoldError::TimetableRewritesPast { position: 3, phase: "consult".into() })
+        );
+        let emptied = with(start, vec![(10, Payload::TimetableSet { timetable: Timetable::default() })]);
+        assert!(matches!(emptied, Err(FoldError::TimetableRewritesPast { .. })));
+        // Before the first phase anything goes.
+        timed(vec![
+            (0, Payload::TimetableSet { timetable: timetable() }),
+            (0, Payload::TimetableSet { timetable: shifted(5) }),
+        ])
+        .unwrap();
+    }
+
+    #[test]
+    fn final_signatures_are_by_signatories_of_the_latest_version_inside_the_window() {
+        let state = with(in_signing(), vec![(210, signed("north"))]).unwrap();
+        assert_eq!(state.signatures.len(), 1);
+        assert_eq!(state.unsigned_signatories(), vec!["south".to_string()]);
+
+        assert_eq!(
+            with(in_signing(), vec![(210, registered("ally", "cc")), (211, signed("ally"))]),
+            Err(FoldError::NotASignatory { position: 9, party: "ally".into(), role: Role::Consulted })
+        );
+        let mut keyless = in_signing();
+        keyless.remove(2);
+        assert!(matches!(
+            with(keyless, vec![(210, signed("south"))]),
+            Err(FoldError::NoKey { kind: "final_text_signed", .. })
+        ));
+        // Version 2 supersedes version 1 before signing starts.
+        let mut two = in_signing();
+        let Payload::VersionPublished { package, version, content_hash, .. } = publish_draft() else { unreachable!() };
+        two.insert(4, (0, Payload::VersionPublished { number: 2, package, version, content_hash }));
+        assert_eq!(
+            with(two, vec![(210, signed("north"))]),
+            Err(FoldError::NotLatestVersion { position: 9, kind: "final_text_signed", number: 1, latest: 2 })
+        );
+        let unknown = Payload::FinalTextSigned {
+            party: "north".into(),
+            number: 4,
+            content_hash: version_hash(),
+            signature: sig("5a"),
+        };
+        assert!(matches!(with(in_signing(), vec![(210, unknown)]), Err(FoldError::UnknownVersion { number: 4, .. })));
+        let wrong_hash = Payload::FinalTextSigned {
+            party: "north".into(),
+            number: 1,
+            content_hash: key("11"),
+            signature: sig("5a"),
+        };
+        assert!(matches!(with(in_signing(), vec![(210, wrong_hash)]), Err(FoldError::PublishedHashMismatch { .. })));
+        let mut drafting = in_signing();
+        drafting.pop();
+        assert_eq!(
+            with(drafting, vec![(150, signed("north"))]),
+            Err(FoldError::NotInSigningPhase { position: 7, kind: "final_text_signed", phase: Some("draft".into()) })
+        );
+        assert_eq!(
+            with(in_signing(), vec![(300, signed("north"))]),
+            Err(FoldError::SignedAfterDeadline { position: 8, at: at(300), deadline: at(300) })
+        );
+        let extended = Payload::DeadlineExtended { phase: "sign".into(), end: at(360), reason: "travel".into() };
+        with(in_signing(), vec![(250, extended), (300, signed("north"))]).unwrap();
+        assert_eq!(
+            with(in_signing(), vec![(210, signed("north")), (220, signed("north"))]),
+            Err(FoldError::AlreadySigned { position: 9, party: "north".into(), number: 1 })
+        );
+    }
+
+    #[test]
+    fn closing_needs_every_signature_and_ends_the_log() {
+        let closed = Payload::Closed { number: 1, content_hash: version_hash() };
+        let state =
+            with(in_signing(), vec![(210, signed("north")), (220, signed("south")), (220, closed.clone())]).unwrap();
+        assert_eq!(state.status, Status::Closed { number: 1, content_hash: version_hash(), position: 10, at: at(220) });
+        assert_eq!(
+            with(in_signing(), vec![(210, signed("north")), (220, closed.clone())]),
+            Err(FoldError::NotAllSigned { position: 9, unsigned: vec!["south".into()] })
+        );
+        let stale = Payload::Closed { number: 1, content_hash: key("11") };
+        assert!(matches!(with(in_signing(), vec![(210, stale)]), Err(FoldError::PublishedHashMismatch { .. })));
+        let mut drafting = in_signing();
+        drafting.pop();
+        assert!(matches!(with(drafting, vec![(150, closed.clone())]), Err(FoldError::NotInSigningPhase { .. })));
+        let nothing = timed(vec![(0, closed.clone())]);
+        assert_eq!(nothing, Err(FoldError::UnknownVersion { position: 1, number: 1, published: 0 }));
+
+        let after = with(
+            in_signing(),
+            vec![
+                (210, signed("north")),
+                (220, signed("south")),
+                (220, closed),
+                (
+                    230,
+                    Payload::CommentAdded {
+                        comment: Comment {
+                            id: "late".into(),
+                            party: "north".into(),
+                            provision: "art-1".into(),
+                            quote: String::new(),
+                            text: "too late".into(),
+                            private: false,
+                        },
+                    },
+                ),
+            ],
+        );
+        assert_eq!(
+            after,
+            Err(FoldError::AfterEnd { position: 11, kind: "comment_added", ended: "closed", ended_at: 10 })
+        );
+    }
+
+    #[test]
+    fn lapsing_is_due_at_the_end_of_the_signing_window_and_lists_who_did_not_sign() {
+        let lapsed = |unsigned: &[&str]| Payload::Lapsed {
+            phase: "sign".into(),
+            unsigned: unsigned.iter().map(|s| s.to_string()).collect(),
+        };
+        let state = with(in_signing(), vec![(210, signed("north")), (300, lapsed(&["south"]))]).unwrap();
+        assert!(matches!(state.status, Status::Lapsed { position: 9, ref unsigned, .. } if unsigned == &["south"]));
+        assert_eq!(
+            with(in_signing(), vec![(210, signed("north")), (300, lapsed(&["south"])), (301, signed("south"))]),
+            Err(FoldError::AfterEnd { position: 10, kind: "final_text_signed", ended: "lapsed", ended_at: 9 })
+        );
+        // The order of the unsigned does not matter, who is in it does.
+        with(in_signing(), vec![(300, lapsed(&["south", "north"]))]).unwrap();
+        assert_eq!(
+            with(in_signing(), vec![(210, signed("north")), (300, lapsed(&["north", "south"]))]),
+            Err(FoldError::UnsignedMismatch {
+                position: 9,
+                logged: vec!["north".into(), "south".into()],
+                actual: vec!["south".into()]
+            })
+        );
+        assert_eq!(
+            with(in_signing(), vec![(299, lapsed(&["north", "south"]))]),
+            Err(FoldError::TransitionBeforeDue { position: 8, kind: "lapsed", at: at(299), due: at(300) })
+        );
+        let mut drafting = in_signing();
+        drafting.pop();
+        assert_eq!(
+            with(drafting.clone(), vec![(300, lapsed(&["north", "south"]))]),
+            Err(FoldError::NotCurrentPhase { position: 7, phase: "sign".into(), current: Some("draft".into()) })
+        );
+        let draft_lapse = Payload::Lapsed { phase: "draft".into(), unsigned: vec!["north".into(), "south".into()] };
+        assert_eq!(
+            with(drafting, vec![(200, draft_lapse)]),
+            Err(FoldError::LapseBeforeLastPhase { position: 7, phase: "draft".into(), next: "sign".into() })
+        );
+        // The last phase lapses even when it is not a signing window.
+        let mut short = timetable();
+        short.phases.truncate(1);
+        let state = timed(vec![
+            (0, Payload::TimetableSet { timetable: short }),
+            (0, entered("consult", None)),
+            (100, Payload::Lapsed { phase: "consult".into(), unsigned: vec!["north".into(), "south".into()] }),
+        ])
+        .unwrap();
+        assert!(!state.status.is_open());
+    }
+
     #[test]
     fn errors_name_the_position_and_the_reference() {
         let error = folded(vec![Payload::IssueRemoved { issue: "elections".into() }]).unwrap_err();
@@ -1569,7 +2021,7 @@ mod tests {
             let position = state.size;
             let n = &state.negotiation;
             let who = negotiators[usize::from(a) % negotiators.len()];
-            let payload = match kind % 10 {
+            let payload = match kind % 12 {
                 0 if !n.provisions.is_empty() => {
                     let provision = &n.provisions[usize::from(b) % n.provisions.len()];
                     let stance_position = match b % 3 {
@@ -1651,6 +2103,25 @@ mod tests {
                             }
                         }
                         Err(_) => Payload::TimetableSet { timetable: Timetable::default() },
+                    }
+                }
+                10 => match state.current_key(who) {
+                    None => Payload::KeyRegistered { party: who.into(), public_key: format!("{b:02x}").repeat(32) },
+                    Some(_) => Payload::KeyRotated {
+                        party: who.into(),
+                        public_key: format!("{a:02x}").repeat(32),
+                        signature: format!("{b:02x}").repeat(64),
+                    },
+                },
+                11 if state.current_key(who).is_some() && !state.versions.is_empty() => {
+                    let version = &state.versions[usize::from(b) % state.versions.len()];
+                    Payload::VersionAcknowledged {
+                        party: who.into(),
+                        number: version.number,
+                        content_hash: version.content_hash.clone(),
+                        checkpoint_size: version.position + 1 + u64::from(a) % (position - version.position),
+                        checkpoint_root: format!("{a:02x}").repeat(32),
+                        signature: format!("{b:02x}").repeat(64),
                     }
                 }
                 _ => Payload::TimetableSet { timetable: Timetable::default() },
