@@ -259,6 +259,49 @@ mod filters {
     }
 
     #[test]
+    fn the_evidence_of_the_process_is_shown_in_full_to_every_seated_party() {
+        let at = chrono::Utc.with_ymd_and_hms(2025, 1, 2, 0, 0, 0).unwrap();
+        let hash = "ab".repeat(32);
+        let evidence = [
+            Payload::KeyRegistered { party: "ua".into(), public_key: "01".repeat(32) },
+            Payload::KeyRotated { party: "ua".into(), public_key: "02".repeat(32), signature: "03".repeat(64) },
+            Payload::VersionAcknowledged {
+                party: "ru".into(),
+                number: 1,
+                content_hash: hash.clone(),
+                checkpoint_size: 3,
+                checkpoint_root: "04".repeat(32),
+                signature: "05".repeat(64),
+            },
+            Payload::FinalTextSigned {
+                party: "ua".into(),
+                number: 1,
+                content_hash: hash.clone(),
+                signature: "06".repeat(64),
+            },
+            Payload::PhaseEntered { phase: "signing".into(), reason: Some("all agreed".into()) },
+            Payload::DeadlineExtended { phase: "signing".into(), end: at, reason: "travel".into() },
+            Payload::Closed { number: 1, content_hash: hash },
+            Payload::Lapsed { phase: "signing".into(), unsigned: vec!["ru".into()] },
+        ];
+        let viewers = [
+            seat("us", Role::Mediator),
+            seat("ua", Role::Signatory),
+            seat("ru", Role::Signatory),
+            seat("un", Role::Observer),
+        ];
+        for (i, payload) in evidence.into_iter().enumerate() {
+            let event = Event { position: 3 + i as u64, actor: Actor::System, at, payload, salt: None };
+            let bytes = serde_json::to_vec(&event).unwrap();
+            for viewer in &viewers {
+                let entry = filter_event(viewer, &event, &bytes, &[1; 32]).unwrap();
+                assert!(!entry.redacted, "{} for {viewer:?}", entry.kind);
+            }
+            assert!(filter_event(&Viewer::Stranger { account: "x".into() }, &event, &bytes, &[1; 32]).is_none());
+        }
+    }
+
+    #[test]
     fn the_owner_and_the_mediator_see_everything_the_observer_nothing_private() {
         let events = events();
         let state = State::from_events(&events).unwrap();
