@@ -132,6 +132,11 @@ impl Client {
         self.send(Method::Get, path, None, None::<&()>)
     }
 
+    /// A GET whose answer is kept byte for byte (a bundle, a log export).
+    pub fn get_bytes(&self, path: &str) -> anyhow::Result<Vec<u8>> {
+        self.exchange(Method::Get, path, None, None::<&()>)
+    }
+
     /// A write. `if_match` is the log size the decision was based on; the
     /// server refuses the write with a conflict if the log has moved since.
     pub fn send<T: DeserializeOwned>(
@@ -141,6 +146,20 @@ impl Client {
         if_match: Option<u64>,
         body: Option<&impl Serialize>,
     ) -> anyhow::Result<T> {
+        let bytes = self.exchange(method, path, if_match, body)?;
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"null" } else { &bytes };
+        serde_json::from_slice(bytes).with_context(|| {
+            format!("the server's answer to {} {path} is not what this client expects", method.as_str())
+        })
+    }
+
+    fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        if_match: Option<u64>,
+        body: Option<&impl Serialize>,
+    ) -> anyhow::Result<Vec<u8>> {
         let url = format!("{}{path}", self.base);
         let authorization = self.token.as_ref().map(|t| format!("Bearer {t}"));
         let if_match = if_match.map(|size| format!("\"{size}\""));
@@ -178,22 +197,19 @@ impl Client {
             other => anyhow!("request to {url} failed: {other}"),
         })?;
         let status = response.status().as_u16();
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         response
             .body_mut()
             .as_reader()
-            .take(64 << 20)
-            .read_to_string(&mut text)
+            .take(256 << 20)
+            .read_to_end(&mut bytes)
             .with_context(|| format!("reading the answer to {} {path}", method.as_str()))?;
         if (200..300).contains(&status) {
-            let text = if text.trim().is_empty() { "null" } else { text.as_str() };
-            return serde_json::from_str(text).with_context(|| {
-                format!("the server's answer to {} {path} is not what this client expects", method.as_str())
-            });
+            return Ok(bytes);
         }
-        Err(match serde_json::from_str::<Problem>(&text) {
+        Err(match serde_json::from_slice::<Problem>(&bytes) {
             Ok(problem) => ApiFailure { status, problem }.into(),
-            Err(_) => anyhow!("{} {path}: HTTP {status}: {}", method.as_str(), text.trim()),
+            Err(_) => anyhow!("{} {path}: HTTP {status}: {}", method.as_str(), String::from_utf8_lossy(&bytes).trim()),
         })
     }
 }

@@ -8,6 +8,7 @@ mod analyze;
 mod analyze_extra;
 mod check;
 mod client;
+mod evidence;
 mod genius;
 mod remote;
 mod render;
@@ -71,6 +72,23 @@ enum Command {
     Reservation(remote::ReservationCommand),
     #[command(subcommand)]
     Log(remote::LogCommand),
+    /// Make a signing key pair, the private half sealed under a passphrase.
+    Keygen(evidence::KeygenArgs),
+    /// Register, rotate or list parties' public keys.
+    #[command(subcommand)]
+    Key(evidence::KeyCommand),
+    Ack(evidence::AckArgs),
+    Sign(evidence::SignArgs),
+    #[command(subcommand)]
+    Phase(evidence::PhaseCommand),
+    /// Who acknowledged (and signed) which version, and when.
+    Engagement {
+        id: String,
+    },
+    Bundle(evidence::BundleArgs),
+    Verify(evidence::VerifyArgs),
+    /// Check a full log export offline: every leaf hash, the roots at each checkpoint, consistency, every signature.
+    VerifyLog(evidence::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +110,15 @@ fn main() -> ExitCode {
         Command::Comment(cmd) => remote::comment(cmd),
         Command::Reservation(cmd) => remote::reservation(cmd),
         Command::Log(cmd) => remote::log(cmd),
+        Command::Keygen(args) => evidence::keygen(args),
+        Command::Key(cmd) => evidence::key(cmd),
+        Command::Ack(args) => evidence::ack(args),
+        Command::Sign(args) => evidence::sign(args),
+        Command::Phase(cmd) => evidence::phase(cmd),
+        Command::Engagement { id } => evidence::engagement(id),
+        Command::Bundle(args) => evidence::bundle(args),
+        Command::Verify(args) => evidence::verify(args),
+        Command::VerifyLog(args) => evidence::verify_log_file(args),
     };
     match result {
         Ok(code) => code,

@@ -82,6 +82,9 @@ pub enum NegotiationCommand {
         /// The title of an empty negotiation.
         #[arg(long)]
         title: Option<String>,
+        /// Move the scenario's timetable so its first phase starts then: `now` or an RFC 3339 time.
+        #[arg(long, value_name = "WHEN", value_parser = parse_when)]
+        timetable_from: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Invite someone to take a party's seat; prints the one-time token to pass on.
     Invite { id: String, party: String },
@@ -195,6 +198,12 @@ pub enum LogCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Download the whole log (mediator) for `accord verify-log` or safekeeping.
+    Export {
+        id: String,
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Check offline that an event is in the log, and that the log only grew since you last looked.
     ///
     /// Fetches the current checkpoint (size and Merkle root), the event and its
@@ -207,6 +216,15 @@ pub enum LogCommand {
         #[arg(long)]
         event: Option<u64>,
     },
+}
+
+fn parse_when(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    if text == "now" {
+        return Ok(chrono::Utc::now());
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| format!("{text:?} is not `now` or an RFC 3339 time like 2026-12-01T09:00:00Z: {e}"))
 }
 
 fn parse_position(text: &str) -> Result<StancePosition, String> {
@@ -272,7 +290,7 @@ fn load() -> anyhow::Result<(PathBuf, ClientConfig, Client)> {
     Ok((path, config, client))
 }
 
-fn path_id(id: &str) -> anyhow::Result<&str> {
+pub(crate) fn path_id(id: &str) -> anyhow::Result<&str> {
     if id.is_empty() || id.contains(['/', '?', '#', '%']) || id.chars().any(char::is_whitespace) {
         bail!("{id:?} is not a negotiation id (see `accord negotiation list`)");
     }
@@ -283,7 +301,7 @@ fn size_of(client: &Client, id: &str) -> anyhow::Result<u64> {
     Ok(client.get::<NegotiationView>(&format!("/api/negotiations/{}", path_id(id)?))?.log_size)
 }
 
-fn table(headers: &[&str]) -> Table {
+pub(crate) fn table(headers: &[&str]) -> Table {
     Table::new(headers.iter().map(|h| h.to_string()).collect())
 }
 
@@ -292,7 +310,7 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn written(what: &str, result: &WriteResult) -> ExitCode {
+pub(crate) fn written(what: &str, result: &WriteResult) -> ExitCode {
     println!("{what} (event {}; the log now holds {} events, root {})", result.position, result.log_size, result.root);
     ExitCode::SUCCESS
 }
@@ -391,7 +409,7 @@ pub fn negotiation(command: NegotiationCommand) -> anyhow::Result<ExitCode> {
             }
             print_negotiation(&view);
         }
-        NegotiationCommand::Create { scenario, title } => {
+        NegotiationCommand::Create { scenario, title, timetable_from } => {
             let scenario_toml = match &scenario {
                 Some(path) => {
                     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
@@ -402,7 +420,7 @@ pub fn negotiation(command: NegotiationCommand) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             };
-            let body = CreateNegotiation { scenario_toml, title, creator_party: None };
+            let body = CreateNegotiation { scenario_toml, title, creator_party: None, timetable_from };
             let view: NegotiationView = client.send(Method::Post, "/api/negotiations", None, Some(&body))?;
             println!("Created negotiation {} — {} ({} events)", view.id, view.title, view.log_size);
             println!("Invite the parties: accord negotiation invite {} PARTY", view.id);
@@ -783,6 +801,7 @@ pub fn log(command: LogCommand) -> anyhow::Result<ExitCode> {
             println!("The log holds {} events.", events.log_size);
             Ok(ExitCode::SUCCESS)
         }
+        LogCommand::Export { id, output } => crate::evidence::export(id, output),
         LogCommand::Verify { id, event } => {
             let id = path_id(&id)?.to_string();
             let checkpoint: Checkpoint = client.get(&format!("/api/negotiations/{id}/checkpoint"))?;
@@ -831,7 +850,7 @@ pub fn log(command: LogCommand) -> anyhow::Result<ExitCode> {
 /// Checks that `checkpoint` extends the last one this client saw for `id`,
 /// then remembers it. A log that was rewritten, or shown differently to
 /// different parties, cannot pass.
-fn check_consistency(
+pub(crate) fn check_consistency(
     client: &Client,
     id: &str,
     config: &mut ClientConfig,

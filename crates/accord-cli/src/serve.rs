@@ -1,6 +1,7 @@
 //! `accord serve`: the negotiation service over HTTP.
 
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -18,7 +19,9 @@ use anyhow::Context;
 Examples:
   accord serve --demo
   accord serve --database sqlite:/var/lib/accord/accord.db --bind 0.0.0.0:8080
-  accord serve --database postgres://accord@db.internal:5432/accord --bind 0.0.0.0:8080")]
+  accord serve --database postgres://accord@db.internal:5432/accord --bind 0.0.0.0:8080
+  accord serve --notify outbox:./accord-outbox.jsonl
+  accord serve --notify smtp://localhost:25?from=accord@example.org")]
 pub struct Args {
     /// The database: `sqlite:PATH` or a file path (default `sqlite:./accord.db`; with --demo,
     /// `sqlite:./accord-demo.db`), or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, which any
@@ -34,6 +37,87 @@ pub struct Args {
     /// (created on first run, reused afterwards) and print how to sign in.
     #[arg(long)]
     pub demo: bool,
+
+    /// Where deadline reminders go: `none`; `outbox:PATH`, one JSON line per
+    /// reminder, synced before it counts as sent, for an operator or a mail
+    /// relay to drain; or an SMTP relay,
+    /// `smtp://[USER:PASSWORD@]HOST[:PORT]?from=ADDRESS[&tls=required|opportunistic|none]`
+    /// (plain text to a loopback relay, STARTTLS required elsewhere unless tls= says
+    /// otherwise) or `smtps://…` (TLS from the start).
+    #[arg(long, default_value = "none", value_name = "URL")]
+    pub notify: String,
+
+    /// The file holding the server's Ed25519 key, which signs log checkpoints
+    /// (default: next to a SQLite database, `PATH.server-key`; with PostgreSQL,
+    /// `./accord-server.key`). Made on first start, readable by its owner only.
+    /// Every server sharing a database must use the same key file.
+    #[arg(long, value_name = "PATH")]
+    pub server_key: Option<PathBuf>,
+}
+
+fn default_key_path(database: &str) -> PathBuf {
+    match database.strip_prefix("sqlite:") {
+        Some(path) => PathBuf::from(format!("{}.server-key", path.trim_start_matches("//"))),
+        None if !database.contains("://") => PathBuf::from(format!("{database}.server-key")),
+        None => PathBuf::from("accord-server.key"),
+    }
+}
+
+/// The server's checkpoint-signing key: a 32-byte seed as hex in a file of
+/// its own, so it is never in the database or the log.
+fn load_or_create_server_key(path: &Path) -> anyhow::Result<accord_evidence::SigningKey> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let seed = accord_evidence::statement::parse_hex::<32>("server key", text.trim())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            Ok(accord_evidence::SigningKey::from_bytes(&seed))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut seed = [0u8; 32];
+            getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("no randomness for the server key: {e}"))?;
+            write_private(path, format!("{}\n", hex::encode(seed)).as_bytes())
+                .with_context(|| format!("writing the server key {}", path.display()))?;
+            let key = accord_evidence::SigningKey::from_bytes(&seed);
+            println!(
+                "Made the server key {} (public key {})",
+                path.display(),
+                hex::encode(key.verifying_key().to_bytes())
+            );
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading the server key {}", path.display())),
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::write(path, bytes)
+}
+
+/// The timetable's transitions happen by themselves: once a second the
+/// server logs every phase whose start has come and every window that has
+/// lapsed. Writes also apply due transitions first, so a slow tick never
+/// lets an action slip into a closed phase.
+fn spawn_clock(state: AppState) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = state.tick().await {
+                eprintln!("warning: the timetable clock could not log a transition: {}", e.detail);
+            }
+        }
+    });
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -48,7 +132,12 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     // Printed and put in errors without its password.
     let shown = accord_store::redact(&database);
     let store = accord_store::open(&database).await.with_context(|| format!("opening the database {shown}"))?;
-    let state = AppState::new(store, Arc::new(SystemClock), Config::default());
+    let notifier = accord_server::notify::notifier_from_url(&args.notify).context("reading --notify")?;
+    let key_path = args.server_key.clone().unwrap_or_else(|| default_key_path(&database));
+    let server_key = load_or_create_server_key(&key_path)?;
+    let state = AppState::new(store, Arc::new(SystemClock), Config { notifier, ..Config::default() })
+        .with_server_key(server_key);
+    spawn_clock(state.clone());
     let listener =
         tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("listening on {}", args.bind))?;
     let address = listener.local_addr().context("reading the bound address")?;
@@ -65,6 +154,9 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         println!("  accord login --server {url} --email {}", DEMO_ACCOUNTS[1].2);
         println!("  accord negotiation list");
         println!("  accord draft show {}", demo.negotiation);
+    }
+    if args.notify != "none" {
+        println!("Deadline reminders go to {}", accord_server::notify::redact(&args.notify));
     }
     println!("Accord is serving {url}/api/ (OpenAPI: {url}/api/openapi.json); Ctrl-C stops it.");
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -117,7 +117,7 @@ fn scripted_session_through_the_cli_ends_with_a_verified_inclusion_proof() {
     }
 
     let mediator = person("mediator");
-    let created = mediator.ok(&["negotiation", "create", "--scenario", &example()]);
+    let created = mediator.ok(&["negotiation", "create", "--scenario", &example(), "--timetable-from", "now"]);
     let id = created.split_whitespace().nth(2).unwrap().to_string();
     assert!(mediator.ok(&["negotiation", "list"]).contains(&id));
 

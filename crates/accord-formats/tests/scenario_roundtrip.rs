@@ -178,7 +178,7 @@ fn build(d: &mut Draw) -> Negotiation {
             let start = clock;
             clock += Duration::milliseconds(d.between(1, 90_000_000) as i64);
             let kinds = [PhaseKind::Consultation, PhaseKind::Drafting, PhaseKind::FinalSession, PhaseKind::Signing];
-            Phase { id: d.id(), name: d.non_empty_text(), kind: kinds[d.pick(4)].clone(), start, end: clock }
+            Phase { id: d.id(), name: d.non_empty_text(), kind: kinds[d.pick(4)], start, end: clock }
         })
         .collect();
 

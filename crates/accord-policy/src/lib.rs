@@ -134,6 +134,25 @@ pub enum Resource<'a> {
     Seat,
     /// Who holds which seat.
     Members,
+    /// The process evidence everyone seated may see: the timetable's phase,
+    /// the engagement record, public keys, signed checkpoints, the bundle.
+    Evidence,
+    /// Write: advance a phase early or extend a deadline.
+    Timetable,
+    /// Write: register or rotate a party's public key.
+    Key {
+        party: &'a str,
+    },
+    /// Write: acknowledge a released version with the party's key.
+    Acknowledgement {
+        party: &'a str,
+    },
+    /// Write: sign the final text with the party's key.
+    FinalSignature {
+        party: &'a str,
+    },
+    /// The whole log with every private payload, for verification and backup.
+    LogExport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -235,6 +254,17 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
         (Read | Write, R::Seat) => Deny,
         (Read, R::Members) => Decision::from_bool(participant),
         (Write, R::Members) => Deny,
+        (Read, R::Evidence) => Allow,
+        (Write, R::Evidence) => Deny,
+        (Read, R::Timetable) => Allow,
+        (Write, R::Timetable) => Decision::from_bool(mediator),
+        // Everyone who works on the text acknowledges what they were shown.
+        (Write, R::Key { party } | R::Acknowledgement { party }) => Decision::from_bool(participant && own(party)),
+        // Only signatories sign; consulted parties and observers do not.
+        (Write, R::FinalSignature { party }) => Decision::from_bool(role == Role::Signatory && own(party)),
+        (Read, R::Key { .. } | R::Acknowledgement { .. } | R::FinalSignature { .. }) => Allow,
+        (Read, R::LogExport) => Decision::from_bool(mediator),
+        (Write, R::LogExport) => Deny,
     }
 }
 

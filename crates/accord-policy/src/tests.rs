@@ -75,6 +75,23 @@ fn matrix() -> Vec<(Action, Resource<'static>, &'static str)> {
         (Write, R::Seat, "DADDDDD"),
         (Read, R::Members, "DDAAAAD"),
         (Write, R::Members, "DDDDDDD"),
+        (Read, R::Evidence, "DDAAAAA"),
+        (Write, R::Evidence, "DDDDDDD"),
+        (Read, R::Timetable, "DDAAAAA"),
+        (Write, R::Timetable, "DDADDDD"),
+        (Read, R::Key { party: "ua" }, "DDAAAAA"),
+        (Write, R::Key { party: "ua" }, "DDDADDD"),
+        (Write, R::Key { party: "us" }, "DDADDDD"),
+        (Write, R::Key { party: "un" }, "DDDDDDD"),
+        (Read, R::Acknowledgement { party: "ua" }, "DDAAAAA"),
+        (Write, R::Acknowledgement { party: "eu" }, "DDDDDAD"),
+        (Write, R::Acknowledgement { party: "un" }, "DDDDDDD"),
+        (Read, R::FinalSignature { party: "ua" }, "DDAAAAA"),
+        (Write, R::FinalSignature { party: "ua" }, "DDDADDD"),
+        (Write, R::FinalSignature { party: "eu" }, "DDDDDDD"),
+        (Write, R::FinalSignature { party: "us" }, "DDDDDDD"),
+        (Read, R::LogExport, "DDADDDD"),
+        (Write, R::LogExport, "DDDDDDD"),
     ]
 }
 
@@ -124,6 +141,12 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
             Resource::Invitations => "invitations",
             Resource::Seat => "seat",
             Resource::Members => "members",
+            Resource::Evidence => "evidence",
+            Resource::Timetable => "timetable",
+            Resource::Key { .. } => "key",
+            Resource::Acknowledgement { .. } => "acknowledgement",
+            Resource::FinalSignature { .. } => "signature",
+            Resource::LogExport => "export",
         }
     }
     let all = [
@@ -144,6 +167,12 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
         "invitations",
         "seat",
         "members",
+        "evidence",
+        "timetable",
+        "key",
+        "acknowledgement",
+        "signature",
+        "export",
     ];
     let table = matrix();
     for name in all {

@@ -72,6 +72,9 @@ pub struct CreateNegotiation {
     pub title: Option<String>,
     /// The mediator party the creator takes; defaults to the scenario's first mediator.
     pub creator_party: Option<String>,
+    /// Move the whole timetable so that its first phase starts at this time
+    /// (keeping every phase's length and the gaps between them).
+    pub timetable_from: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -255,4 +258,109 @@ pub struct EventsView {
     pub log_size: u64,
     #[schema(value_type = Vec<Object>)]
     pub entries: Vec<EventEntry>,
+}
+
+// ------------------------------------------------------------ process evidence
+
+/// Where the negotiation stands in its timetable.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PhaseView {
+    /// `open`, `closed` or `lapsed`.
+    pub status: String,
+    /// The phase the log says the negotiation is in (none before the first begins).
+    pub current: Option<PhaseStatus>,
+    /// Every phase with its effective deadline (extensions included).
+    pub timetable: Vec<PhaseStatus>,
+    /// The server's clock when this was answered.
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PhaseStatus {
+    pub id: String,
+    pub name: String,
+    /// consultation, drafting, final_session or signing.
+    pub kind: String,
+    pub start: DateTime<Utc>,
+    /// The end, moved by any extension.
+    pub deadline: DateTime<Utc>,
+    pub entered_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceInput {
+    /// Why the phase ends early; logged.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendInput {
+    /// The phase id (default: the current phase).
+    pub phase: Option<String>,
+    pub end: DateTime<Utc>,
+    /// Why; logged.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyInput {
+    /// Ed25519 public key, 64 lowercase hex digits. The private key never leaves you.
+    pub public_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeyInput {
+    /// The new Ed25519 public key, hex.
+    pub public_key: String,
+    /// The OLD key's signature over the key-rotation statement (docs/bundle-format.md), hex.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PartyKeyView {
+    pub party: String,
+    pub public_key: String,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+    /// Whether this is the party's key now (a rotation replaced the others).
+    pub current: bool,
+}
+
+/// A checkpoint of the log signed by the server's key.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SignedCheckpointView {
+    pub negotiation: String,
+    pub size: u64,
+    pub root: String,
+    /// RFC 3339, seconds, UTC: part of what is signed.
+    pub at: String,
+    pub signature: String,
+    pub server_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcknowledgeInput {
+    /// The log checkpoint you were shown (from `checkpoint/signed`), which includes the version.
+    pub checkpoint_size: u64,
+    pub checkpoint_root: String,
+    /// Your key's signature over the acknowledgement statement, hex.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignInput {
+    /// Your key's signature over the final-signature statement, hex.
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServerKeyView {
+    /// The server's Ed25519 public key, hex: it signs log checkpoints.
+    pub public_key: String,
 }

@@ -95,7 +95,7 @@ pub async fn ensure_demo(state: &AppState) -> Result<Demo, DemoError> {
         .await?;
         tokens.push(token["token"].as_str().unwrap_or_default().to_string());
     }
-    let outcome = populate(&app, &tokens).await;
+    let outcome = populate(&app, &tokens, state.clock.now()).await;
     // The tokens were only for setting up; a restart must not pile up live ones.
     for token in &tokens {
         call(&app, "revoke", Method::DELETE, "/api/sessions/current", Some(token), None, Value::Null).await?;
@@ -103,7 +103,11 @@ pub async fn ensure_demo(state: &AppState) -> Result<Demo, DemoError> {
     outcome
 }
 
-async fn populate(app: &axum::Router, tokens: &[String]) -> Result<Demo, DemoError> {
+async fn populate(
+    app: &axum::Router,
+    tokens: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Demo, DemoError> {
     let mediator = tokens[0].clone();
     let (_, list) = call(app, "list", Method::GET, "/api/negotiations", Some(&mediator), None, Value::Null).await?;
     if let Some(existing) = list.as_array().and_then(|l| l.iter().find(|n| n["party"] == "us")) {
@@ -116,7 +120,8 @@ async fn populate(app: &axum::Router, tokens: &[String]) -> Result<Demo, DemoErr
         "/api/negotiations",
         Some(&mediator),
         None,
-        json!({"scenario_toml": PEACE_FRAMEWORK}),
+        // The example's dates are history; the demo's timetable starts today.
+        json!({"scenario_toml": PEACE_FRAMEWORK, "timetable_from": now}),
     )
     .await?;
     let id = created["id"].as_str().unwrap_or_default().to_string();

@@ -19,6 +19,7 @@ pub const CODES: &[(&str, u16)] = &[
     ("conflict", 409),
     ("email_taken", 409),
     ("already_seated", 409),
+    ("wrong_phase", 409),
     ("invitation_unusable", 410),
     ("payload_too_large", 413),
     ("unsupported_media_type", 415),

@@ -23,6 +23,8 @@ use crate::auth::{self, Caller, Via};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, IfMatch, IntQuery, PathParams};
 
+pub mod process;
+
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 /// The client IP, for the sign-in rate limit.
@@ -132,13 +134,29 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     let actor = Actor::Account { account: seen.account.id.clone(), party: seen.party().map(str::to_string) };
     let now = app.clock.now();
     let mut next = (*seen.state).clone();
+    seen.check_base(base)?;
     let before: Vec<String> = validate::validate(&next.negotiation).iter().map(|p| p.to_string()).collect();
     let mut events = Vec::new();
-    for (offset, payload) in payloads.into_iter().enumerate() {
-        let event =
-            Event { position: base + offset as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) };
+    let mut push = |next: &mut Folded, actor: &Actor, payload: Payload| -> Result<()> {
+        let event = Event { position: next.size, actor: actor.clone(), at: now, payload, salt: Some(salt()?) };
         next.apply(&event).map_err(|e| ApiError::field("", e.to_string()))?;
         events.push(event);
+        Ok(())
+    };
+    // Transitions the clock has made but the background task has not yet
+    // logged come first, so the write is judged in the phase it happens in.
+    for payload in accord_core::phase::due(&next, now) {
+        push(&mut next, &Actor::System, payload)?;
+    }
+    for payload in payloads {
+        if let Some(action) = phase_action(&payload) {
+            accord_core::phase::allowed(&next, action, now).map_err(|e| ApiError::new("wrong_phase", e.to_string()))?;
+        }
+        push(&mut next, &actor, payload)?;
+    }
+    // A write can complete the process (the last signature closes it).
+    for payload in accord_core::phase::due(&next, now) {
+        push(&mut next, &Actor::System, payload)?;
     }
     let problems: Vec<FieldError> = validate::validate(&next.negotiation)
         .into_iter()
@@ -154,6 +172,34 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     }
     let appended = last.ok_or_else(|| ApiError::internal("a write with no events"))?;
     Ok(WriteResult { position: appended.position, log_size: appended.size, root: hex::encode(appended.root) })
+}
+
+/// Which phase-gated action a payload written by a person is.
+fn phase_action(payload: &Payload) -> Option<accord_core::phase::Action> {
+    use accord_core::phase::Action as A;
+    Some(match payload {
+        Payload::Created { .. } | Payload::Closed { .. } | Payload::Lapsed { .. } => return None,
+        Payload::IssueSet { .. }
+        | Payload::IssueRemoved { .. }
+        | Payload::ProvisionSet { .. }
+        | Payload::ProvisionRemoved { .. }
+        | Payload::DraftValueSet { .. }
+        | Payload::ConstraintSet { .. }
+        | Payload::ConstraintRemoved { .. }
+        | Payload::TimetableSet { .. } => A::EditDraft,
+        Payload::VersionPublished { .. } => A::Publish,
+        Payload::StanceRecorded { .. } => A::RecordStance,
+        Payload::CommentAdded { .. } => A::Comment,
+        Payload::ProfileSet { .. } => A::SetProfile,
+        Payload::ReservationChanged { .. } => A::ChangeReservation,
+        Payload::PartyInvited { .. } | Payload::InvitationAccepted { .. } => A::Invite,
+        Payload::KeyRegistered { .. } => A::RegisterKey,
+        Payload::KeyRotated { .. } => A::RotateKey,
+        Payload::VersionAcknowledged { .. } => A::Acknowledge,
+        Payload::FinalTextSigned { .. } => A::SignFinal,
+        Payload::PhaseEntered { .. } => A::AdvancePhase,
+        Payload::DeadlineExtended { .. } => A::ExtendDeadline,
+    })
 }
 
 fn etag(size: u64) -> HeaderMap {
@@ -229,7 +275,13 @@ async fn check_password(app: &AppState, ip: &str, body: &SignIn) -> Result<Accou
     app.limit_sign_in(&body.email, ip)?;
     let account = app.store.account_by_email(&body.email).await?;
     let wrong = || ApiError::new("invalid_credentials", "wrong email or password");
-    let Some(account) = account else { return Err(wrong()) };
+    let Some(account) = account else {
+        // Spend the same argon2 work as for a real account, so the answer's
+        // timing does not reveal which emails have accounts.
+        let decoy = app.decoy_hash().await?;
+        auth::verify_password(&app.config, body.password.clone(), decoy).await?;
+        return Err(wrong());
+    };
     if auth::verify_password(&app.config, body.password.clone(), account.password_hash.clone()).await? {
         Ok(account)
     } else {
@@ -385,6 +437,25 @@ pub async fn create_negotiation(
             ));
         }
     };
+    let phases = &mut negotiation.timetable.phases;
+    if let (Some(start), Some(first)) = (body.timetable_from, phases.first().map(|p| p.start)) {
+        let shift = start - first;
+        for phase in phases.iter_mut() {
+            phase.start += shift;
+            phase.end += shift;
+        }
+    }
+    if let Some(last) = phases.last().filter(|p| p.end <= app.clock.now()) {
+        return Err(ApiError::field(
+            if body.timetable_from.is_some() { "/timetable_from" } else { "/scenario_toml" },
+            format!(
+                "the timetable is over: its last phase, \"{}\", ended at {}; move its dates, or send `timetable_from` \
+                 to start the first phase then (e.g. now)",
+                last.id,
+                last.end.format("%Y-%m-%d %H:%M UTC")
+            ),
+        ));
+    }
     let creator_party = match &body.creator_party {
         Some(party) => match negotiation.party(party) {
             Some(p) if p.role == Role::Mediator => party.clone(),

@@ -26,6 +26,7 @@ pub mod demo;
 pub mod error;
 mod extract;
 mod handlers;
+pub mod notify;
 pub mod openapi;
 
 pub use error::{ApiError, CODES};
@@ -85,6 +86,8 @@ pub struct Config {
     pub sign_in_per_ip: (u32, u32),
     /// Mark cookies `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// Where deadline reminders go; `None` sends none.
+    pub notifier: Option<Arc<dyn notify::Notifier>>,
 }
 
 impl Default for Config {
@@ -99,6 +102,7 @@ impl Default for Config {
             sign_in_per_account: (5, 60),
             sign_in_per_ip: (30, 2),
             secure_cookies: false,
+            notifier: None,
         }
     }
 }
@@ -122,6 +126,12 @@ pub struct AppState {
     cache: Arc<Mutex<HashMap<String, Arc<Folded>>>>,
     analysis_cache: Arc<Mutex<HashMap<AnalysisKey, Arc<serde_json::Value>>>>,
     limiter: Arc<auth::RateLimiter>,
+    /// A password hash with the configured parameters, verified against when
+    /// an email has no account, so both answers take the same time.
+    decoy_hash: Arc<tokio::sync::OnceCell<String>>,
+    /// Signs log checkpoints. Kept outside the log and the database
+    /// (`accord serve --server-key`); a fresh random key unless one is given.
+    server_key: Arc<accord_evidence::SigningKey>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -139,7 +149,34 @@ impl AppState {
             cache: Arc::default(),
             analysis_cache: Arc::default(),
             limiter: Arc::default(),
+            decoy_hash: Arc::default(),
+            server_key: Arc::new(random_server_key()),
         }
+    }
+
+    /// The same state signing checkpoints with `key`.
+    pub fn with_server_key(mut self, key: accord_evidence::SigningKey) -> Self {
+        self.server_key = Arc::new(key);
+        self
+    }
+
+    pub fn server_key(&self) -> &accord_evidence::SigningKey {
+        &self.server_key
+    }
+
+    /// Appends the transitions the clock has made (phases entered, windows
+    /// lapsed) in every negotiation; `accord serve` calls it every second and
+    /// tests call it after moving a [`ManualClock`]. Returns the number of events appended.
+    pub async fn tick(&self) -> Result<usize, ApiError> {
+        handlers::process::tick(self).await
+    }
+
+    pub(crate) async fn decoy_hash(&self) -> Result<String, ApiError> {
+        let config = self.config.clone();
+        self.decoy_hash
+            .get_or_try_init(|| auth::hash_password(&config, "accord decoy password".to_string()))
+            .await
+            .cloned()
     }
 
     /// The folded state of a negotiation at its current log size; `None` for
@@ -189,6 +226,15 @@ impl AppState {
     }
 }
 
+fn random_server_key() -> accord_evidence::SigningKey {
+    let mut seed = [0u8; 32];
+    // Without randomness there is no safe key; a process that cannot get 32
+    // random bytes at start cannot do anything else securely either.
+    #[allow(clippy::expect_used)]
+    getrandom::fill(&mut seed).expect("the operating system's random number generator failed");
+    accord_evidence::SigningKey::from_bytes(&seed)
+}
+
 /// Every route of the API, by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RouteId {
@@ -230,6 +276,19 @@ pub enum RouteId {
     Checkpoint,
     InclusionProof,
     ConsistencyProof,
+    ServerKey,
+    PhaseStatus,
+    AdvancePhase,
+    ExtendDeadline,
+    Engagement,
+    ListKeys,
+    RegisterKey,
+    RotateKey,
+    SignedCheckpoint,
+    Acknowledge,
+    SignFinal,
+    Bundle,
+    ExportLog,
 }
 
 /// One row of the route table.
@@ -353,12 +412,50 @@ pub fn routes() -> Vec<Route> {
             "Consistency proof between two sizes",
             &["from", "to"],
         ),
+        r(ServerKey, Method::GET, "/api/server-key", "The server's public key, which signs checkpoints", &[]),
+        r(PhaseStatus, Method::GET, "/api/negotiations/{id}/phase", "The timetable and the current phase", &[]),
+        r(AdvancePhase, Method::POST, "/api/negotiations/{id}/phase/advance", "End the phase early", &[]),
+        r(ExtendDeadline, Method::POST, "/api/negotiations/{id}/phase/extend", "Move a phase's deadline", &[]),
+        r(Engagement, Method::GET, "/api/negotiations/{id}/engagement", "Who acknowledged which version, when", &[]),
+        r(ListKeys, Method::GET, "/api/negotiations/{id}/keys", "Parties' public keys, with rotations", &[]),
+        r(RegisterKey, Method::PUT, "/api/negotiations/{id}/keys/{party}", "Register your public key", &[]),
+        r(
+            RotateKey,
+            Method::POST,
+            "/api/negotiations/{id}/keys/{party}/rotate",
+            "Replace your key (signed by the old one)",
+            &[],
+        ),
+        r(
+            SignedCheckpoint,
+            Method::GET,
+            "/api/negotiations/{id}/checkpoint/signed",
+            "A checkpoint signed by the server",
+            &["size"],
+        ),
+        r(
+            Acknowledge,
+            Method::POST,
+            "/api/negotiations/{id}/versions/{number}/acknowledgements",
+            "Acknowledge a version with your key",
+            &[],
+        ),
+        r(
+            SignFinal,
+            Method::POST,
+            "/api/negotiations/{id}/versions/{number}/signatures",
+            "Sign the final text with your key",
+            &[],
+        ),
+        r(Bundle, Method::GET, "/api/negotiations/{id}/bundle", "The certificate of completion (evidence bundle)", &[]),
+        r(ExportLog, Method::GET, "/api/negotiations/{id}/export", "The whole log, for accord verify-log", &[]),
     ]
 }
 
 fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
     use RouteId::*;
     use handlers as h;
+    use handlers::process as p;
     match id {
         OpenApi => on(filter, h::openapi),
         SignUp => on(filter, h::sign_up),
@@ -398,6 +495,19 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         Checkpoint => on(filter, h::checkpoint),
         InclusionProof => on(filter, h::inclusion_proof),
         ConsistencyProof => on(filter, h::consistency_proof),
+        ServerKey => on(filter, p::server_key),
+        PhaseStatus => on(filter, p::phase_status),
+        AdvancePhase => on(filter, p::advance_phase),
+        ExtendDeadline => on(filter, p::extend_deadline),
+        Engagement => on(filter, p::engagement),
+        ListKeys => on(filter, p::list_keys),
+        RegisterKey => on(filter, p::register_key),
+        RotateKey => on(filter, p::rotate_key),
+        SignedCheckpoint => on(filter, p::signed_checkpoint),
+        Acknowledge => on(filter, p::acknowledge),
+        SignFinal => on(filter, p::sign_final),
+        Bundle => on(filter, p::bundle),
+        ExportLog => on(filter, p::export_log),
     }
 }
 

@@ -70,6 +70,18 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         R::DiffVersions => (None, 200, Some(named::<VersionDiff>)),
         R::Events => (None, 200, Some(named::<EventsView>)),
         R::Checkpoint | R::InclusionProof | R::ConsistencyProof => (None, 200, Some(object)),
+        R::ServerKey => (None, 200, Some(named::<ServerKeyView>)),
+        R::PhaseStatus => (None, 200, Some(named::<PhaseView>)),
+        R::AdvancePhase => (Some(named::<AdvanceInput>), 200, Some(named::<WriteResult>)),
+        R::ExtendDeadline => (Some(named::<ExtendInput>), 200, Some(named::<WriteResult>)),
+        R::Engagement => (None, 200, Some(objects)),
+        R::ListKeys => (None, 200, Some(list::<PartyKeyView>)),
+        R::RegisterKey => (Some(named::<KeyInput>), 200, Some(named::<WriteResult>)),
+        R::RotateKey => (Some(named::<RotateKeyInput>), 200, Some(named::<WriteResult>)),
+        R::SignedCheckpoint => (None, 200, Some(named::<SignedCheckpointView>)),
+        R::Acknowledge => (Some(named::<AcknowledgeInput>), 200, Some(named::<WriteResult>)),
+        R::SignFinal => (Some(named::<SignInput>), 200, Some(named::<WriteResult>)),
+        R::Bundle | R::ExportLog => (None, 200, Some(object)),
     }
 }
 
@@ -90,6 +102,12 @@ pub fn takes_if_match(id: RouteId) -> bool {
             | Invite
             | AcceptInvitation
             | PublishVersion
+            | AdvancePhase
+            | ExtendDeadline
+            | RegisterKey
+            | RotateKey
+            | Acknowledge
+            | SignFinal
     )
 }
 

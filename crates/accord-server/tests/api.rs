@@ -372,10 +372,15 @@ fn every_error_code_is_documented_and_used() {
         assert!(doc.contains(&format!("| `{code}` | {status} |")), "{code} documented with another status");
     }
     let mut source = String::new();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.file_name().unwrap() != "error.rs" {
-            source.push_str(&std::fs::read_to_string(path).unwrap());
+    let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.file_name().unwrap() != "error.rs" {
+                source.push_str(&std::fs::read_to_string(path).unwrap());
+            }
         }
     }
     // error.rs minus the table and the titles: what remains are real uses (ApiError::not_found, …).

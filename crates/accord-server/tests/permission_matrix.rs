@@ -6,6 +6,8 @@
 
 mod common;
 
+use accord_evidence::SigningKey;
+use accord_evidence::statement::{Statement, sign_statement_hex};
 use accord_server::{RouteId, routes};
 use axum::http::{Method, StatusCode};
 use common::{Auth, PASSWORD, ROLES, Seated, seated};
@@ -57,7 +59,37 @@ fn expected(route: RouteId) -> [u16; 7] {
         Checkpoint => [200, 200, 200, 200, 200, 404, 401],
         InclusionProof => [200, 200, 200, 200, 200, 404, 401],
         ConsistencyProof => [200, 200, 200, 200, 200, 404, 401],
+        ServerKey => [200, 200, 200, 200, 200, 200, 200],
+        PhaseStatus => [200, 200, 200, 200, 200, 404, 401],
+        // Enters the first phase (consultation) early; the rows below run in it.
+        AdvancePhase => [200, 403, 403, 403, 403, 404, 401],
+        ExtendDeadline => [200, 403, 403, 403, 403, 404, 401],
+        Engagement => [200, 200, 200, 200, 200, 404, 401],
+        ListKeys => [200, 200, 200, 200, 200, 404, 401],
+        // ua's key: only ua may register and rotate it.
+        RegisterKey => [403, 200, 403, 403, 403, 404, 401],
+        RotateKey => [403, 200, 403, 403, 403, 404, 401],
+        SignedCheckpoint => [200, 200, 200, 200, 200, 404, 401],
+        // Everyone who works on the text may acknowledge; only ua has a key (422 for the others).
+        Acknowledge => [422, 200, 422, 422, 403, 404, 401],
+        // Only signatories sign, and only in the signing window (409 wrong_phase for ua, who has a key).
+        SignFinal => [403, 409, 422, 403, 403, 404, 401],
+        // The certificate exists once the negotiation is concluded.
+        Bundle => [409, 409, 409, 409, 409, 404, 401],
+        ExportLog => [200, 403, 403, 403, 403, 404, 401],
     }
+}
+
+fn first_key() -> SigningKey {
+    SigningKey::from_bytes(&[7; 32])
+}
+
+fn second_key() -> SigningKey {
+    SigningKey::from_bytes(&[8; 32])
+}
+
+fn hash(text: &str) -> [u8; 32] {
+    hex::decode(text).unwrap().try_into().unwrap()
 }
 
 /// A concrete request for `route` that succeeds for a role the policy allows.
@@ -143,6 +175,61 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         Checkpoint => format!("{base}/checkpoint"),
         InclusionProof => format!("{base}/proofs/inclusion?index=0"),
         ConsistencyProof => format!("{base}/proofs/consistency?from=1"),
+        ServerKey => "/api/server-key".into(),
+        PhaseStatus => format!("{base}/phase"),
+        AdvancePhase => return (format!("{base}/phase/advance"), Some(json!({"reason": "the matrix"}))),
+        ExtendDeadline => {
+            return (
+                format!("{base}/phase/extend"),
+                Some(json!({"end": "2025-11-30T18:00:00Z", "reason": "the matrix"})),
+            );
+        }
+        Engagement => format!("{base}/engagement"),
+        ListKeys => format!("{base}/keys"),
+        RegisterKey => {
+            let public_key = hex::encode(first_key().verifying_key().to_bytes());
+            return (format!("{base}/keys/ua"), Some(json!({"public_key": public_key})));
+        }
+        RotateKey => {
+            let statement = Statement::KeyRotation {
+                negotiation: id.clone(),
+                party: "ua".into(),
+                old: first_key().verifying_key().to_bytes(),
+                new: second_key().verifying_key().to_bytes(),
+            };
+            let signature = sign_statement_hex(&first_key(), &statement).unwrap();
+            let public_key = hex::encode(second_key().verifying_key().to_bytes());
+            return (format!("{base}/keys/ua/rotate"), Some(json!({"public_key": public_key, "signature": signature})));
+        }
+        SignedCheckpoint => format!("{base}/checkpoint/signed"),
+        Acknowledge => {
+            let checkpoint = s.h.get(&format!("{base}/checkpoint"), &s.auth["mediator"]).await.json();
+            let version = s.h.get(&format!("{base}/versions/1"), &s.auth["mediator"]).await.json();
+            let root = checkpoint["root"].as_str().unwrap().to_string();
+            let statement = Statement::Acknowledgement {
+                negotiation: id.clone(),
+                party: "ua".into(),
+                version: 1,
+                content_hash: hash(version["content_hash"].as_str().unwrap()),
+                checkpoint: accord_merkle::Checkpoint::new(checkpoint["size"].as_u64().unwrap(), hash(&root)),
+            };
+            let signature = sign_statement_hex(&second_key(), &statement).unwrap();
+            let body = json!({"checkpoint_size": checkpoint["size"], "checkpoint_root": root, "signature": signature});
+            return (format!("{base}/versions/1/acknowledgements"), Some(body));
+        }
+        SignFinal => {
+            let version = s.h.get(&format!("{base}/versions/1"), &s.auth["mediator"]).await.json();
+            let statement = Statement::FinalSignature {
+                negotiation: id.clone(),
+                party: "ua".into(),
+                version: 1,
+                content_hash: hash(version["content_hash"].as_str().unwrap()),
+            };
+            let signature = sign_statement_hex(&second_key(), &statement).unwrap();
+            return (format!("{base}/versions/1/signatures"), Some(json!({"signature": signature})));
+        }
+        Bundle => format!("{base}/bundle"),
+        ExportLog => format!("{base}/export"),
     };
     (path, None)
 }

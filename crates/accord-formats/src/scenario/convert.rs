@@ -58,7 +58,7 @@ pub(crate) fn convert(file: FileDto) -> (Negotiation, Vec<Problem>) {
             Phase {
                 id: dto.id.clone(),
                 name: dto.name.clone(),
-                kind: dto.kind.clone(),
+                kind: dto.kind,
                 start: c.datetime(with(&base, &[key("start")]), &dto.start),
                 end: c.datetime(with(&base, &[key("end")]), &dto.end),
             }
