@@ -159,8 +159,16 @@ fn a_negotiation_runs_to_its_signed_close_and_its_bundle_verifies() {
             assert!(premature.contains("signatures open in phase"), "{premature}");
         }
     }
+    // ru replaces its key; the old key signs the change, the new one signs from now on.
+    let new_key = dir.path().join("ru-2.key");
+    ru.ok(&["keygen", "-o", new_key.to_str().unwrap(), "--label", "ru, second key"]);
+    let rotated = ru.ok(&["key", "rotate", &id, "--old", ru.key(), "--new", new_key.to_str().unwrap()]);
+    assert!(rotated.contains("key is now"), "{rotated}");
+    let ru = &Person { name: "ru", config: ru.config.clone(), key: new_key, url: &url };
+    let stale = ru.refused(&["ack", &id, "--key", people[2].key()]);
+    assert!(stale.contains("does not verify"), "the rotated-out key no longer counts: {stale}");
     // The acknowledgements of the first version (before any phase) count too.
-    for p in &people {
+    for p in [mediator, ua, ru, eu] {
         p.ok(&["ack", &id, "--released", "1", "--key", p.key()]);
     }
     // Round 2's deadline was extended: a tick at the old deadline does nothing new.
@@ -179,6 +187,14 @@ fn a_negotiation_runs_to_its_signed_close_and_its_bundle_verifies() {
     assert!(mediator.ok(&["phase", "show", &id]).contains("Status: closed"), "the last signature closes it");
     let after = ru.refused(&["ack", &id, "--key", ru.key()]);
     assert!(after.contains("wrong_phase"), "{after}");
+
+    // The whole log, exported by the mediator, verifies offline too.
+    let export = dir.path().join("peace.log.json");
+    mediator.ok(&["log", "export", &id, "-o", export.to_str().unwrap()]);
+    let log_report = eu.ok(&["verify-log", export.to_str().unwrap()]);
+    assert!(log_report.starts_with("VERIFIED"), "{log_report}");
+    let denied = eu.refused(&["log", "export", &id, "-o", dir.path().join("no.json").to_str().unwrap()]);
+    assert!(denied.contains("forbidden"), "only the mediator exports the full log: {denied}");
 
     // The certificate verifies offline, without the server.
     let bundle = dir.path().join("peace.bundle");
