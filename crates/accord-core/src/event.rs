@@ -172,6 +172,16 @@ pub enum Payload {
         phase: String,
         unsigned: Vec<String>,
     },
+    /// The server reminded `parties` that `awaited` (a short phrase: "sign
+    /// version 4") is due before `deadline`, the end of `phase`. Actor System.
+    /// Logged before the reminders are sent, so each (phase, deadline) is
+    /// reminded once however many servers tick.
+    RemindersSent {
+        phase: String,
+        deadline: DateTime<Utc>,
+        parties: Vec<String>,
+        awaited: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,6 +255,9 @@ pub struct State {
     /// Where the negotiation is in its timetable.
     #[serde(default)]
     pub phases: PhaseProgress,
+    /// Every deadline reminder sent, oldest first.
+    #[serde(default)]
+    pub reminders: Vec<ReminderRecord>,
     #[serde(default)]
     pub status: Status,
 }
@@ -294,6 +307,17 @@ pub struct PhaseEntry {
     pub phase: String,
     /// `None` when the clock moved the phase, the mediator's reason otherwise.
     pub reason: Option<String>,
+    pub position: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// One `RemindersSent` event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReminderRecord {
+    pub phase: String,
+    pub deadline: DateTime<Utc>,
+    pub parties: Vec<String>,
+    pub awaited: String,
     pub position: u64,
     pub at: DateTime<Utc>,
 }
@@ -388,6 +412,7 @@ impl Payload {
             Payload::DeadlineExtended { .. } => "deadline_extended",
             Payload::Closed { .. } => "closed",
             Payload::Lapsed { .. } => "lapsed",
+            Payload::RemindersSent { .. } => "reminders_sent",
         }
     }
 }
@@ -537,6 +562,7 @@ impl State {
             acknowledgements: Vec::new(),
             signatures: Vec::new(),
             phases: PhaseProgress::default(),
+            reminders: Vec::new(),
             status: Status::Open,
         })
     }
@@ -960,6 +986,20 @@ impl State {
                 }
                 self.status =
                     Status::Lapsed { phase: phase.clone(), unsigned: unsigned.clone(), position, at: event.at };
+            }
+            Payload::RemindersSent { phase, deadline, parties, awaited } => {
+                self.phase_index(position, phase)?;
+                for party in parties {
+                    self.known_party(position, party)?;
+                }
+                self.reminders.push(ReminderRecord {
+                    phase: phase.clone(),
+                    deadline: *deadline,
+                    parties: parties.clone(),
+                    awaited: awaited.clone(),
+                    position,
+                    at: event.at,
+                });
             }
         }
         self.size += 1;
@@ -2002,6 +2042,30 @@ mod tests {
         ])
         .unwrap();
         assert!(!state.status.is_open());
+    }
+
+    #[test]
+    fn reminders_are_kept_and_name_a_known_phase_and_parties() {
+        let reminded = |phase: &str, parties: &[&str]| Payload::RemindersSent {
+            phase: phase.into(),
+            deadline: at(300),
+            parties: parties.iter().map(|s| s.to_string()).collect(),
+            awaited: "sign version 1".into(),
+        };
+        let state = with(in_signing(), vec![(250, reminded("sign", &["north", "south"]))]).unwrap();
+        assert_eq!(state.reminders.len(), 1);
+        let record = &state.reminders[0];
+        assert_eq!((record.position, record.at, record.deadline), (8, at(250), at(300)));
+        assert_eq!((record.phase.as_str(), record.awaited.as_str()), ("sign", "sign version 1"));
+        assert_eq!(record.parties, ["north", "south"]);
+        assert_eq!(
+            with(in_signing(), vec![(250, reminded("nowhere", &["north"]))]),
+            Err(FoldError::UnknownPhase { position: 8, phase: "nowhere".into() })
+        );
+        assert_eq!(
+            with(in_signing(), vec![(250, reminded("sign", &["north", "west"]))]),
+            Err(FoldError::UnknownParty { position: 8, party: "west".into() })
+        );
     }
 
     #[test]

@@ -244,6 +244,55 @@ pub fn due(state: &State, now: DateTime<Utc>) -> Vec<Payload> {
     Cursor::new(state).run(now)
 }
 
+/// The deadline reminder owed at `now`, as the `RemindersSent` payload to log
+/// (actor System) before sending it: `None` unless the current phase's
+/// deadline is in the future and no more than `lead` away, and some seated
+/// party still owes the latest version something. In a signing phase that is
+/// a signature from each signatory that has not signed it; otherwise an
+/// acknowledgement from each party but observers. A party is reminded once
+/// per (phase, deadline), so an extension earns a new reminder. A party
+/// whose seat nobody holds has nobody to remind, so it is left out until
+/// someone takes the seat.
+///
+/// Call it on a state with the transitions [`due`] at `now` already logged.
+pub fn reminders_due(state: &State, now: DateTime<Utc>, lead: chrono::Duration) -> Option<Payload> {
+    if !state.status.is_open() {
+        return None;
+    }
+    let current = current(state)?;
+    if current.deadline <= now || current.deadline - now > lead {
+        return None;
+    }
+    let latest = state.latest_version()?;
+    let (owing, awaited): (Vec<String>, String) = if current.phase.kind == PhaseKind::Signing {
+        (state.unsigned_signatories(), format!("sign version {}", latest.number))
+    } else {
+        let owing = state
+            .negotiation
+            .parties
+            .iter()
+            .filter(|p| p.role != Role::Observer)
+            .filter(|p| !state.acknowledgements.iter().any(|a| a.party == p.id && a.number == latest.number))
+            .map(|p| p.id.clone())
+            .collect();
+        (owing, format!("acknowledge version {}", latest.number))
+    };
+    let already_reminded = |party: &str| {
+        state.reminders.iter().any(|r| {
+            r.phase == current.phase.id && r.deadline == current.deadline && r.parties.iter().any(|p| p == party)
+        })
+    };
+    let parties: Vec<String> = owing
+        .into_iter()
+        .filter(|party| state.accounts_of_party(party).next().is_some())
+        .filter(|party| !already_reminded(party))
+        .collect();
+    if parties.is_empty() {
+        return None;
+    }
+    Some(Payload::RemindersSent { phase: current.phase.id.clone(), deadline: current.deadline, parties, awaited })
+}
+
 /// A phase as a refusal names it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhaseSummary {
@@ -976,6 +1025,115 @@ mod tests {
             ]
         );
         assert!(engagement(&Log::new(timetable()).state).is_empty());
+    }
+
+    impl Log {
+        fn seat(&mut self, party: &str, now: DateTime<Utc>) {
+            let role = self.state.negotiation.party(party).unwrap().role;
+            let token_hash = format!("token-{party}");
+            let expires_at = now + Duration::days(1);
+            self.act(
+                Payload::PartyInvited { party: party.into(), role, token_hash: token_hash.clone(), expires_at },
+                now,
+            );
+            self.act(
+                Payload::InvitationAccepted { party: party.into(), account: format!("acc-{party}"), token_hash },
+                now,
+            );
+        }
+
+        fn acknowledge(&mut self, party: &str, now: DateTime<Utc>) {
+            let latest = self.state.latest_version().unwrap();
+            let payload = Payload::VersionAcknowledged {
+                party: party.into(),
+                number: latest.number,
+                content_hash: latest.content_hash.clone(),
+                checkpoint_size: self.state.size,
+                checkpoint_root: "cd".repeat(32),
+                signature: "ef".repeat(64),
+            };
+            self.act(payload, now);
+        }
+
+        /// Logs the reminder due at `now`, as the server does before sending it.
+        fn remind(&mut self, now: DateTime<Utc>) -> Option<(Vec<String>, String)> {
+            let payload = reminders_due(&self.state, now, Duration::hours(24))?;
+            let Payload::RemindersSent { parties, awaited, .. } = &payload else {
+                panic!("unexpected {}", payload.kind());
+            };
+            let shown = (parties.clone(), awaited.clone());
+            self.append(Actor::System, payload, now);
+            Some(shown)
+        }
+    }
+
+    fn reminded(parties: &[&str], awaited: &str) -> Option<(Vec<String>, String)> {
+        Some((parties.iter().map(|p| p.to_string()).collect(), awaited.to_string()))
+    }
+
+    #[test]
+    fn a_reminder_goes_once_per_deadline_to_seated_parties_that_have_not_acknowledged() {
+        let mut log = Log::new(timetable());
+        let lead = Duration::hours(24);
+        for party in ["un", "ua", "eu", "press"] {
+            log.seat(party, utc(1, 9));
+        }
+        log.register_keys(utc(1, 10));
+        log.tick(utc(2, 9));
+        assert_eq!(reminders_due(&log.state, utc(5, 18), lead), None, "nothing is published: nothing is awaited");
+        log.publish(utc(3, 9));
+        log.acknowledge("ua", utc(3, 10));
+        // The consultation ends at 6 March 18:00.
+        assert_eq!(reminders_due(&log.state, utc(5, 17), lead), None, "25 hours before the deadline");
+        let due = reminders_due(&log.state, utc(5, 18), lead).unwrap();
+        assert_eq!(
+            due,
+            Payload::RemindersSent {
+                phase: "consultation".into(),
+                deadline: utc(6, 18),
+                parties: vec!["un".into(), "eu".into()],
+                awaited: "acknowledge version 1".into(),
+            },
+            "ua acknowledged, ru's seat is empty, press observes"
+        );
+        assert_eq!(log.remind(utc(5, 18)), reminded(&["un", "eu"], "acknowledge version 1"));
+        assert_eq!(reminders_due(&log.state, utc(6, 0), lead), None, "each party is reminded once");
+        assert_eq!(log.state.reminders.len(), 1);
+
+        // A seat taken after the reminder went out earns its own.
+        log.seat("ru", utc(6, 1));
+        assert_eq!(log.remind(utc(6, 1)), reminded(&["ru"], "acknowledge version 1"));
+        assert_eq!(reminders_due(&log.state, utc(6, 2), lead), None);
+        assert_eq!(reminders_due(&log.state, utc(6, 18), lead), None, "the deadline has passed");
+
+        // An extension is a new deadline, and a new reminder for whoever still owes.
+        let extension = Payload::DeadlineExtended { phase: "consultation".into(), end: utc(7, 0), reason: "r".into() };
+        log.act(extension, utc(6, 2));
+        log.act(Payload::KeyRegistered { party: "eu".into(), public_key: "0e".repeat(32) }, utc(6, 3));
+        log.acknowledge("eu", utc(6, 3));
+        assert_eq!(log.remind(utc(6, 4)), reminded(&["un", "ru"], "acknowledge version 1"));
+        assert_eq!(reminders_due(&log.state, utc(6, 5), lead), None);
+        assert_eq!(log.state.reminders.last().unwrap().deadline, utc(7, 0));
+    }
+
+    #[test]
+    fn in_the_signing_window_only_signatories_that_have_not_signed_are_reminded() {
+        let mut log = Log::new(timetable());
+        let lead = Duration::hours(24);
+        for party in ["un", "ua", "ru", "eu", "press"] {
+            log.seat(party, utc(1, 9));
+        }
+        log.register_keys(utc(1, 10));
+        log.publish(utc(12, 9));
+        log.tick(utc(18, 9));
+        log.sign("ua", utc(19, 9));
+        // The window ends at 20 March 18:00; eu never acknowledged, but it does not sign.
+        assert_eq!(reminders_due(&log.state, utc(19, 17), lead), None);
+        assert_eq!(log.remind(utc(19, 18)), reminded(&["ru"], "sign version 1"));
+        assert_eq!(reminders_due(&log.state, utc(20, 17), lead), None);
+        log.sign("ru", utc(20, 17));
+        assert!(!log.state.status.is_open());
+        assert_eq!(reminders_due(&log.state, utc(20, 17), lead), None, "a closed negotiation awaits nothing");
     }
 
     #[derive(Debug, Clone)]

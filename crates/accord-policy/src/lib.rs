@@ -301,7 +301,8 @@ pub fn event_resources(event: &Event) -> Vec<Resource<'_>> {
         | Payload::PhaseEntered { .. }
         | Payload::DeadlineExtended { .. }
         | Payload::Closed { .. }
-        | Payload::Lapsed { .. } => vec![Resource::EventLog],
+        | Payload::Lapsed { .. }
+        | Payload::RemindersSent { .. } => vec![Resource::EventLog],
     }
 }
 

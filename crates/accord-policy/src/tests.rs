@@ -312,6 +312,12 @@ mod filters {
             Payload::DeadlineExtended { phase: "signing".into(), end: at, reason: "travel".into() },
             Payload::Closed { number: 1, content_hash: hash },
             Payload::Lapsed { phase: "signing".into(), unsigned: vec!["ru".into()] },
+            Payload::RemindersSent {
+                phase: "signing".into(),
+                deadline: at,
+                parties: vec!["ru".into()],
+                awaited: "sign version 1".into(),
+            },
         ];
         let viewers = [
             seat("us", Role::Mediator),

@@ -178,7 +178,9 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
 fn phase_action(payload: &Payload) -> Option<accord_core::phase::Action> {
     use accord_core::phase::Action as A;
     Some(match payload {
-        Payload::Created { .. } | Payload::Closed { .. } | Payload::Lapsed { .. } => return None,
+        Payload::Created { .. } | Payload::Closed { .. } | Payload::Lapsed { .. } | Payload::RemindersSent { .. } => {
+            return None;
+        }
         Payload::IssueSet { .. }
         | Payload::IssueRemoved { .. }
         | Payload::ProvisionSet { .. }

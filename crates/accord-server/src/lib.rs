@@ -88,6 +88,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Where deadline reminders go; `None` sends none.
     pub notifier: Option<Arc<dyn notify::Notifier>>,
+    /// How long before a phase's deadline the parties that still owe an
+    /// acknowledgement or a signature are reminded.
+    pub reminder_lead: chrono::Duration,
 }
 
 impl Default for Config {
@@ -103,6 +106,7 @@ impl Default for Config {
             sign_in_per_ip: (30, 2),
             secure_cookies: false,
             notifier: None,
+            reminder_lead: chrono::Duration::hours(24),
         }
     }
 }
