@@ -74,8 +74,9 @@ fn expected(route: RouteId) -> [u16; 7] {
         Acknowledge => [422, 200, 422, 422, 403, 404, 401],
         // Only signatories sign, and only in the signing window (409 wrong_phase for ua, who has a key).
         SignFinal => [403, 409, 422, 403, 403, 404, 401],
-        // The certificate exists once the negotiation is concluded.
-        Bundle => [409, 409, 409, 409, 409, 404, 401],
+        // The certificate exists once the negotiation is concluded; it holds the
+        // draft's frame, so observers (released text only) may not take it.
+        Bundle => [409, 409, 409, 409, 403, 404, 401],
         ExportLog => [200, 403, 403, 403, 403, 404, 401],
     }
 }

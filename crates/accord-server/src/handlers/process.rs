@@ -308,6 +308,10 @@ async fn log_entries(app: &AppState, id: &str) -> Result<Vec<LogEntry>> {
 pub async fn bundle(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
     let seen = seen(&app, &caller, param(&p, 0)?).await?;
     seen.require(Action::Read, Resource::Evidence)?;
+    // The bundle carries the `created` and `timetable_set` events, which hold
+    // the working draft's frame (issues, brackets): only those who may read
+    // the draft may take it. Observers see released text only.
+    seen.require(Action::Read, Resource::Draft)?;
     let log = log_entries(&app, &seen.id).await?;
     let bundle = Bundle::build(&seen.id, &log, app.server_key(), app.clock.now(), &[]).map_err(|e| match e {
         accord_evidence::BuildError::NotConcluded => ApiError::new(
