@@ -79,6 +79,7 @@ pub fn balance(chart: &BalanceChart) -> String {
             ],
         );
         let value = format!("{} {leaning}", signed2(*score));
+        svg.tooltip(&format!("{name}: {value}"));
         svg.text(
             MARGIN,
             top + 13.0,

@@ -290,11 +290,11 @@ pub fn pareto(chart: &ParetoChart) -> String {
     if let Some(d) = disagreement {
         let (dx, dy) = at(d);
         svg.start("g", &[("class", "reservation"), ("data-x", &value2(d.x)), ("data-y", &value2(d.y))]);
+        svg.tooltip(&format!("Reservation values: {}", pair(d)));
         let dashed = [("stroke-width", "1.5"), ("stroke-dasharray", "6 4")];
         svg.line((dx, TOP), (dx, TOP + PLOT), "reservation-line reservation-line-x", MUTED, &dashed);
         svg.line((LEFT, dy), (LEFT + PLOT, dy), "reservation-line reservation-line-y", MUTED, &dashed);
         svg.start("g", &[("class", "reservation-point")]);
-        svg.tooltip(&format!("Reservation values: {}", pair(d)));
         svg.line((dx - 6.0, dy - 6.0), (dx + 6.0, dy + 6.0), "cross", INK, &[("stroke-width", "2.5")]);
         svg.line((dx - 6.0, dy + 6.0), (dx + 6.0, dy - 6.0), "cross", INK, &[("stroke-width", "2.5")]);
         svg.end("g");

@@ -113,6 +113,9 @@ impl Svg {
         let labelled_by = format!("{0}-title {0}-desc", svg.id);
         let class = format!("accord-chart accord-chart-{kind}");
         let view_box = format!("0 0 {} {}", num(width), num(height));
+        // Fills its container, but stops at 1.5× the design width so text never
+        // grows past ~20 px on a wide screen.
+        let style = format!("width:100%;max-width:{}px;height:auto", num(width * 1.5));
         svg.buf.push_str("<svg xmlns=\"http://www.w3.org/2000/svg\"");
         svg.attrs(&[
             ("id", &svg.id.clone()),
@@ -124,7 +127,7 @@ impl Svg {
             ("aria-labelledby", &labelled_by),
             ("font-family", "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"),
             ("font-size", &num(FONT_SIZE)),
-            ("style", "max-width:100%;height:auto"),
+            ("style", &style),
         ]);
         svg.buf.push('>');
         let title_id = format!("{}-title", svg.id);
@@ -190,9 +193,21 @@ impl Svg {
 
     pub(crate) fn text(&mut self, x: f64, y: f64, anchor: &str, class: &str, text: &str) {
         let fill = if class.contains("muted") { MUTED } else { INK };
+        // A halo in the background colour keeps text legible where a grid or the
+        // "now" line crosses it.
         self.element(
             "text",
-            &[("class", class), ("x", &num(x)), ("y", &num(y)), ("text-anchor", anchor), ("fill", fill)],
+            &[
+                ("class", class),
+                ("x", &num(x)),
+                ("y", &num(y)),
+                ("text-anchor", anchor),
+                ("fill", fill),
+                ("font-weight", if class.contains("label-strong") { "700" } else { "400" }),
+                ("stroke", PAPER),
+                ("stroke-width", "3"),
+                ("paint-order", "stroke"),
+            ],
             text,
         );
     }

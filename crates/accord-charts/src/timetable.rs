@@ -114,6 +114,33 @@ pub fn timetable(chart: &TimetableChart) -> String {
     }
     svg.end("g");
 
+    // The line runs under the rows so label halos cover it; each bar gets its own
+    // short "now" mark on top (below), so the moment stays visible across bars.
+    let now_x = chart.now.map(|now| scale.map(now));
+    if let Some(now) = chart.now {
+        let x = scale.map(now);
+        svg.start("g", &[("class", "now"), ("data-at", &rfc3339(now))]);
+        svg.line((x, TOP - 6.0), (x, axis_y), "now-line", INK, &[("stroke-width", "2"), ("stroke-dasharray", "5 3")]);
+        let label = format!("Now \u{00B7} {}", now.format("%-d %b %H:%M UTC"));
+        let (anchor, lx) = crate::svg::anchor_inside(x, &label, WIDTH, 2.0);
+        // A white halo keeps the label legible where it crosses grid lines.
+        svg.element(
+            "text",
+            &[
+                ("class", "now-label"),
+                ("x", &num(lx)),
+                ("y", &num(TOP - 10.0)),
+                ("text-anchor", anchor),
+                ("fill", INK),
+                ("font-weight", "700"),
+                ("stroke", PAPER),
+                ("stroke-width", "3"),
+                ("paint-order", "stroke"),
+            ],
+            &label,
+        );
+        svg.end("g");
+    }
     for (index, phase) in phases.iter().enumerate() {
         let top = TOP + ROW * index as f64;
         let end = phase.end.max(phase.start);
@@ -135,6 +162,12 @@ pub fn timetable(chart: &TimetableChart) -> String {
                 ("data-extended", if extended { "true" } else { "false" }),
             ],
         );
+        let mut summary =
+            format!("{} ({}, {state}): {} to {}", phase.name, phase.kind, instant(phase.start), instant(deadline));
+        if extended {
+            summary.push_str(&format!(", extended from {}", instant(end)));
+        }
+        svg.tooltip(&summary);
         let heading = match state {
             "current" => format!("\u{25B6} {} \u{00B7} {} \u{00B7} current", phase.name, phase.kind),
             _ => format!("{} \u{00B7} {} \u{00B7} {state}", phase.name, phase.kind),
@@ -148,6 +181,9 @@ pub fn timetable(chart: &TimetableChart) -> String {
                 ("y", &num(top + 14.0)),
                 ("fill", INK),
                 ("font-weight", if phase.current { "700" } else { "400" }),
+                ("stroke", PAPER),
+                ("stroke-width", "3"),
+                ("paint-order", "stroke"),
             ],
             &fit(&heading, WIDTH - 2.0 * MARGIN),
         );
@@ -195,6 +231,10 @@ pub fn timetable(chart: &TimetableChart) -> String {
             svg.tooltip(&format!("Extended from {} to {}", instant(end), instant(deadline)));
             svg.end("rect");
         }
+        if let Some(x) = now_x {
+            let attrs = [("stroke-width", "2"), ("stroke-dasharray", "3 2")];
+            svg.line((x, bar_top - 4.0), (x, bar_top + bar_height + 4.0), "now-mark", INK, &attrs);
+        }
         // The deadline tick sticks out of the bar so it reads without colour.
         svg.line((xd, bar_top - 3.0), (xd, bar_top + bar_height + 3.0), "deadline-mark", INK, &[("stroke-width", "2")]);
         let mut deadline_label = format!("Deadline {}", instant(deadline));
@@ -211,30 +251,6 @@ pub fn timetable(chart: &TimetableChart) -> String {
         svg.end("g");
     }
 
-    if let Some(now) = chart.now {
-        let x = scale.map(now);
-        svg.start("g", &[("class", "now"), ("data-at", &rfc3339(now))]);
-        svg.line((x, TOP - 6.0), (x, axis_y), "now-line", INK, &[("stroke-width", "2"), ("stroke-dasharray", "5 3")]);
-        let label = format!("Now \u{00B7} {}", now.format("%-d %b %H:%M UTC"));
-        let (anchor, lx) = crate::svg::anchor_inside(x, &label, WIDTH, 2.0);
-        // A white halo keeps the label legible where it crosses grid lines.
-        svg.element(
-            "text",
-            &[
-                ("class", "now-label"),
-                ("x", &num(lx)),
-                ("y", &num(TOP - 10.0)),
-                ("text-anchor", anchor),
-                ("fill", INK),
-                ("font-weight", "700"),
-                ("stroke", PAPER),
-                ("stroke-width", "3"),
-                ("paint-order", "stroke"),
-            ],
-            &label,
-        );
-        svg.end("g");
-    }
     svg.finish()
 }
 

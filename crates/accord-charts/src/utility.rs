@@ -145,6 +145,7 @@ pub fn package_gains(chart: &PackageGainsChart) -> String {
         let top = row * index as f64 + 4.0;
         svg.start("g", &[("class", "gain"), ("data-party", party), ("data-value", &value2(*gain))]);
         let value = if *gain < 0.0 { signed2(*gain) } else { value2(*gain) };
+        svg.tooltip(&format!("{party}: gain {value}"));
         let value_width = crate::svg::text_width(&value);
         svg.text(margin, top + 13.0, "start", "party-label", &fit(party, width - 2.0 * margin - value_width - 8.0));
         svg.text(width - margin, top + 13.0, "end", "value-label label-strong", &value);

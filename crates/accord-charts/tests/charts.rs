@@ -2,6 +2,8 @@
 //! every coordinate inside the viewBox, a "no data" chart for empty input, and
 //! a snapshot of each on a small fixed input.
 
+#![allow(clippy::unwrap_used)]
+
 use accord_charts::*;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
@@ -302,6 +304,53 @@ fn fixed_pareto() -> ParetoChart {
     }
 }
 
+fn fixed_reservation_history() -> String {
+    reservation_history(&ReservationHistoryChart {
+        id: "reservation".into(),
+        party: "Southern Front".into(),
+        changes: vec![
+            ReservationChange { at: at(3, 10), value: 0.55 },
+            ReservationChange { at: at(8, 15), value: 0.45 },
+            ReservationChange { at: at(15, 9), value: 0.48 },
+        ],
+        now: Some(at(21, 10)),
+    })
+}
+
+fn fixed_utility_bar() -> String {
+    utility_bar(&UtilityBarChart {
+        id: "draft-gives-me".into(),
+        party: "Southern Front".into(),
+        subject: "Version 3".into(),
+        utility: Some(0.62),
+        reservation: Some(0.48),
+    })
+}
+
+fn fixed_package_gains() -> String {
+    package_gains(&PackageGainsChart {
+        id: "gains-repair".into(),
+        package: "Repair".into(),
+        gains: vec![
+            PartyGain { party: "Northern Alliance".into(), gain: 0.41 },
+            PartyGain { party: "Southern Front".into(), gain: 0.66 },
+            PartyGain { party: "Civil society".into(), gain: -0.12 },
+        ],
+    })
+}
+
+fn fixed_balance() -> String {
+    balance(&BalanceChart {
+        id: "balance".into(),
+        party: "Southern Front".into(),
+        provisions: vec![
+            ProvisionBalance::from_share("Ceasefire monitoring", 0.12, 0.2, 0.05),
+            ProvisionBalance::from_share("Elections", 0.05, 0.3, 0.04),
+            ProvisionBalance::from_share("Power sharing", 0.1, 0.1, 0.1),
+        ],
+    })
+}
+
 /// One element per line, so a snapshot diff points at the element that changed
 /// (only whitespace between tags is added; text content is untouched).
 fn readable(svg: &str) -> String {
@@ -317,44 +366,21 @@ fn snapshot_timetable() {
 
 #[test]
 fn snapshot_reservation_history() {
-    let svg = reservation_history(&ReservationHistoryChart {
-        id: "reservation".into(),
-        party: "Southern Front".into(),
-        changes: vec![
-            ReservationChange { at: at(3, 10), value: 0.55 },
-            ReservationChange { at: at(8, 15), value: 0.45 },
-            ReservationChange { at: at(15, 9), value: 0.48 },
-        ],
-        now: Some(at(21, 10)),
-    });
+    let svg = fixed_reservation_history();
     assert_accessible_and_inside(&svg);
     insta::assert_snapshot!(readable(&svg));
 }
 
 #[test]
 fn snapshot_utility_bar() {
-    let svg = utility_bar(&UtilityBarChart {
-        id: "draft-gives-me".into(),
-        party: "Southern Front".into(),
-        subject: "Version 3".into(),
-        utility: Some(0.62),
-        reservation: Some(0.48),
-    });
+    let svg = fixed_utility_bar();
     assert_accessible_and_inside(&svg);
     insta::assert_snapshot!(readable(&svg));
 }
 
 #[test]
 fn snapshot_package_gains() {
-    let svg = package_gains(&PackageGainsChart {
-        id: "gains-repair".into(),
-        package: "Repair".into(),
-        gains: vec![
-            PartyGain { party: "Northern Alliance".into(), gain: 0.41 },
-            PartyGain { party: "Southern Front".into(), gain: 0.66 },
-            PartyGain { party: "Civil society".into(), gain: -0.12 },
-        ],
-    });
+    let svg = fixed_package_gains();
     assert_accessible_and_inside(&svg);
     insta::assert_snapshot!(readable(&svg));
 }
@@ -368,15 +394,7 @@ fn snapshot_pareto() {
 
 #[test]
 fn snapshot_balance() {
-    let svg = balance(&BalanceChart {
-        id: "balance".into(),
-        party: "Southern Front".into(),
-        provisions: vec![
-            ProvisionBalance::from_share("Ceasefire monitoring", 0.12, 0.2, 0.05),
-            ProvisionBalance::from_share("Elections", 0.05, 0.3, 0.04),
-            ProvisionBalance::from_share("Power sharing", 0.1, 0.1, 0.1),
-        ],
-    });
+    let svg = fixed_balance();
     assert_accessible_and_inside(&svg);
     insta::assert_snapshot!(readable(&svg));
 }
@@ -386,7 +404,14 @@ fn snapshot_balance() {
 #[test]
 fn preview_page_when_asked() {
     let Ok(dir) = std::env::var("ACCORD_CHARTS_PREVIEW") else { return };
-    let mut charts = vec![timetable(&fixed_timetable()), pareto(&fixed_pareto())];
+    let mut charts = vec![
+        timetable(&fixed_timetable()),
+        pareto(&fixed_pareto()),
+        fixed_reservation_history(),
+        fixed_utility_bar(),
+        fixed_package_gains(),
+        fixed_balance(),
+    ];
     charts.extend(hostile_charts());
     let mut html = String::from("<!doctype html><meta charset=utf-8><body style=\"margin:0;background:#eee\">");
     for width in [390, 1280] {
