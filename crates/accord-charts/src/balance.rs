@@ -2,7 +2,7 @@
 //! the provision leans toward the party's best choice, left toward its worst.
 
 use crate::scale::Linear;
-use crate::svg::{ACCENT, ACCENT_DARK, GRID, INK, PAPER, Svg, fit, no_data, num, signed2, text_width};
+use crate::svg::{ACCENT, ACCENT_DARK, GRID, INK, PAPER, Svg, fit, no_data, num, signed2, text_width, value2};
 
 /// One provision's score for the party.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +75,8 @@ pub fn balance(chart: &BalanceChart) -> String {
             &[
                 ("class", if *score < 0.0 { "provision is-against" } else { "provision" }),
                 ("data-provision", name),
-                ("data-value", &signed2(*score)),
+                // ASCII, for parseFloat; the visible text has the real minus sign.
+                ("data-value", &value2(*score)),
             ],
         );
         let value = format!("{} {leaning}", signed2(*score));

@@ -17,6 +17,26 @@
 //! | Pareto frontier for two parties | [`pareto`] | [`ParetoChart`] with [`UtilityPair`], [`Suggestion`] |
 //! | Balance per provision | [`balance`] | [`BalanceChart`] of [`ProvisionBalance`] |
 //!
+//! ```
+//! use accord_charts::{ParetoChart, Suggestion, SuggestionKind, UtilityPair, pareto};
+//!
+//! let svg = pareto(&ParetoChart {
+//!     id: "pareto-a-b".into(),
+//!     party_x: "North".into(),
+//!     party_y: "South".into(),
+//!     frontier: vec![UtilityPair { x: 0.9, y: 0.3 }, UtilityPair { x: 0.6, y: 0.7 }],
+//!     draft: Some(UtilityPair { x: 0.4, y: 0.4 }),
+//!     suggestions: vec![Suggestion {
+//!         kind: SuggestionKind::Nash,
+//!         label: "Nash".into(),
+//!         at: UtilityPair { x: 0.6, y: 0.7 },
+//!     }],
+//!     disagreement: Some(UtilityPair { x: 0.3, y: 0.3 }),
+//! });
+//! assert!(svg.starts_with("<svg "));
+//! assert!(svg.contains("data-kind=\"nash\""));
+//! ```
+//!
 //! Every function returns a `String` holding one `<svg>` element and never
 //! panics: empty input gives a small "no data" chart with a visible sentence,
 //! non-finite numbers are left out, values outside 0..1 are clamped, long names
@@ -68,7 +88,9 @@
 //!   `g.reservation[data-x][data-y]`; `text.axis-label-x[data-party]`,
 //!   `text.axis-label-y[data-party]`; `g.legend` of `g.legend-item[data-kind]`.
 //! - Balance: `g.provision` (plus `is-against`) with `data-provision`, `data-value`
-//!   (signed, e.g. `+0.25`, `−0.50` with U+2212); inside `rect.balance-bar`.
+//!   (e.g. `0.25`, `-0.50`); inside `rect.balance-bar`.
+//! - Numbers in `data-*` are plain ASCII (`-0.50`, for `parseFloat`); visible text
+//!   uses the real minus sign (U+2212).
 //! - Decorative groups (axes, grid) have `aria-hidden="true"`.
 
 mod balance;
