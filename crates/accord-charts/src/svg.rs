@@ -11,10 +11,10 @@ pub(crate) const ACCENT_DARK: &str = "#0550ae";
 pub(crate) const GRID: &str = "#d0d7de";
 pub(crate) const PAPER: &str = "#ffffff";
 
-pub(crate) const FONT_SIZE: f64 = 13.0;
+pub(crate) const FONT_SIZE: f64 = 14.0;
 /// A generous average glyph width at [`FONT_SIZE`], used to keep labels inside the
 /// viewBox and apart from each other (there is no font metrics table in a pure crate).
-pub(crate) const CHAR_WIDTH: f64 = 7.2;
+pub(crate) const CHAR_WIDTH: f64 = 7.8;
 
 /// Escapes the five XML special characters, for text nodes and attribute values alike.
 pub fn escape(text: &str) -> String {
@@ -325,7 +325,7 @@ mod tests {
     #[test]
     fn long_labels_are_shortened_with_an_ellipsis() {
         assert_eq!(fit("short", 100.0), "short");
-        let short = fit("a very long provision name indeed", 72.0);
+        let short = fit("a very long provision name indeed", 10.0 * CHAR_WIDTH);
         assert_eq!(short.chars().count(), 10);
         assert!(short.ends_with('\u{2026}'));
     }
