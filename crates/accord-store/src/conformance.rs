@@ -43,6 +43,10 @@ where
     consistency_proofs_verify(make().await).await;
     accounts(make().await).await;
     tokens(make().await).await;
+    accounts_are_listed(make().await).await;
+    imports_keep_bytes_verbatim(make().await).await;
+    imports_need_an_empty_store(make().await).await;
+    failed_imports_leave_nothing(make().await).await;
 }
 
 /// Appends take positions 0, 1, 2, …; each acknowledgement carries the leaf
@@ -395,6 +399,138 @@ pub async fn tokens<S: Store>(store: S) {
     ok(store.revoke_token("h-session").await, "revoke twice");
     assert_eq!(live("h-api", TokenKind::Api, now).await, Some(ada), "revoking one token spares the others");
     assert!(matches!(store.revoke_token("h-unknown").await, Err(StoreError::NotFound { .. })));
+}
+
+/// `accounts` lists every account, oldest first, then by id.
+pub async fn accounts_are_listed<S: Store>(store: S) {
+    assert!(ok(store.accounts().await, "accounts of an empty store").is_empty());
+    let mut cleo = account("acc-cleo", "cleo@example.org", "Cleo");
+    cleo.created_at = at(1);
+    let mut bob = account("acc-bob", "Bob@Example.org", "Bob");
+    bob.created_at = at(9);
+    let mut ada = account("acc-ada", "ada@example.org", "Ada");
+    ada.created_at = at(9);
+    for a in [&bob, &ada, &cleo] {
+        ok(store.create_account(a).await, "create account");
+    }
+    assert_eq!(ok(store.accounts().await, "accounts"), vec![cleo, ada, bob]);
+}
+
+/// An event's bytes as a backup holds them: parseable JSON, but not what
+/// `serde_json::to_vec` would write today (spaces after separators), so a
+/// store that re-serialises instead of keeping them verbatim is caught.
+fn foreign_bytes(event: &Event) -> Vec<u8> {
+    let value = serde_json::to_value(event).unwrap_or_else(|e| panic!("encode: {e}"));
+    let bytes = serde_json::to_vec_pretty(&value).unwrap_or_else(|e| panic!("encode: {e}"));
+    assert_ne!(bytes, serde_json::to_vec(event).unwrap_or_default(), "the test needs bytes a store would not write");
+    bytes
+}
+
+/// An import writes accounts as they were and events with their bytes
+/// verbatim; afterwards the store works as if it had been written normally.
+pub async fn imports_keep_bytes_verbatim<S: Store>(store: S) {
+    let (first, second) = ("import-a", "import-b");
+    let logs = [(first, sample_log(first, 7)), (second, sample_log(second, 3))];
+    let ada = account("acc-ada", "Ada@Example.org", "Ada");
+    let bob = Account { created_at: at(30), ..account("acc-bob", "bob@example.org", "Bob") };
+
+    let mut import = ok(store.import().await, "begin import");
+    ok(import.account(&ada).await, "import account");
+    ok(import.account(&bob).await, "import account");
+    let mut trees = HashMap::new();
+    for (id, events) in &logs {
+        let tree = trees.entry(*id).or_insert_with(MerkleTree::new);
+        for event in events {
+            let bytes = foreign_bytes(event);
+            tree.push(leaf_hash(&bytes));
+            ok(import.event(id, event.position, &bytes, leaf_hash(&bytes)).await, "import event");
+        }
+    }
+    ok(import.commit().await, "commit import");
+
+    assert_eq!(ok(store.accounts().await, "accounts"), vec![ada.clone(), bob]);
+    assert_eq!(ok(store.account_by_email(" ada@example.org").await, "by email"), Some(ada));
+    assert_eq!(ok(store.negotiations().await, "negotiations"), vec![first.to_string(), second.to_string()]);
+    for (id, events) in &logs {
+        let stored = ok(store.events(id, 0, None).await, "events");
+        assert_eq!(stored.len(), events.len(), "{id}");
+        for (stored, event) in stored.iter().zip(events) {
+            assert_eq!(stored.bytes, foreign_bytes(event), "bytes of {id} event {} kept verbatim", event.position);
+            assert_eq!(stored.leaf_hash, leaf_hash(&stored.bytes));
+            assert_eq!(&stored.event, event);
+        }
+        let size = events.len() as u64;
+        assert_eq!(ok(store.root(id, size).await, "root"), trees[id].current_root(), "root of {id}");
+    }
+    // The imported log goes on like any other.
+    let next = comment_event(7, "after-import", "ally", at(40));
+    let appended = ok(store.append(first, 7, &next).await, "append after import");
+    assert_eq!(appended.size, 8);
+    assert_conflict(store.append(first, 7, &next).await, 7, 8);
+    ok(store.create_token("h-after", "acc-ada", TokenKind::Api, at(100)).await, "token for an imported account");
+}
+
+/// A store holding anything refuses to begin an import, and says what it holds.
+pub async fn imports_need_an_empty_store<S: Store>(store: S) {
+    ok(store.create_account(&account("acc-ada", "ada@example.org", "Ada")).await, "create account");
+    match store.import().await {
+        Err(StoreError::Invalid { reason }) => {
+            assert!(reason.contains("0 negotiations and 1 account;"), "{reason}");
+            assert!(reason.contains("empty database"), "{reason}");
+        }
+        Err(other) => panic!("an import into a store with an account must be Invalid, got {other}"),
+        Ok(_) => panic!("an import into a store with an account must be refused"),
+    }
+    let events = sample_log("busy", 2);
+    for event in &events {
+        ok(store.append("busy", event.position, event).await, "append");
+    }
+    match store.import().await {
+        Err(StoreError::Invalid { reason }) => assert!(reason.contains("1 negotiation and 1 account;"), "{reason}"),
+        Err(other) => panic!("an import into a store with a log must be Invalid, got {other}"),
+        Ok(_) => panic!("an import into a store with a log must be refused"),
+    }
+    assert_eq!(ok(store.log_size("busy").await, "size"), 2);
+}
+
+/// Bad input is refused event by event, and an import that is not
+/// committed (failed or abandoned) leaves the store empty and importable.
+pub async fn failed_imports_leave_nothing<S: Store>(store: S) {
+    let id = "import-fails";
+    let events = sample_log(id, 4);
+    let encoded: Vec<Vec<u8>> = events.iter().map(foreign_bytes).collect();
+    let refused = |result: Result<(), StoreError>, what: &str| match result {
+        Err(StoreError::Invalid { .. }) => {}
+        other => panic!("{what} must be refused as Invalid, got {other:?}"),
+    };
+
+    for _attempt in 0..2 {
+        let mut import = ok(store.import().await, "begin import");
+        ok(import.account(&account("acc-ada", "ada@example.org", "Ada")).await, "import account");
+        ok(import.event(id, 0, &encoded[0], leaf_hash(&encoded[0])).await, "import event 0");
+        ok(import.event(id, 1, &encoded[1], leaf_hash(&encoded[1])).await, "import event 1");
+        refused(import.event(id, 3, &encoded[3], leaf_hash(&encoded[3])).await, "a gap");
+        refused(import.event("other", 1, &encoded[1], leaf_hash(&encoded[1])).await, "a log not starting at 0");
+        refused(import.event(id, 2, &encoded[2], leaf_hash(&encoded[1])).await, "bytes with another's leaf hash");
+        refused(import.event(id, 2, &encoded[3], leaf_hash(&encoded[3])).await, "bytes claiming position 3");
+        let mut altered = encoded[2].clone();
+        let middle = altered.len() / 2;
+        altered[middle] ^= 0x01;
+        refused(import.event(id, 2, &altered, leaf_hash(&encoded[2])).await, "altered bytes");
+        let duplicate = import.account(&account("acc-ada2", "ADA@example.org", "Ada again")).await;
+        assert!(duplicate.is_err(), "an imported account repeating an email must be refused");
+        drop(import);
+        assert!(ok(store.negotiations().await, "negotiations").is_empty(), "an abandoned import wrote a log");
+        assert!(ok(store.accounts().await, "accounts").is_empty(), "an abandoned import wrote an account");
+        assert_eq!(ok(store.log_size(id).await, "size"), 0);
+    }
+
+    let mut import = ok(store.import().await, "an import after abandoned ones");
+    for (event, bytes) in events.iter().zip(&encoded) {
+        ok(import.event(id, event.position, bytes, leaf_hash(bytes)).await, "import event");
+    }
+    ok(import.commit().await, "commit");
+    assert_eq!(ok(store.log_size(id).await, "size"), 4);
 }
 
 fn ok<T>(result: Result<T, StoreError>, what: &str) -> T {

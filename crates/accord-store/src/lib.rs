@@ -37,7 +37,9 @@ use chrono::{DateTime, Utc};
 
 pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
 
+pub mod backup;
 pub mod conformance;
+mod import;
 mod postgres;
 mod sqlite;
 pub mod testing;
@@ -244,6 +246,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Account>, StoreError>;
     /// Revokes a token for good. Revoking twice is fine; `NotFound` for a hash never stored.
     async fn revoke_token(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Every account, oldest first (then by id): what a [`backup`] saves.
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    /// Begins a restore (see [`backup::Import`]): one transaction that
+    /// writes events with their bytes verbatim. `Invalid` (saying what the
+    /// store holds) unless the store has no negotiation and no account.
+    async fn import(&self) -> Result<Box<dyn backup::Import>, StoreError>;
 
     /// The Merkle root of the first `size` events (the empty-tree root for 0).
     async fn root(&self, negotiation: &str, size: u64) -> Result<Hash, StoreError> {

@@ -422,4 +422,18 @@ impl crate::Store for PostgresStore {
         }
         Ok(())
     }
+
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, email, display_name, password_hash, created_at FROM accounts ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    async fn import(&self) -> Result<Box<dyn crate::backup::Import>, StoreError> {
+        crate::import::PostgresImport::begin(&self.pool).await
+    }
 }

@@ -49,6 +49,10 @@ conformance_tests!(
     consistency_proofs_verify,
     accounts,
     tokens,
+    accounts_are_listed,
+    imports_keep_bytes_verbatim,
+    imports_need_an_empty_store,
+    failed_imports_leave_nothing,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -62,7 +66,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(databases.lock().unwrap().len(), 10, "run_all runs each property on its own store");
+    assert_eq!(databases.lock().unwrap().len(), 14, "run_all runs each property on its own store");
 }
 
 /// Two stores on one database, as two servers would hold: each call goes to
@@ -123,6 +127,12 @@ impl Store for TwoServers {
     }
     async fn revoke_token(&self, token_hash: &str) -> Result<(), StoreError> {
         self.pick().revoke_token(token_hash).await
+    }
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+        self.pick().accounts().await
+    }
+    async fn import(&self) -> Result<Box<dyn accord_store::backup::Import>, StoreError> {
+        self.pick().import().await
     }
 }
 

@@ -42,6 +42,10 @@ conformance_tests!(
     consistency_proofs_verify,
     accounts,
     tokens,
+    accounts_are_listed,
+    imports_keep_bytes_verbatim,
+    imports_need_an_empty_store,
+    failed_imports_leave_nothing,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,7 +57,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(dirs.lock().unwrap().len(), 10, "run_all runs each property on its own store");
+    assert_eq!(dirs.lock().unwrap().len(), 14, "run_all runs each property on its own store");
 }
 
 fn genesis(id: &str) -> Event {
