@@ -133,6 +133,10 @@ fn title(code: &str) -> &'static str {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        if status.is_server_error() {
+            // The same words the client is sent, which name no private data.
+            tracing::error!(target: "accord::http", code = self.code, detail = %self.detail, "server error");
+        }
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();

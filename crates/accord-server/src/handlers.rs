@@ -24,6 +24,7 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{ApiJson, IfMatch, IntQuery, PathParams};
 
 pub mod process;
+pub mod stream;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -169,6 +170,7 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     let mut last = None;
     for event in &events {
         last = Some(app.store.append(&seen.id, event.position, event).await?);
+        app.metrics.appended(1);
     }
     let appended = last.ok_or_else(|| ApiError::internal("a write with no events"))?;
     Ok(WriteResult { position: appended.position, log_size: appended.size, root: hex::encode(appended.root) })
@@ -496,6 +498,7 @@ pub async fn create_negotiation(
     let state = Folded::from_events(&events).map_err(|e| ApiError::field("/scenario_toml", e.to_string()))?;
     for event in &events {
         app.store.append(&id, event.position, event).await?;
+        app.metrics.appended(1);
     }
     let viewer = Viewer::in_negotiation(&state, Some(&account.id));
     let view = view::view_state(&viewer, &state)
@@ -969,7 +972,7 @@ pub async fn diff_versions(State(app): State<AppState>, caller: Caller, p: PathP
     Ok(Json(diff(&from, &to)).into_response())
 }
 
-fn diff(from: &PublishedVersionView, to: &PublishedVersionView) -> VersionDiff {
+pub(crate) fn diff(from: &PublishedVersionView, to: &PublishedVersionView) -> VersionDiff {
     use similar::{ChangeTag, TextDiff};
     let old = &from.version.provisions;
     let new = &to.version.provisions;
@@ -1058,9 +1061,11 @@ pub async fn analysis(State(app): State<AppState>, caller: Caller, p: PathParams
         None => {
             let viewer = seen.viewer.clone();
             let state = seen.state.clone();
+            let started = std::time::Instant::now();
             let value = tokio::task::spawn_blocking(move || run_analysis(&viewer, &state.negotiation))
                 .await
                 .map_err(ApiError::internal)??;
+            app.metrics.analysed(started.elapsed().as_secs_f64());
             let value = Arc::new(value);
             app.analysis_cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, value.clone());
             value

@@ -28,6 +28,7 @@ mod extract;
 mod handlers;
 pub mod notify;
 pub mod openapi;
+pub mod ops;
 
 pub use error::{ApiError, CODES};
 
@@ -136,6 +137,9 @@ pub struct AppState {
     /// Signs log checkpoints. Kept outside the log and the database
     /// (`accord serve --server-key`); a fresh random key unless one is given.
     server_key: Arc<accord_evidence::SigningKey>,
+    /// Request, append and analysis counters for `/metrics`, and the
+    /// draining flag `/readyz` reports.
+    pub metrics: Arc<ops::Metrics>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -155,6 +159,7 @@ impl AppState {
             limiter: Arc::default(),
             decoy_hash: Arc::default(),
             server_key: Arc::new(random_server_key()),
+            metrics: Arc::default(),
         }
     }
 
@@ -293,6 +298,7 @@ pub enum RouteId {
     SignFinal,
     Bundle,
     ExportLog,
+    Stream,
 }
 
 /// One row of the route table.
@@ -453,6 +459,13 @@ pub fn routes() -> Vec<Route> {
         ),
         r(Bundle, Method::GET, "/api/negotiations/{id}/bundle", "The certificate of completion (evidence bundle)", &[]),
         r(ExportLog, Method::GET, "/api/negotiations/{id}/export", "The whole log, for accord verify-log", &[]),
+        r(
+            Stream,
+            Method::GET,
+            "/api/negotiations/{id}/stream",
+            "Live updates: server-sent events whenever the log grows",
+            &[],
+        ),
     ]
 }
 
@@ -512,6 +525,7 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         SignFinal => on(filter, p::sign_final),
         Bundle => on(filter, p::bundle),
         ExportLog => on(filter, p::export_log),
+        Stream => on(filter, h::stream::stream),
     }
 }
 
@@ -532,5 +546,13 @@ pub fn router(state: AppState) -> Router {
         router = router.route(path, method_router.fallback(handlers::method_not_allowed));
     }
     let limit = state.config.body_limit;
-    router.fallback(handlers::no_such_route).layer(axum::extract::DefaultBodyLimit::max(limit)).with_state(state)
+    // A route layer sees the matched route's template, which is what the
+    // metrics and the request log record (never the concrete path).
+    let tracked = axum::middleware::from_fn_with_state(state.metrics.clone(), ops::track);
+    router
+        .merge(ops::router())
+        .route_layer(tracked)
+        .fallback(handlers::no_such_route)
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .with_state(state)
 }

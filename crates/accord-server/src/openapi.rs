@@ -82,6 +82,8 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         R::Acknowledge => (Some(named::<AcknowledgeInput>), 200, Some(named::<WriteResult>)),
         R::SignFinal => (Some(named::<SignInput>), 200, Some(named::<WriteResult>)),
         R::Bundle | R::ExportLog => (None, 200, Some(object)),
+        // text/event-stream; see handlers/stream.rs for the events.
+        R::Stream => (None, 200, None),
     }
 }
 

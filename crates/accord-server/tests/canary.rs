@@ -1,7 +1,8 @@
 //! The canary leak test: every private field of every party carries a unique
 //! string (or a number whose written form is unique), and no other role finds
 //! any of them in any body or header of any GET route, error path or the
-//! event log and its proofs.
+//! event log and its proofs; nor does the server's own log output, which no
+//! party's secret may reach at all.
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -15,6 +16,41 @@ use serde_json::{Value, json};
 
 /// The parties that hold secrets, with the role names that act for them.
 const OWNERS: [(&str, &str); 4] = [("ua", "ua"), ("ru", "ru"), ("eu", "eu"), ("mediator", "us")];
+
+/// Everything the server logs during the test, as JSON lines.
+#[derive(Clone, Default)]
+struct CapturedLog(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for CapturedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    /// Captures every tracing event of this test process, at every level, in
+    /// the JSON format `accord serve` writes.
+    fn install() -> CapturedLog {
+        let log = CapturedLog::default();
+        let writer = log.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).unwrap();
+        log
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
 
 fn random_tag() -> String {
     let mut bytes = [0u8; 8];
@@ -105,6 +141,7 @@ fn leaks<'a>(reply: &Reply, canaries: &'a [String]) -> Vec<&'a str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_role_sees_another_partys_secrets() {
+    let captured = CapturedLog::install();
     let s = seated().await;
     let id = s.id.clone();
     let mut secrets: BTreeMap<&str, Vec<String>> = BTreeMap::new();
@@ -210,4 +247,15 @@ async fn no_role_sees_another_partys_secrets() {
     }
     assert!(checked > 300, "only {checked} requests checked");
     assert!(found.is_empty(), "{} leaks:\n{}", found.len(), found.join("\n"));
+
+    // The server's log: one JSON object per line, one line per request at
+    // least, and not one secret of any party.
+    let log = captured.text();
+    let lines: Vec<Value> = log.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    let requests = lines.iter().filter(|l| l["fields"]["message"] == "request").count();
+    assert!(requests >= checked, "{requests} request lines for {checked} requests");
+    let every_secret: Vec<&String> = secrets.values().flatten().collect();
+    let in_log: Vec<&&String> = every_secret.iter().filter(|secret| log.contains(secret.as_str())).collect();
+    assert!(in_log.is_empty(), "secrets in the server log: {in_log:?}");
+    assert!(!log.contains(&id), "log lines carry route templates, not negotiation ids");
 }

@@ -18,7 +18,10 @@ use accord_core::event::{Event, Payload, State};
 use accord_merkle::{Checkpoint, MerkleTree, leaf_hash};
 use accord_store::testing::{ScratchDatabase, postgres_url};
 use axum::http::{Method, StatusCode};
-use common::{Auth, Harness, Scratch, Seated, harness_on, seat, test_config};
+use accord_server::Config;
+use accord_server::notify::MemoryNotifier;
+use chrono::{TimeZone, Utc};
+use common::{Auth, EventReader, Harness, Scratch, Seated, harness_on, seat, test_config};
 use serde_json::json;
 use tokio::sync::Barrier;
 
@@ -175,4 +178,49 @@ async fn two_servers_on_one_database_never_fork_a_log() {
     let state = State::from_events(&events).unwrap();
     assert_eq!(state.comments.len(), outcome.acknowledged.len());
     println!("{n} events, {} acknowledged writes, {} conflicts", outcome.acknowledged.len(), outcome.conflicts);
+}
+
+/// Live updates cross servers through `LISTEN/NOTIFY`, and the clock's work
+/// (a phase transition and its reminders) happens once however many servers
+/// tick at the same moment.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn live_updates_reach_the_other_server_and_clock_work_happens_once() {
+    let Some(admin) = postgres_url() else { return };
+    let database = ScratchDatabase::create(&admin).await.unwrap();
+    let url = database.url().to_string();
+    let (memory_a, memory_b) = (Arc::new(MemoryNotifier::new()), Arc::new(MemoryNotifier::new()));
+    let config = |memory: &Arc<MemoryNotifier>| Config { notifier: Some(memory.clone()), ..test_config() };
+    let first = harness_on(accord_store::open(&url).await.unwrap(), Scratch::Postgres(database), config(&memory_a));
+    let second = harness_on(accord_store::open(&url).await.unwrap(), Scratch::Shared, config(&memory_b));
+    let s = seat(first).await;
+
+    // ru watches through the second server; the mediator publishes through the first.
+    let mut stream = EventReader::open(&second, &format!("/api/negotiations/{}/stream", s.id), &s.auth["ru"]).await;
+    let size = stream.next_size().await;
+    assert_eq!(size, s.h.size(&s.id, &s.auth["mediator"]).await);
+    let r = s
+        .h
+        .call(Method::POST, &format!("/api/negotiations/{}/versions", s.id), &s.auth["mediator"], Some(size), Some(json!({})))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(stream.next_size().await, size + 1, "the second server's client hears the first server's write");
+
+    // Both servers' clocks reach 22 November 20:00 together: the
+    // consultation has begun and its deadline is under 24 hours away.
+    let at = Utc.with_ymd_and_hms(2025, 11, 22, 20, 0, 0).unwrap();
+    s.h.clock.set(at);
+    second.clock.set(at);
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(s.h.state.tick(), second.state.tick());
+        a.unwrap();
+        b.unwrap();
+    }
+    let log = second.state.store.events(&s.id, 0, None).await.unwrap();
+    let count = |kind: &str| log.iter().filter(|e| e.event.payload.kind() == kind).count();
+    assert_eq!(count("phase_entered"), 1, "one server logs the transition");
+    assert_eq!(count("reminders_sent"), 1, "one server logs the reminders");
+    let mut sent: Vec<String> = memory_a.sent().into_iter().chain(memory_b.sent()).map(|n| n.to_party).collect();
+    sent.sort();
+    assert_eq!(sent, ["eu", "ru", "ua", "us"], "each party that owes an acknowledgement is reminded once");
+    assert!(memory_a.sent().is_empty() || memory_b.sent().is_empty(), "the server that logged them sends them all");
 }

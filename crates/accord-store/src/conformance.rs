@@ -47,6 +47,45 @@ where
     imports_keep_bytes_verbatim(make().await).await;
     imports_need_an_empty_store(make().await).await;
     failed_imports_leave_nothing(make().await).await;
+    appends_are_announced(make().await).await;
+}
+
+/// Every append is announced to subscribers with the log's new size; a
+/// refused append is not.
+pub async fn appends_are_announced<S: Store>(store: S) {
+    let mut announcements = store.subscribe();
+    let mut expected = std::collections::BTreeSet::new();
+    for id in ["announced-a", "announced-b"] {
+        for event in sample_log(id, 3) {
+            let position = event.position;
+            ok(store.append(id, position, &event).await, "append");
+            expected.insert((id.to_string(), position + 1));
+        }
+    }
+    let stale = sample_log("announced-a", 1).remove(0);
+    assert_conflict(store.append("announced-a", 0, &stale).await, 0, 3);
+    let mut heard = std::collections::BTreeSet::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while heard != expected {
+        match tokio::time::timeout_at(deadline, announcements.recv()).await {
+            Ok(Ok(grew)) => {
+                assert!(
+                    expected.contains(&(grew.negotiation.clone(), grew.size)),
+                    "announced {grew:?}, which no append produced"
+                );
+                heard.insert((grew.negotiation, grew.size));
+            }
+            Ok(Err(error)) => panic!("the announcements failed: {error}"),
+            Err(_) => panic!("announcements heard {heard:?}, expected {expected:?} within 10 s"),
+        }
+    }
+    // Echoes (PostgreSQL repeats its own appends through NOTIFY) may follow,
+    // but nothing the log does not hold.
+    while let Ok(Ok(grew)) =
+        tokio::time::timeout(std::time::Duration::from_millis(300), announcements.recv()).await
+    {
+        assert!(expected.contains(&(grew.negotiation.clone(), grew.size)), "announced {grew:?}");
+    }
 }
 
 /// Appends take positions 0, 1, 2, …; each acknowledgement carries the leaf

@@ -142,6 +142,19 @@ pub struct Appended {
     pub root: Hash,
 }
 
+/// A negotiation's log grew: it now holds `size` events. Announced by
+/// [`Store::subscribe`]; it carries no content, so anyone may receive it and
+/// then read what the policy lets them see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGrew {
+    pub negotiation: String,
+    pub size: u64,
+}
+
+/// How many announcements a slow subscriber may fall behind before it is told
+/// it lagged (and should re-read the log sizes it cares about).
+pub const ANNOUNCEMENT_BUFFER: usize = 1024;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
     pub id: String,
@@ -220,6 +233,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every negotiation id, oldest first.
     async fn negotiations(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Announcements of appends: this process's, and, on PostgreSQL, those of
+    /// every server sharing the database (`LISTEN/NOTIFY`). Best effort: an
+    /// announcement may come twice or, while a connection is being re-made,
+    /// not at all, so a subscriber also re-reads [`Store::log_size`] now and
+    /// then and after `RecvError::Lagged`.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LogGrew>;
 
     /// `Duplicate` if the id or the email (trimmed, case-insensitive) is taken.
     async fn create_account(&self, account: &Account) -> Result<(), StoreError>;

@@ -19,6 +19,14 @@
 //! backstop: should two writers ever both pass the size check, the second
 //! insert fails with a unique violation, reported as `Conflict`.
 //!
+//! Announcements: an append also runs `pg_notify` on [`CHANNEL`] inside its
+//! transaction, so the notification goes out exactly when the event is
+//! committed (never for a rolled-back append). Every store keeps one
+//! `LISTEN` connection and forwards what it hears to its subscribers, so
+//! clients of one server hear of appends made through another. While that
+//! connection is being re-made notifications can be missed; subscribers
+//! re-read log sizes now and then (see [`crate::Store::subscribe`]).
+//!
 //! Timestamps are `TIMESTAMPTZ`, which keeps microseconds: an account's
 //! `created_at` or a token's `expires_at` given in nanoseconds comes back
 //! truncated to the microsecond (a token may die up to 1 µs early). An event's
@@ -33,7 +41,16 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 
-use crate::{Account, Appended, Hash, StoreError, StoredEvent, TokenKind, decode_event, email_key, encode_event};
+use std::sync::Arc;
+
+use tokio::sync::broadcast;
+
+use crate::{
+    Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key, encode_event,
+};
+
+/// The `NOTIFY` channel of appends; the payload is `SIZE NEGOTIATION`.
+pub const CHANNEL: &str = "accord_log_grew";
 
 const MAX_CONNECTIONS: u32 = 10;
 /// How long a request waits for a free connection before failing.
@@ -47,6 +64,57 @@ const APPEND_LOCK_CLASS: i32 = 0x4163_6364; // "Accd"
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    announcer: broadcast::Sender<LogGrew>,
+    /// Stops the `LISTEN` task when the last clone of the store is dropped.
+    _listener: Arc<ListenerTask>,
+}
+
+#[derive(Debug)]
+struct ListenerTask(tokio::task::AbortHandle);
+
+impl Drop for ListenerTask {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Forwards every append announced on [`CHANNEL`] by any server to this
+/// store's subscribers. `PgListener` re-connects by itself after a lost
+/// connection; a failure it reports is retried after a pause.
+async fn listen(pool: PgPool, announcer: broadcast::Sender<LogGrew>) {
+    loop {
+        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            Ok(listener) => listener,
+            Err(_) if pool.is_closed() => return,
+            Err(_) => {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if listener.listen(CHANNEL).await.is_err() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        loop {
+            match listener.recv().await {
+                Ok(notification) => {
+                    if let Some(grew) = parse_announcement(notification.payload()) {
+                        let _ = announcer.send(grew);
+                    }
+                }
+                Err(_) if pool.is_closed() => return,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn parse_announcement(payload: &str) -> Option<LogGrew> {
+    let (size, negotiation) = payload.split_once(' ')?;
+    Some(LogGrew { negotiation: negotiation.to_string(), size: size.parse().ok()? })
 }
 
 impl PostgresStore {
@@ -74,7 +142,9 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot migrate the database: {e}")))?;
-        Ok(PostgresStore { pool })
+        let (announcer, _) = broadcast::channel(crate::ANNOUNCEMENT_BUFFER);
+        let task = tokio::spawn(listen(pool.clone(), announcer.clone()));
+        Ok(PostgresStore { pool, announcer, _listener: Arc::new(ListenerTask(task.abort_handle())) })
     }
 
     /// The connection pool, for diagnostics and tests.
@@ -137,7 +207,16 @@ impl PostgresStore {
         leaves.push(leaf_hash);
         let root =
             accord_merkle::root_at(leaves.as_slice(), expected + 1).map_err(|e| StoreError::Backend(e.to_string()))?;
+        // Delivered to listeners at commit, and only if the commit succeeds.
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{} {negotiation}", expected + 1))
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
+        // This server's subscribers hear it at once; the notification's echo
+        // repeats it, which subscribers tolerate.
+        let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size: expected + 1 });
         Ok(Appended { position: expected, leaf_hash, size: expected + 1, root })
     }
 
@@ -299,6 +378,10 @@ impl crate::Store for PostgresStore {
             });
         }
         Ok(leaves)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<LogGrew> {
+        self.announcer.subscribe()
     }
 
     async fn negotiations(&self) -> Result<Vec<String>, StoreError> {

@@ -25,7 +25,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::{Account, Appended, Hash, StoreError, StoredEvent, TokenKind, decode_event, email_key, encode_event};
+use crate::{
+    Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key, encode_event,
+};
 
 /// How long one statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -37,6 +39,8 @@ const MAX_CONNECTIONS: u32 = 8;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One host, one process: appends are announced in memory.
+    announcer: tokio::sync::broadcast::Sender<LogGrew>,
 }
 
 impl SqliteStore {
@@ -74,7 +78,8 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("cannot migrate the database: {e}")))?;
-        Ok(SqliteStore { pool })
+        let (announcer, _) = tokio::sync::broadcast::channel(crate::ANNOUNCEMENT_BUFFER);
+        Ok(SqliteStore { pool, announcer })
     }
 
     /// The connection pool, for diagnostics and tests.
@@ -341,8 +346,17 @@ impl crate::Store for SqliteStore {
                 expected: expected_position,
                 actual: self.log_size_inner(negotiation).await?,
             }),
+            Ok(appended) => {
+                // No receiver is not an error: nobody is watching.
+                let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size: appended.size });
+                Ok(appended)
+            }
             other => other,
         }
+    }
+
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LogGrew> {
+        self.announcer.subscribe()
     }
 
     async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError> {

@@ -53,6 +53,7 @@ conformance_tests!(
     imports_keep_bytes_verbatim,
     imports_need_an_empty_store,
     failed_imports_leave_nothing,
+    appends_are_announced,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +67,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(databases.lock().unwrap().len(), 14, "run_all runs each property on its own store");
+    assert_eq!(databases.lock().unwrap().len(), 15, "run_all runs each property on its own store");
 }
 
 /// Two stores on one database, as two servers would hold: each call goes to

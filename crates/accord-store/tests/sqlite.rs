@@ -46,6 +46,7 @@ conformance_tests!(
     imports_keep_bytes_verbatim,
     imports_need_an_empty_store,
     failed_imports_leave_nothing,
+    appends_are_announced,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,7 +58,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(dirs.lock().unwrap().len(), 14, "run_all runs each property on its own store");
+    assert_eq!(dirs.lock().unwrap().len(), 15, "run_all runs each property on its own store");
 }
 
 fn genesis(id: &str) -> Event {

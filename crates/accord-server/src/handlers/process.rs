@@ -357,7 +357,10 @@ pub async fn tick(app: &AppState) -> Result<usize> {
         let mut lost_race = false;
         for event in &events {
             match app.store.append(&id, event.position, event).await {
-                Ok(_) => appended += 1,
+                Ok(_) => {
+                    appended += 1;
+                    app.metrics.appended(1);
+                }
                 Err(accord_store::StoreError::Conflict { .. }) => {
                     lost_race = true;
                     break;
@@ -399,7 +402,7 @@ async fn remind(
     let mut folded = state.clone();
     folded.apply(&event).map_err(|e| ApiError::internal(format!("a reminder does not fold: {e}")))?;
     match app.store.append(id, event.position, &event).await {
-        Ok(_) => {}
+        Ok(_) => app.metrics.appended(1),
         // Another instance logged (and so sends) it, or the log moved on; the next tick looks again.
         Err(accord_store::StoreError::Conflict { .. }) => return Ok(0),
         Err(e) => return Err(e.into()),
@@ -409,11 +412,11 @@ async fn remind(
             let email = match app.store.account_by_id(account).await {
                 Ok(Some(holder)) => holder.email,
                 Ok(None) => {
-                    eprintln!("reminder for party {party} of negotiation {id}: the seat's account no longer exists");
+                    tracing::warn!(%party, negotiation = %id, "reminder not sent: the seat's account no longer exists");
                     continue;
                 }
                 Err(e) => {
-                    eprintln!("reminder for party {party} of negotiation {id}: reading the seat's account: {e}");
+                    tracing::warn!(%party, negotiation = %id, error = %e, "reminder not sent: reading the seat's account failed");
                     continue;
                 }
             };
@@ -432,7 +435,7 @@ async fn remind(
             let Some(notification) = crate::notify::Notification::reminder(&facts) else { continue };
             // The error may name the address; the log line names only the party.
             if notifier.send(&notification).await.is_err() {
-                eprintln!("reminder for party {party} of negotiation {id} ({}) could not be sent", current.phase.id);
+                tracing::warn!(%party, negotiation = %id, phase = %current.phase.id, "reminder could not be sent");
             }
         }
     }

@@ -127,6 +127,10 @@ impl Harness {
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
+        if headers.get("content-type").is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream")) {
+            // A live stream never ends: take its first event.
+            return Reply { status, headers, text: first_event(response.into_body()).await };
+        }
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
         Reply { status, headers, text: String::from_utf8_lossy(&bytes).into_owned() }
     }
@@ -233,4 +237,70 @@ pub async fn seat(h: Harness) -> Seated {
         assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     }
     Seated { h, id, auth, email }
+}
+
+/// The first server-sent event of a stream (up to its blank line), waiting at most 10 s.
+pub async fn first_event(body: Body) -> String {
+    use futures_util::StreamExt;
+    let mut chunks = body.into_data_stream();
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), chunks.next()).await {
+            Ok(Some(Ok(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(other) => panic!("the event stream ended or failed before its first event: {other:?}"),
+            Err(_) => panic!("no event within 10 s; got {text:?}"),
+        }
+    }
+    text
+}
+
+/// A live event stream, read one server-sent event at a time.
+pub struct EventReader {
+    chunks: axum::body::BodyDataStream,
+    buffer: String,
+}
+
+impl EventReader {
+    /// Opens `GET path` as `auth`; panics unless it answers 200 with an event stream.
+    pub async fn open(h: &Harness, path: &str, auth: &Auth) -> EventReader {
+        let mut builder = Request::builder().method(Method::GET).uri(path);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => builder = builder.header("authorization", format!("Bearer {token}")),
+            Auth::Cookie(token, _) => builder = builder.header("cookie", format!("accord_session={token}")),
+        }
+        let response = h.app.clone().oneshot(builder.body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert!(content_type.starts_with("text/event-stream"), "{content_type}");
+        EventReader { chunks: response.into_body().into_data_stream(), buffer: String::new() }
+    }
+
+    /// The next event's text (keep-alive comments skipped), waiting at most 10 s.
+    pub async fn next(&mut self) -> String {
+        use futures_util::StreamExt;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if event.lines().all(|line| line.starts_with(':')) {
+                    continue;
+                }
+                return event;
+            }
+            match tokio::time::timeout(std::time::Duration::from_secs(10), self.chunks.next()).await {
+                Ok(Some(Ok(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Ok(other) => panic!("the event stream ended or failed: {other:?}"),
+                Err(_) => panic!("no event within 10 s; buffered {:?}", self.buffer),
+            }
+        }
+    }
+
+    /// The log size the next `log` event announces.
+    pub async fn next_size(&mut self) -> u64 {
+        let event = self.next().await;
+        assert!(event.lines().any(|l| l == "event: log"), "{event}");
+        let data = event.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+        let value: Value = serde_json::from_str(data).unwrap();
+        value["size"].as_u64().unwrap()
+    }
 }
