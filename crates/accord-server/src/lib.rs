@@ -28,6 +28,7 @@ mod extract;
 mod handlers;
 pub mod notify;
 pub mod openapi;
+pub mod web;
 pub mod ops;
 
 pub use error::{ApiError, CODES};
@@ -541,7 +542,7 @@ pub fn router(state: AppState) -> Router {
         };
         by_path.insert(route.path, merged);
     }
-    let mut router = Router::new();
+    let mut router = Router::new().merge(web::router());
     for (path, method_router) in by_path {
         router = router.route(path, method_router.fallback(handlers::method_not_allowed));
     }

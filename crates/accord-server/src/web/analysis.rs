@@ -1,0 +1,482 @@
+//! `/n/{id}/analysis`: the mediator's stance matrix, ZOPA status, suggested
+//! packages with their normalised gains, the Pareto frontier for a chosen pair
+//! of parties, and "draft the next version from this package" (preview with
+//! the diff, then confirm).
+
+use accord_core::{Issue, Negotiation, Package, Value};
+use accord_policy::analysis::{AnalysisView, ImprovementView, PackageView, RepairView};
+use accord_policy::{Action, Decision, Resource, Viewer, decide};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::load::{Loaded, load};
+use super::versions::{ProvisionChange, changes};
+use super::{Form, Layout, PageError, api, render, require_account, see_other};
+use crate::AppState;
+use crate::api::{DraftValueInput, PublishInput, PublishedVersionView, WriteResult};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::handlers;
+
+/// The suggestion kinds, in the order the page lists them.
+const KINDS: [(&str, &str); 5] = [
+    ("nash", "Nash bargaining solution"),
+    ("kalai_smorodinsky", "Kalai–Smorodinsky solution"),
+    ("egalitarian", "Egalitarian solution"),
+    ("repair", "Repair of the draft (fewest changes that make it acceptable to all)"),
+    ("improvement", "Post-settlement improvement of the draft"),
+];
+
+#[derive(Debug, Clone)]
+pub(crate) struct MatrixRow {
+    pub provision: String,
+    pub label: String,
+    /// Per party (in `parties` order): position, label, reason (only where the policy shows it).
+    pub cells: Vec<(String, &'static str, Option<String>)>,
+    pub blocked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Suggestion {
+    pub kind: &'static str,
+    pub title: &'static str,
+    /// The package, or why there is none.
+    pub package: Result<PackageView, String>,
+    /// For the repair: what changes.
+    pub changes: Vec<String>,
+    pub gains_chart: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "analysis.html")]
+struct AnalysisPage {
+    layout: Layout,
+    id: String,
+    parties: Vec<(String, String)>,
+    matrix: Vec<MatrixRow>,
+    zopa: String,
+    zopa_exists: bool,
+    suggestions: Vec<Suggestion>,
+    pair: (String, String),
+    analysis_parties: Vec<(String, String)>,
+    pareto_chart: String,
+    pareto_error: Option<String>,
+}
+
+/// The analysis for this caller, as the API serves it.
+async fn analysis_of(app: &AppState, caller: &Caller, id: &str) -> Result<AnalysisView, ApiError> {
+    api(handlers::analysis(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]))).await
+}
+
+/// A suggestion's package, by kind.
+fn package_of(analysis: &AnalysisView, kind: &str) -> Result<(PackageView, Vec<String>), String> {
+    match kind {
+        "repair" => match (&analysis.repair.result, &analysis.repair.error) {
+            (Some(RepairView::Repaired { changes, package }), _) => {
+                Ok((package.clone(), changes.iter().map(|c| format!("{}: {} → {}", c.issue, c.from, c.to)).collect()))
+            }
+            (Some(RepairView::Unrepairable { reason }), _) => Err(reason.clone()),
+            (None, error) => Err(error.clone().unwrap_or_else(|| "not computed".into())),
+        },
+        "improvement" => match (&analysis.improvement.result, &analysis.improvement.error) {
+            (Some(ImprovementView::Better { package }), _) => Ok((package.clone(), Vec::new())),
+            (Some(ImprovementView::ParetoOptimal), _) => {
+                Err("the draft is already Pareto-optimal: no package is better for someone and worse for no one".into())
+            }
+            (None, error) => Err(error.clone().unwrap_or_else(|| "not computed".into())),
+        },
+        name => {
+            let solution = analysis.solutions.iter().find(|s| s.name == name).ok_or("not computed")?;
+            match (&solution.package.result, &solution.package.error) {
+                (Some(Some(package)), _) => Ok((package.clone(), Vec::new())),
+                (Some(None), _) => Err("no package satisfies every party's reservation value and red lines".into()),
+                (None, error) => Err(error.clone().unwrap_or_else(|| "not computed".into())),
+            }
+        }
+    }
+}
+
+fn gains_chart(loaded: &Loaded, kind: &str, package: &PackageView) -> String {
+    accord_charts::package_gains(&accord_charts::PackageGainsChart {
+        id: format!("gains-{kind}"),
+        package: kind.replace('_', " "),
+        gains: package
+            .outcomes
+            .iter()
+            .map(|o| accord_charts::PartyGain { party: loaded.party_name(&o.party), gain: o.normalised_gain })
+            .collect(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct PairQuery {
+    a: Option<String>,
+    b: Option<String>,
+}
+
+/// Normalised gain `(u − d) / (ideal − d)` per analysis party: the same scale
+/// the policy lets the mediator see for every package.
+fn gains(problem: &accord_engine::Problem, ideals: &[f64], utilities: &[f64]) -> Vec<f64> {
+    problem
+        .parties
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let span = ideals[i] - p.reservation;
+            if span > 1e-12 { (utilities[i] - p.reservation) / span } else { 0.0 }
+        })
+        .collect()
+}
+
+/// The Pareto frontier of the packages every analysis party can accept,
+/// projected on parties `a` and `b` in normalised gains, with the draft's
+/// point. Only for a viewer the policy lets read the analysis and both
+/// parties' (redacted) utilities.
+async fn pareto_points(
+    app: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    a: &str,
+    b: &str,
+) -> Result<(Vec<accord_charts::UtilityPair>, Option<accord_charts::UtilityPair>), String> {
+    let allowed = decide(viewer, Action::Read, &Resource::Analysis).allowed()
+        && [a, b].into_iter().all(|party| decide(viewer, Action::Read, &Resource::Utility { party }) != Decision::Deny);
+    if !allowed {
+        return Err("your seat may not see these parties' gains".into());
+    }
+    let state = app.state(id).await.map_err(|e| e.detail)?.ok_or("no such negotiation")?;
+    let (a, b) = (a.to_string(), b.to_string());
+    let work = move || -> Result<_, String> {
+        let negotiation = &state.negotiation;
+        let problem = accord_engine::compile::compile(negotiation).map_err(|e| e.to_string())?;
+        let index = |p: &str| problem.parties.iter().position(|x| x.id == p);
+        let (Some(ia), Some(ib)) = (index(&a), index(&b)) else {
+            return Err("both parties must take part in the analysis (signatories with a profile)".into());
+        };
+        let ideals: Vec<f64> = problem
+            .tables
+            .iter()
+            .map(|per_issue| per_issue.iter().map(|values| values.iter().copied().fold(0.0f64, f64::max)).sum())
+            .collect();
+        let options = accord_engine::frontier::FrontierOptions { max_points: 200_000, packages_cap: 1, progress: None };
+        let frontier = accord_engine::frontier::pareto_frontier(&problem, &options).map_err(|e| e.to_string())?;
+        let mut points: Vec<(f64, f64)> = frontier
+            .points
+            .iter()
+            .map(|p| {
+                let g = gains(&problem, &ideals, &p.utilities);
+                (g[ia], g[ib])
+            })
+            .collect();
+        // The N-party frontier seen on two axes: keep the pairs no other pair beats on both.
+        points.sort_by(|x, y| y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)));
+        let mut kept: Vec<(f64, f64)> = Vec::new();
+        for p in points {
+            if kept.last().is_none_or(|last| p.1 > last.1 + 1e-9) {
+                kept.push(p);
+            }
+        }
+        let draft = negotiation.draft_package();
+        let g = gains(&problem, &ideals, &problem.utilities(&draft.0));
+        Ok((
+            kept.into_iter().map(|(x, y)| accord_charts::UtilityPair { x, y }).collect(),
+            Some(accord_charts::UtilityPair { x: g[ia], y: g[ib] }),
+        ))
+    };
+    tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())?
+}
+
+fn suggestion_kind(kind: &str) -> Option<accord_charts::SuggestionKind> {
+    use accord_charts::SuggestionKind as K;
+    Some(match kind {
+        "nash" => K::Nash,
+        "kalai_smorodinsky" => K::KalaiSmorodinsky,
+        "egalitarian" => K::Egalitarian,
+        "repair" => K::Repair,
+        "improvement" => K::Improvement,
+        _ => return None,
+    })
+}
+
+pub(crate) async fn analysis_page(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<PairQuery>,
+) -> Result<Response, PageError> {
+    let loaded = load(&app, &caller, &id, &format!("/n/{id}/analysis")).await?;
+    let analysis = analysis_of(&app, &caller, &id).await?;
+    let view = &loaded.view;
+    let parties: Vec<(String, String)> = view.parties.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
+    let matrix = view
+        .draft
+        .iter()
+        .flat_map(|d| d.provisions.iter())
+        .map(|p| {
+            let cells: Vec<(String, &'static str, Option<String>)> = parties
+                .iter()
+                .map(|(party, _)| match view.stances.iter().find(|s| &s.party == party && s.provision == p.id) {
+                    Some(s) => (
+                        s.position.clone(),
+                        super::text::position_label(&s.position),
+                        s.detail.as_ref().and_then(|d| d.reason.clone()),
+                    ),
+                    None => (String::new(), "—", None),
+                })
+                .collect();
+            MatrixRow {
+                provision: p.id.clone(),
+                label: format!("{} {}", p.number, p.heading),
+                blocked: cells.iter().any(|c| c.0 == "unacceptable"),
+                cells,
+            }
+        })
+        .collect();
+    let zopa = &analysis.zopa;
+    let zopa_text = match (zopa.exists, zopa.decided) {
+        (true, _) if zopa.count_at_least == zopa.count_at_most => {
+            format!(
+                "A zone of possible agreement exists: {} packages are acceptable to every party.",
+                zopa.count_at_least
+            )
+        }
+        (true, _) => format!(
+            "A zone of possible agreement exists: between {} and {} packages are acceptable to every party.",
+            zopa.count_at_least, zopa.count_at_most
+        ),
+        (false, true) => {
+            "No zone of possible agreement: no package meets every party's reservation value and red lines.".to_string()
+        }
+        (false, false) => "Undecided: the search ran out of budget before finding an acceptable package.".to_string(),
+    };
+    let suggestions: Vec<Suggestion> = KINDS
+        .iter()
+        .map(|&(kind, title)| {
+            let found = package_of(&analysis, kind);
+            let (package, changes) = match found {
+                Ok((package, changes)) => (Ok(package), changes),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            let gains_chart = package.as_ref().map(|p| gains_chart(&loaded, kind, p)).unwrap_or_default();
+            Suggestion { kind, title, package, changes, gains_chart }
+        })
+        .collect();
+    let analysis_parties: Vec<(String, String)> =
+        analysis.parties.iter().map(|p| (p.clone(), loaded.party_name(p))).collect();
+    let a =
+        q.a.filter(|a| analysis.parties.contains(a)).or_else(|| analysis.parties.first().cloned()).unwrap_or_default();
+    let b =
+        q.b.filter(|b| analysis.parties.contains(b) && b != &a)
+            .or_else(|| analysis.parties.iter().find(|p| **p != a).cloned())
+            .unwrap_or_default();
+    let (pareto_chart, pareto_error) = if a.is_empty() || b.is_empty() {
+        (String::new(), Some("the analysis needs two parties with a profile".to_string()))
+    } else {
+        match pareto_points(&app, &loaded.viewer, &id, &a, &b).await {
+            Ok((frontier, draft)) => {
+                let marked = suggestions
+                    .iter()
+                    .filter_map(|s| {
+                        let package = s.package.as_ref().ok()?;
+                        let gain = |p: &str| package.outcomes.iter().find(|o| o.party == p).map(|o| o.normalised_gain);
+                        Some(accord_charts::Suggestion {
+                            kind: suggestion_kind(s.kind)?,
+                            label: s.kind.replace('_', "-"),
+                            at: accord_charts::UtilityPair { x: gain(&a)?, y: gain(&b)? },
+                        })
+                    })
+                    .collect();
+                let chart = accord_charts::pareto(&accord_charts::ParetoChart {
+                    id: format!("pareto-{a}-{b}"),
+                    party_x: loaded.party_name(&a),
+                    party_y: loaded.party_name(&b),
+                    frontier,
+                    draft,
+                    suggestions: marked,
+                    disagreement: Some(accord_charts::UtilityPair { x: 0.0, y: 0.0 }),
+                });
+                (chart, None)
+            }
+            Err(e) => (String::new(), Some(e)),
+        }
+    };
+    let layout = Layout::new(format!("Analysis — {}", view.title), "analysis", loaded.session.clone())
+        .with_nav(loaded.nav("analysis"))
+        .with_scripts(&["live.js", "charts.js"]);
+    let page = AnalysisPage {
+        layout,
+        id,
+        parties,
+        matrix,
+        zopa: zopa_text,
+        zopa_exists: zopa.exists,
+        suggestions,
+        pair: (a, b),
+        analysis_parties,
+        pareto_chart,
+        pareto_error,
+    };
+    render(StatusCode::OK, &page)
+}
+
+// ---------------------------------------------------------------- preview and adopt
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PackageQuery {
+    package: String,
+}
+
+/// The draft as a negotiation again (issues with their draft values, provisions), enough to render its text.
+fn draft_negotiation(loaded: &Loaded) -> Option<Negotiation> {
+    let draft = loaded.view.draft.as_ref()?;
+    Some(Negotiation {
+        id: loaded.id.clone(),
+        title: loaded.view.title.clone(),
+        description: loaded.view.description.clone(),
+        parties: loaded.view.parties.clone(),
+        issues: draft.issues.clone(),
+        provisions: draft.provisions.clone(),
+        constraints: draft.constraints.clone(),
+        timetable: draft.timetable.clone(),
+        profiles: Vec::new(),
+        stances: Vec::new(),
+    })
+}
+
+fn package_indices(issues: &[Issue], package: &PackageView) -> Package {
+    Package(
+        issues
+            .iter()
+            .map(|issue| {
+                package
+                    .values
+                    .iter()
+                    .find(|v| v.issue == issue.id)
+                    .and_then(|v| issue.index_of(&Value::Option(v.value.clone())))
+                    .unwrap_or_else(|| issue.draft_index())
+            })
+            .collect(),
+    )
+}
+
+fn as_version(number: u32, version: accord_core::text::Version) -> PublishedVersionView {
+    PublishedVersionView {
+        number,
+        position: 0,
+        at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        content_hash: version.content_hash_hex(),
+        version,
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "preview.html")]
+struct PreviewPage {
+    layout: Layout,
+    id: String,
+    kind: String,
+    title: String,
+    base: u64,
+    values: Vec<(String, String, bool)>,
+    changes: Vec<ProvisionChange>,
+    next_number: u32,
+}
+
+pub(crate) async fn preview(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<PackageQuery>,
+) -> Result<Response, PageError> {
+    let loaded = load(&app, &caller, &id, &format!("/n/{id}/analysis/preview?package={}", q.package)).await?;
+    let analysis = analysis_of(&app, &caller, &id).await?;
+    let (package, _) = package_of(&analysis, &q.package).map_err(|e| ApiError::new("analysis_unavailable", e))?;
+    let negotiation =
+        draft_negotiation(&loaded).ok_or_else(|| ApiError::new("forbidden", "your seat may not read the draft"))?;
+    let proposed = package_indices(&negotiation.issues, &package);
+    let render_text = |p: &Package| {
+        accord_core::text::render(&negotiation, p)
+            .map_err(|e| ApiError::new("analysis_unavailable", format!("the text cannot be rendered: {e}")))
+    };
+    let current = match loaded.view.draft.as_ref().and_then(|d| d.text.clone()) {
+        Some(text) => text,
+        None => accord_core::text::Version { title: negotiation.title.clone(), provisions: Vec::new() },
+    };
+    let after = render_text(&proposed)?;
+    let next_number = loaded.view.versions.last().map_or(1, |v| v.number + 1);
+    let diff = handlers::diff(&as_version(0, current), &as_version(next_number, after));
+    let values = negotiation
+        .issues
+        .iter()
+        .zip(&proposed.0)
+        .map(|(issue, &index)| (issue.title.clone(), issue.label_at(index), index != issue.draft_index()))
+        .collect();
+    let title = KINDS.iter().find(|(k, _)| *k == q.package).map_or("Package", |(_, t)| t).to_string();
+    let layout = Layout::new(format!("Preview — {}", loaded.view.title), "preview", loaded.session.clone())
+        .with_nav(loaded.nav("preview"))
+        .with_scripts(&["live.js"]);
+    let page = PreviewPage {
+        layout,
+        id,
+        kind: q.package,
+        title,
+        base: loaded.view.log_size,
+        values,
+        changes: changes(diff),
+        next_number,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub(crate) async fn adopt(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, PageError> {
+    require_account(&caller, &format!("/n/{id}/analysis"))?;
+    let mut base = form.base()?;
+    let kind = form.text("package");
+    let loaded = load(&app, &caller, &id, &format!("/n/{id}/analysis")).await?;
+    if loaded.view.log_size != base {
+        return Err(ApiError::new(
+            "conflict",
+            "the negotiation changed since you opened the preview; open the analysis again and re-check the package",
+        )
+        .into());
+    }
+    let analysis = analysis_of(&app, &caller, &id).await?;
+    let (package, _) = package_of(&analysis, &kind).map_err(|e| ApiError::new("analysis_unavailable", e))?;
+    let issues = loaded.view.draft.as_ref().map(|d| d.issues.clone()).unwrap_or_default();
+    let proposed = package_indices(&issues, &package);
+    for (issue, &index) in issues.iter().zip(&proposed.0) {
+        if issue.draft.is_some() && index == issue.draft_index() {
+            continue;
+        }
+        let Some(value) = issue.value_at(index) else { continue };
+        let written: WriteResult = api(handlers::set_draft_value(
+            State(app.clone()),
+            caller.clone(),
+            PathParams(vec![id.clone(), issue.id.clone()]),
+            IfMatch(Some(base)),
+            ApiJson(DraftValueInput { value }),
+        ))
+        .await?;
+        base = written.log_size;
+    }
+    if form.checked("publish") {
+        handlers::publish_version(
+            State(app.clone()),
+            caller,
+            PathParams(vec![id.clone()]),
+            IfMatch(Some(base)),
+            ApiJson(PublishInput {}),
+        )
+        .await?;
+        return Ok(see_other(&format!("/n/{id}/versions")));
+    }
+    Ok(see_other(&format!("/n/{id}/text")))
+}

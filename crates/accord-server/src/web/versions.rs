@@ -1,0 +1,252 @@
+//! Released versions, one version's text, and the word-level diff between two
+//! (the API's own diff), with the acknowledgement hook for the browser's key.
+
+use accord_policy::{Action, Resource};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::dashboard::engagement_of;
+use super::load::{Loaded, load};
+use super::{Layout, PageError, api, format, render, see_other};
+use crate::AppState;
+use crate::api::{PublishedVersionView, VersionDiff};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::PathParams;
+use crate::handlers;
+
+#[derive(Debug, Clone)]
+pub(crate) struct VersionRow {
+    pub number: u32,
+    pub at: String,
+    pub content_hash: String,
+    pub acknowledged: Option<String>,
+}
+
+/// The acknowledgement a seated party can give a version, for the JS hook and the CLI alternative.
+#[derive(Debug, Clone)]
+pub(crate) struct AckHook {
+    pub number: u32,
+    pub content_hash: String,
+    pub negotiation: String,
+    /// When the viewer already acknowledged it.
+    pub done: Option<String>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "versions.html")]
+struct VersionsPage {
+    layout: Layout,
+    id: String,
+    versions: Vec<VersionRow>,
+    numbers: Vec<u32>,
+    may_acknowledge: bool,
+}
+
+async fn acknowledged(app: &AppState, caller: &Caller, loaded: &Loaded) -> Result<Vec<(u32, String)>, PageError> {
+    let me = loaded.party().to_string();
+    Ok(engagement_of(app, caller, loaded)
+        .await?
+        .into_iter()
+        .filter_map(|v| {
+            let mine = v.parties.into_iter().find(|p| p.party == me)?;
+            mine.acknowledged.map(|m| (v.number, format::when(m.at)))
+        })
+        .collect())
+}
+
+fn may_acknowledge(loaded: &Loaded) -> bool {
+    loaded.may(Action::Write, Resource::Acknowledgement { party: loaded.party() })
+}
+
+pub(crate) async fn list(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions")).await?;
+    if !loaded.may(Action::Read, Resource::Versions) {
+        return Err(ApiError::new("forbidden", "your seat may not read the released versions").into());
+    }
+    let acks = acknowledged(&app, &caller, &loaded).await?;
+    let versions = loaded
+        .view
+        .versions
+        .iter()
+        .rev()
+        .map(|v| VersionRow {
+            number: v.number,
+            at: format::when(v.at),
+            content_hash: v.content_hash.clone(),
+            acknowledged: acks.iter().find(|(n, _)| *n == v.number).map(|(_, at)| at.clone()),
+        })
+        .collect();
+    let layout = Layout::new(format!("Versions — {}", loaded.view.title), "versions", loaded.session.clone())
+        .with_nav(loaded.nav("versions"))
+        .with_scripts(&["live.js", "keys.js", "sign.js"]);
+    let numbers = loaded.view.versions.iter().map(|v| v.number).collect();
+    render(StatusCode::OK, &VersionsPage { layout, id, versions, numbers, may_acknowledge: may_acknowledge(&loaded) })
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct PickQuery {
+    a: Option<u32>,
+    b: Option<u32>,
+}
+
+/// The diff picker is a GET form; this turns its fields into the diff's URL.
+pub(crate) async fn pick_diff(Path(id): Path<String>, Query(q): Query<PickQuery>) -> Response {
+    match (q.a, q.b) {
+        (Some(a), Some(b)) => see_other(&format!("/n/{id}/versions/{a}/diff/{b}")),
+        _ => see_other(&format!("/n/{id}/versions")),
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "version.html")]
+struct VersionPage {
+    layout: Layout,
+    id: String,
+    number: u32,
+    at: String,
+    content_hash: String,
+    title: String,
+    provisions: Vec<(String, String, String)>,
+    ack: Option<AckHook>,
+    numbers: Vec<u32>,
+}
+
+async fn ack_hook(
+    app: &AppState,
+    caller: &Caller,
+    loaded: &Loaded,
+    number: u32,
+    hash: &str,
+) -> Result<Option<AckHook>, PageError> {
+    if !may_acknowledge(loaded) {
+        return Ok(None);
+    }
+    let acks = acknowledged(app, caller, loaded).await?;
+    Ok(Some(AckHook {
+        number,
+        content_hash: hash.to_string(),
+        negotiation: loaded.id.clone(),
+        done: acks.into_iter().find(|(n, _)| *n == number).map(|(_, at)| at),
+    }))
+}
+
+pub(crate) async fn one(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, number)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions/{number}")).await?;
+    let version: PublishedVersionView =
+        api(handlers::get_version(State(app.clone()), caller.clone(), PathParams(vec![id.clone(), number]))).await?;
+    let ack = ack_hook(&app, &caller, &loaded, version.number, &version.content_hash).await?;
+    let layout =
+        Layout::new(format!("Version {} — {}", version.number, loaded.view.title), "version", loaded.session.clone())
+            .with_nav(loaded.nav("version"))
+            .with_scripts(&["live.js", "keys.js", "sign.js"]);
+    let page = VersionPage {
+        layout,
+        id,
+        number: version.number,
+        at: format::when(version.at),
+        content_hash: version.content_hash,
+        title: version.version.title,
+        provisions: version.version.provisions.into_iter().map(|p| (p.number, p.heading, p.text)).collect(),
+        ack,
+        numbers: loaded.view.versions.iter().map(|v| v.number).collect(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Segment {
+    pub text: String,
+    pub emphasized: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Line {
+    pub tag: String,
+    pub segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ProvisionChange {
+    pub id: String,
+    pub change: String,
+    pub lines: Vec<Line>,
+}
+
+/// The API's diff as the templates show it.
+pub(crate) fn changes(diff: VersionDiff) -> Vec<ProvisionChange> {
+    diff.provisions
+        .into_iter()
+        .map(|p| ProvisionChange {
+            id: p.id,
+            change: p.change,
+            lines: p
+                .lines
+                .into_iter()
+                .map(|l| Line {
+                    tag: l.tag,
+                    segments: l
+                        .segments
+                        .into_iter()
+                        .map(|s| Segment { text: s.text.trim_end_matches('\n').to_string(), emphasized: s.emphasized })
+                        .collect(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+#[derive(askama::Template)]
+#[template(path = "diff.html")]
+struct DiffPage {
+    layout: Layout,
+    id: String,
+    from: u32,
+    to: u32,
+    changes: Vec<ProvisionChange>,
+    ack: Option<AckHook>,
+    numbers: Vec<u32>,
+}
+
+pub(crate) async fn diff(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, number, other)): Path<(String, String, String)>,
+) -> Result<Response, PageError> {
+    let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions/{number}/diff/{other}")).await?;
+    let diff: VersionDiff =
+        api(handlers::diff_versions(State(app.clone()), caller.clone(), PathParams(vec![id.clone(), number, other])))
+            .await?;
+    let hash = loaded.view.versions.iter().find(|v| v.number == diff.to).map(|v| v.content_hash.clone());
+    let ack = match hash {
+        Some(hash) => ack_hook(&app, &caller, &loaded, diff.to, &hash).await?,
+        None => None,
+    };
+    let layout = Layout::new(
+        format!("Changes {} → {} — {}", diff.from, diff.to, loaded.view.title),
+        "diff",
+        loaded.session.clone(),
+    )
+    .with_nav(loaded.nav("diff"))
+    .with_scripts(&["live.js", "keys.js", "sign.js"]);
+    let page = DiffPage {
+        layout,
+        id,
+        from: diff.from,
+        to: diff.to,
+        numbers: loaded.view.versions.iter().map(|v| v.number).collect(),
+        changes: changes(diff),
+        ack,
+    };
+    render(StatusCode::OK, &page)
+}
