@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod analyze;
 mod analyze_extra;
+mod backup;
 mod check;
 mod client;
 mod evidence;
@@ -89,6 +90,8 @@ enum Command {
     Verify(evidence::VerifyArgs),
     /// Check a full log export offline: every leaf hash, the roots at each checkpoint, consistency, every signature.
     VerifyLog(evidence::VerifyArgs),
+    Backup(backup::BackupArgs),
+    Restore(backup::RestoreArgs),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +122,8 @@ fn main() -> ExitCode {
         Command::Bundle(args) => evidence::bundle(args),
         Command::Verify(args) => evidence::verify(args),
         Command::VerifyLog(args) => evidence::verify_log_file(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
     };
     match result {
         Ok(code) => code,

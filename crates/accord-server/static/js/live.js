@@ -42,8 +42,20 @@ function isBusy(region) {
 let refreshing = null;
 let pending = false;
 
+/**
+ * Whether this page is the answer to a form POST (e.g. the invitation page at
+ * /n/{id}/invitations): refetching its URL with GET would be wrong.
+ */
+function isPostResult() {
+  return [...document.querySelectorAll('form[method="post" i]')].some((form) => new URL(form.action, location.href).pathname === location.pathname);
+}
+
 /** Refetches this page and swaps its live regions; returns how many were swapped and skipped. */
 export async function refresh() {
+  if (isPostResult()) {
+    announce('This negotiation has changed since the page was loaded.', false);
+    return { swapped: 0, skipped: 0 };
+  }
   const response = await fetch(location.href, { credentials: 'same-origin', headers: { accept: 'text/html' } });
   if (!response.ok) {
     announce('This negotiation changed, and the page could not be refreshed.', true);

@@ -5,12 +5,13 @@
 // `<output data-share-for="weight.{issue}">` the server filled in; this
 // keeps them in step with the sliders without a round trip.
 
-/** Each weight's share of the total, in percent, rounded so they add up to 100 (all zero: equal shares). */
+/** Each weight's share of the total, in percent, rounded so they add up to 100; all zero: null (no shares, as the server shows "—"). */
 export function shares(weights) {
   const values = weights.map((w) => (Number.isFinite(w) && w > 0 ? w : 0));
   const total = values.reduce((a, b) => a + b, 0);
   if (values.length === 0) return [];
-  const exact = total > 0 ? values.map((w) => (100 * w) / total) : values.map(() => 100 / values.length);
+  if (total === 0) return values.map(() => null);
+  const exact = values.map((w) => (100 * w) / total);
   // Largest remainder: floors, then hand the missing points to the largest fractions.
   const floors = exact.map(Math.floor);
   let missing = 100 - floors.reduce((a, b) => a + b, 0);
@@ -28,8 +29,9 @@ function update(container) {
   const percents = shares(sliders.map((s) => Number(s.value)));
   sliders.forEach((slider, i) => {
     const output = container.querySelector(`output[data-share-for="${CSS.escape(slider.name)}"]`);
-    if (output) output.value = `${percents[i]} %`;
-    slider.setAttribute('aria-valuetext', `${slider.value} (${percents[i]} % of the total weight)`);
+    const share = percents[i] === null ? '—' : `${percents[i]} %`;
+    if (output) output.value = share;
+    slider.setAttribute('aria-valuetext', percents[i] === null ? slider.value : `${slider.value} (${share} of the total weight)`);
   });
 }
 

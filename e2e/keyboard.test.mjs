@@ -1,0 +1,102 @@
+// The core flows from the keyboard alone: Tab / Shift+Tab / Enter / Space /
+// typing, no mouse, no page.goto after signing in, with a visible focus
+// indicator on every control reached. Set-up (a negotiation with a seat for
+// the person) goes through the API; everything the person does is keys.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { BASE, PASSWORD, launch, person, api, unique } from './lib/harness.mjs';
+
+let browser;
+let mediator;
+let signatory;
+let negotiation;
+const run = unique('kb');
+const signatoryEmail = `ua-${run}@e2e.accord.invalid`;
+
+/** Presses Tab until the focused element matches `selector`; asserts each stop shows a focus indicator. */
+async function tabTo(page, selector, { max = 120, backwards = false } = {}) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+    const state = await page.evaluate((selector) => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return { matched: false, visible: true };
+      const style = getComputedStyle(el);
+      const visible =
+        (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
+        (style.boxShadow && style.boxShadow !== 'none') ||
+        el.matches('.is-focused');
+      return { matched: el.matches(selector), visible, what: el.outerHTML.slice(0, 120) };
+    }, selector);
+    assert.ok(state.visible, `no visible focus indicator on ${state.what}`);
+    if (state.matched) return;
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+before(async () => {
+  browser = await launch();
+  mediator = await person(browser, 'kb-mediator');
+  signatory = await person(browser, 'kb-signatory');
+  const mediatorEmail = `us-${run}@e2e.accord.invalid`;
+  for (const [p, email, name] of [
+    [mediator, mediatorEmail, 'Keyboard Mediator'],
+    [signatory, signatoryEmail, 'Keyboard Signatory'],
+  ]) {
+    const created = await p.context.request.post(`${BASE}/api/accounts`, { data: { email, password: PASSWORD, display_name: name } });
+    assert.ok(created.status() < 300, await created.text());
+  }
+  const session = await mediator.context.request.post(`${BASE}/api/sessions`, { data: { email: mediatorEmail, password: PASSWORD } });
+  assert.equal(session.status(), 200);
+  await mediator.page.goto('/');
+  const example = readFileSync(new URL('../examples/peace-framework.toml', import.meta.url), 'utf8');
+  const created = await api(mediator, 'POST', '/api/negotiations', { scenario_toml: example, timetable_from: new Date().toISOString() });
+  negotiation = created.json.id;
+  let view = await api(mediator, 'GET', `/api/negotiations/${negotiation}`);
+  assert.ok((await api(mediator, 'POST', `/api/negotiations/${negotiation}/versions`, {}, view.json.log_size)).status < 300);
+  view = await api(mediator, 'GET', `/api/negotiations/${negotiation}`);
+  const invitation = await api(mediator, 'POST', `/api/negotiations/${negotiation}/invitations`, { party: 'ua' }, view.json.log_size);
+  signatory.invitation = invitation.json.token;
+  // The signatory accepts through the API too: joining is covered by the scenario.
+  const s = await signatory.context.request.post(`${BASE}/api/sessions`, { data: { email: signatoryEmail, password: PASSWORD } });
+  const csrf = (await s.json()).csrf_token;
+  const accepted = await signatory.context.request.post(`${BASE}/api/negotiations/${negotiation}/invitations/accept`, {
+    data: { token: signatory.invitation },
+    headers: { 'x-csrf-token': csrf },
+  });
+  assert.ok(accepted.status() < 300, await accepted.text());
+  await signatory.context.clearCookies();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+test('sign in from the keyboard', async () => {
+  const { page } = signatory;
+  await page.goto('/signin');
+  await tabTo(page, 'input[name="email"]');
+  await page.keyboard.type(signatoryEmail);
+  await tabTo(page, 'input[name="password"]');
+  await page.keyboard.type(PASSWORD);
+  await Promise.all([page.waitForURL(`${BASE}/`), page.keyboard.press('Enter')]);
+});
+
+test('reach the negotiation and its members page from the keyboard, and make a key there', async () => {
+  const { page } = signatory;
+  await tabTo(page, `a[href="/n/${negotiation}"]`);
+  await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}$`)), page.keyboard.press('Enter')]);
+  await tabTo(page, `nav.negotiation a[href="/n/${negotiation}/members"]`);
+  await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/members$`)), page.keyboard.press('Enter')]);
+  await page.locator('#key-passphrase').waitFor();
+  await tabTo(page, '#key-passphrase');
+  await page.keyboard.type(`keyboard passphrase ${run}`);
+  await tabTo(page, '#key-passphrase-repeat');
+  await page.keyboard.type(`keyboard passphrase ${run}`);
+  await page.keyboard.press('Enter');
+  await page.locator('#key-message', { hasText: /registered key/i }).waitFor({ timeout: 30_000 });
+  const keys = await api(signatory, 'GET', `/api/negotiations/${negotiation}/keys`);
+  assert.ok(keys.json.some((k) => k.party === 'ua' && k.current));
+  signatory.assertClean();
+});

@@ -1,0 +1,166 @@
+// Shared by the e2e tests: the server under test, the system Chromium, one
+// browser context per person, screenshots at both widths, and guards that
+// fail a test on any uncaught page error or failed module load.
+//
+// scripts/e2e starts `accord serve` and sets:
+//   ACCORD_BASE_URL   http://127.0.0.1:PORT of the server under test
+//   ACCORD_BIN        the accord binary (for `accord verify`, keygen and the CLI client)
+//   ACCORD_E2E_OUT    where screenshots and downloads go (target/e2e)
+//   CHROMIUM          the browser (default /usr/bin/chromium)
+
+import { chromium } from 'playwright-core';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import assert from 'node:assert/strict';
+
+const run = promisify(execFile);
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite through scripts/e2e`);
+  return value;
+}
+
+export const BASE = required('ACCORD_BASE_URL').replace(/\/$/, '');
+export const ACCORD_BIN = required('ACCORD_BIN');
+export const OUT = process.env.ACCORD_E2E_OUT || join(process.cwd(), '..', 'target', 'e2e');
+export const PASSWORD = 'e2e password 1234';
+export const WIDE = { width: 1280, height: 900 };
+export const NARROW = { width: 390, height: 844 };
+mkdirSync(OUT, { recursive: true });
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox'],
+  });
+}
+
+/**
+ * A person: their own browser context (cookies, IndexedDB), one page, and a
+ * record of every uncaught page error and console error, which
+ * `person.assertClean()` turns into a test failure.
+ */
+export async function person(browser, name, viewport = WIDE) {
+  const context = await browser.newContext({ viewport, acceptDownloads: true, baseURL: BASE });
+  if (process.env.ACCORD_E2E_STATIC_FROM_TREE) await serveStaticFromTree(context);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`${name}: uncaught ${error.message}`));
+  page.on('console', (message) => {
+    // Failed resource loads and errors of our modules; 4xx answers to the API
+    // calls a test provokes on purpose are logged by the browser as errors too,
+    // so those are filtered by the `expectedErrors` list.
+    // The site has no favicon; the browser's request for one is not the page's error.
+    if (message.type() === 'error' && !/favicon\.ico$/.test(message.location()?.url || '')) {
+      problems.push(`${name}: console ${message.text()} (${message.location()?.url || ''})`);
+    }
+  });
+  page.setDefaultTimeout(15_000);
+  return {
+    name,
+    context,
+    page,
+    problems,
+    expectedErrors: [],
+    assertClean() {
+      const real = problems.filter((p) => !this.expectedErrors.some((re) => re.test(p)));
+      assert.deepEqual(real, [], `${name}'s pages reported errors`);
+    },
+    async close() {
+      await context.close();
+    },
+  };
+}
+
+/**
+ * For working on the JS without rebuilding the binary (which embeds
+ * static/): answer /static/js/ and /static/vendor/ from the working tree.
+ * Opt-in (ACCORD_E2E_STATIC_FROM_TREE=1); scripts/e2e never sets it.
+ */
+async function serveStaticFromTree(context) {
+  const root = new URL('../../crates/accord-server/static/', import.meta.url);
+  await context.route(/\/static\/(js|vendor)\//, async (route) => {
+    const path = new URL(route.request().url()).pathname.replace(/^\/static\//, '');
+    try {
+      const body = readFileSync(new URL(path, root));
+      await route.fulfill({ status: 200, body, contentType: 'text/javascript' });
+    } catch {
+      await route.fulfill({ status: 404, body: 'not found' });
+    }
+  });
+}
+
+export async function signUp(p, displayName, email) {
+  await p.page.goto('/signup');
+  await p.page.getByLabel(/name/i).first().fill(displayName);
+  await p.page.getByLabel(/email/i).fill(email);
+  await p.page.getByLabel(/password/i).fill(PASSWORD);
+  await Promise.all([p.page.waitForURL((url) => !url.pathname.startsWith('/signup')), p.page.getByRole('button', { name: /sign up|create/i }).click()]);
+}
+
+export async function signIn(p, email, password = PASSWORD) {
+  await p.page.goto('/signin');
+  await p.page.getByLabel(/email/i).fill(email);
+  await p.page.getByLabel(/password/i).fill(password);
+  await Promise.all([p.page.waitForURL((url) => !url.pathname.startsWith('/signin')), p.page.getByRole('button', { name: /sign in/i }).click()]);
+}
+
+/** Full-page screenshots at 1280 px and 390 px: OUT/NAME-1280.png and OUT/NAME-390.png. */
+export async function screenshots(page, name) {
+  const original = page.viewportSize();
+  for (const viewport of [WIDE, NARROW]) {
+    await page.setViewportSize(viewport);
+    await page.screenshot({ path: join(OUT, `${name}-${viewport.width}.png`), fullPage: true });
+    // No page may scroll sideways at either width: wide content scrolls in its own box.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `${name} scrolls horizontally by ${overflow}px at ${viewport.width}px`);
+  }
+  if (original) await page.setViewportSize(original);
+}
+
+/** The API through the person's session (cookie + CSRF token from the page's meta tag). */
+export async function api(p, method, path, body, ifMatch) {
+  const csrf = await p.page.evaluate(() => document.querySelector('meta[name="csrf-token"]')?.content ?? '');
+  const headers = { 'x-csrf-token': csrf };
+  if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
+  const response = await p.context.request.fetch(BASE + path, { method, headers, data: body });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // Not JSON (e.g. a bundle download is JSON, a 204 is empty).
+  }
+  return { status: response.status(), json, text };
+}
+
+export function tempDir(prefix = 'accord-e2e-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Runs the accord CLI; rejects with its output when it fails. */
+export async function accord(args, { env = {}, input } = {}) {
+  const child = run(ACCORD_BIN, args, { env: { ...process.env, ...env }, maxBuffer: 16 * 1024 * 1024 });
+  if (input !== undefined) {
+    child.child.stdin.end(input);
+  }
+  try {
+    return await child;
+  } catch (error) {
+    throw new Error(`accord ${args.join(' ')} failed (${error.code}):\n${error.stdout}\n${error.stderr}`);
+  }
+}
+
+/** Waits until `predicate` (run in the page) is true; for live updates arriving over the event stream. */
+export async function eventually(page, predicate, arg, timeout = 15_000) {
+  await page.waitForFunction(predicate, arg, { timeout, polling: 100 });
+}
+
+export function unique(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
