@@ -53,6 +53,25 @@ pub struct Args {
     /// Every server sharing a database must use the same key file.
     #[arg(long, value_name = "PATH")]
     pub server_key: Option<PathBuf>,
+
+    /// How the request log is written to standard error: `json`, one object
+    /// per line for a log collector, or `text` for a person. Which lines
+    /// appear is set by RUST_LOG (default `info`; e.g. `RUST_LOG=warn`).
+    /// Log lines carry route templates, statuses and timings, never a
+    /// negotiation's content.
+    #[arg(long, default_value = "json", value_parser = ["json", "text"])]
+    pub log_format: String,
+
+    /// On SIGTERM or Ctrl-C, stop accepting connections, report not ready on
+    /// /readyz, and give requests already in flight this many seconds to
+    /// finish before exiting.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub drain_timeout: u64,
+
+    /// Mark the session cookie `Secure`, so browsers send it over HTTPS only.
+    /// Use it whenever users reach Accord through TLS (see docs/deploy.md).
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 fn default_key_path(database: &str) -> PathBuf {
@@ -114,13 +133,46 @@ fn spawn_clock(state: AppState) {
         loop {
             interval.tick().await;
             if let Err(e) = state.tick().await {
-                eprintln!("warning: the timetable clock could not log a transition: {}", e.detail);
+                tracing::warn!(error = %e.detail, "the timetable clock could not log a transition");
             }
         }
     });
 }
 
+fn init_logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second initialisation (tests running `serve` twice in one process) keeps the first.
+    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM (what
+/// service managers and container runtimes send).
+async fn stop_requested() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_logging(&args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(serve(args))
 }
@@ -135,7 +187,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let notifier = accord_server::notify::notifier_from_url(&args.notify).context("reading --notify")?;
     let key_path = args.server_key.clone().unwrap_or_else(|| default_key_path(&database));
     let server_key = load_or_create_server_key(&key_path)?;
-    let state = AppState::new(store, Arc::new(SystemClock), Config { notifier, ..Config::default() })
+    let state = AppState::new(store, Arc::new(SystemClock), Config { notifier, secure_cookies: args.secure_cookies, ..Config::default() })
         .with_server_key(server_key);
     spawn_clock(state.clone());
     let listener =
@@ -159,12 +211,32 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         println!("Deadline reminders go to {}", accord_server::notify::redact(&args.notify));
     }
     println!("Accord is serving {url}/api/ (OpenAPI: {url}/api/openapi.json); Ctrl-C stops it.");
+    let metrics = state.metrics.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving")?;
-    Ok(ExitCode::SUCCESS)
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        stop_requested().await;
+        metrics.start_draining();
+        tracing::info!("shutting down: no new connections; draining requests in flight");
+        let _ = stopping_tx.send(());
+    });
+    let drain = std::time::Duration::from_secs(args.drain_timeout);
+    let deadline = async move {
+        if stopping_rx.await.is_ok() {
+            tokio::time::sleep(drain).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = server => {
+            served.context("serving")?;
+            tracing::info!("stopped: every request answered");
+            Ok(ExitCode::SUCCESS)
+        }
+        () = deadline => {
+            tracing::warn!(seconds = args.drain_timeout, "stopped with requests still in flight after the drain timeout");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

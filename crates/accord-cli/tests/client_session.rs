@@ -27,6 +27,8 @@ fn start_server(dir: &Path, extra: &[&str]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_accord"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(extra)
+        // The request log would drown the test output.
+        .env("RUST_LOG", "warn")
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
