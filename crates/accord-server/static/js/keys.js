@@ -343,6 +343,11 @@ function labelled(id, text, input) {
   return element('p', { class: 'field' }, element('label', { for: id }, text), ' ', input);
 }
 
+function showIf(node, condition) {
+  node.hidden = !condition;
+  node.style.display = condition ? '' : 'none';
+}
+
 async function describe(negotiation, party, status) {
   const record = await storedKey(negotiation, party);
   let registered = null;
@@ -391,8 +396,9 @@ async function renderPanel(section) {
 
   const refresh = async () => {
     const { record, registered } = await describe(negotiation, party, status);
-    download.hidden = !(record && record.keyFile);
-    register.hidden = !(record && !registered);
+    // Both the attribute and the style: a site rule like `button { display: inline-block }` beats `hidden`.
+    showIf(download, record && record.keyFile);
+    showIf(register, record && !registered);
   };
   const run = (action) => async (event) => {
     event.preventDefault();
