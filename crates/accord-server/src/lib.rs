@@ -28,8 +28,8 @@ mod extract;
 mod handlers;
 pub mod notify;
 pub mod openapi;
-pub mod web;
 pub mod ops;
+pub mod web;
 
 pub use error::{ApiError, CODES};
 
