@@ -49,14 +49,25 @@ async fn negotiation(
     mediator: &str,
     party_token: &str,
     party: &str,
+    opens_at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<(String, Vec<String>)> {
     let create = CreateNegotiation {
         scenario_toml: Some(scenario.to_string()),
-        timetable_from: Some(chrono::Utc::now()),
+        timetable_from: Some(opens_at),
         ..CreateNegotiation::default()
     };
-    let reply =
-        conn.write(Method::POST, "/api/negotiations", Some(mediator), None, &create).await?.expect_ok("creating")?;
+    // Creating appends the scenario's events one at a time; should the
+    // server's clock log a phase transition in between, the creation gets a
+    // 409 and leaves a partial negotiation behind. Starting the timetable a
+    // little later avoids that (see `fixture`); the retry covers a slow server.
+    let mut attempts = 0;
+    let reply = loop {
+        let reply = conn.write(Method::POST, "/api/negotiations", Some(mediator), None, &create).await?;
+        attempts += 1;
+        if reply.status != 409 || attempts == 5 {
+            break reply.expect_ok("creating")?;
+        }
+    };
     let size = reply.etag.context("the created negotiation has no ETag")?;
     let view: NegotiationView = reply.json()?;
     let id = view.id.clone();
@@ -90,6 +101,9 @@ pub async fn fixture(
     );
     let mediator_token = account(&mut conn, &tag, "mediator").await.context("the mediator's account")?;
     let party_token = account(&mut conn, &tag, party).await.context("the party's account")?;
+    // The consultation phase (stances, comments) opens a moment after the
+    // set-up starts, not during it; see `negotiation`.
+    let opens_at = chrono::Utc::now() + chrono::Duration::seconds(3);
     let mut tasks = tokio::task::JoinSet::new();
     let per_task = count.div_ceil(parallel.max(1));
     for chunk in 0..parallel.max(1) {
@@ -100,7 +114,7 @@ pub async fn fixture(
             let mut conn = Conn::new(&authority, Duration::from_secs(60));
             let mut made = Vec::new();
             for _ in 0..wanted {
-                made.push(negotiation(&mut conn, &scenario, &mediator, &party_token, &party).await?);
+                made.push(negotiation(&mut conn, &scenario, &mediator, &party_token, &party, opens_at).await?);
             }
             anyhow::Ok(made)
         });
@@ -112,6 +126,9 @@ pub async fn fixture(
             negotiations.push(id);
             provisions = ids;
         }
+    }
+    if let Ok(wait) = (opens_at + chrono::Duration::milliseconds(500) - chrono::Utc::now()).to_std() {
+        tokio::time::sleep(wait).await;
     }
     if provisions.is_empty() {
         anyhow::bail!("the scenario has no provisions to take stances on");
