@@ -36,7 +36,11 @@ impl Reply {
 
     pub fn json<T: DeserializeOwned>(&self) -> anyhow::Result<T> {
         serde_json::from_slice(&self.body).map_err(|e| {
-            anyhow::anyhow!("unexpected body ({e}) with status {}: {}", self.status, String::from_utf8_lossy(&self.body))
+            anyhow::anyhow!(
+                "unexpected body ({e}) with status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
         })
     }
 

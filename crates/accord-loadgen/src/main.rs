@@ -28,7 +28,10 @@ const EXAMPLE: &str = include_str!("../../../examples/peace-framework.toml");
 /// sending its next request as soon as the previous answer is read (a closed
 /// loop): throughput is what C such clients achieve, latency is per request.
 #[derive(Debug, Parser)]
-#[command(name = "accord-loadgen", version, after_help = "\
+#[command(
+    name = "accord-loadgen",
+    version,
+    after_help = "\
 Examples:
   accord serve --database sqlite:/tmp/load.db --bind 127.0.0.1:8080 &
   accord-loadgen run --server http://127.0.0.1:8080 --scenario text,stances,analysis
@@ -36,7 +39,8 @@ Examples:
   accord-loadgen run --server http://127.0.0.1:8080 --scenario analysis-uncached --duration 20
 
   scripts/load-test [sqlite|postgres]    builds, starts a server, runs the three scenarios at 64 connections
-  scripts/crash-test [sqlite|postgres]   kills the server 50 times under marked writes, then checks the log")]
+  scripts/crash-test [sqlite|postgres]   kills the server 50 times under marked writes, then checks the log"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -182,8 +186,7 @@ async fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     eprintln!("setting up {count} negotiation(s) on {}", args.server);
     let fixture = Arc::new(setup::fixture(&args.server, &scenario, &args.party, count, 4).await?);
     for scenario in args.scenario {
-        let outcome =
-            bench::run(scenario, fixture.clone(), args.connections, warmup, duration, timeout).await?;
+        let outcome = bench::run(scenario, fixture.clone(), args.connections, warmup, duration, timeout).await?;
         print!("{}", outcome.report());
         if args.markdown {
             println!("{}", outcome.row());

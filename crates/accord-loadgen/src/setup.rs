@@ -33,9 +33,7 @@ pub struct Fixture {
 async fn account(conn: &mut Conn, tag: &str, role: &str) -> anyhow::Result<String> {
     let email = format!("loadgen-{tag}-{role}@example.org");
     let sign_up = SignUp { email: email.clone(), password: PASSWORD.into(), display_name: format!("loadgen {role}") };
-    conn.write(Method::POST, "/api/accounts", None, None, &sign_up)
-        .await?
-        .expect_ok(&format!("signing up {email}"))?;
+    conn.write(Method::POST, "/api/accounts", None, None, &sign_up).await?.expect_ok(&format!("signing up {email}"))?;
     // One token per account: it costs an Argon2 hash, which is not what is measured.
     let sign_in = SignIn { email: email.clone(), password: PASSWORD.into() };
     let reply = conn.write(Method::POST, "/api/tokens", None, None, &sign_in).await?.expect_ok("getting a token")?;
@@ -78,9 +76,15 @@ async fn negotiation(
         .await?
         .expect_ok("inviting")?;
     let invitation: InvitationCreated = reply.json()?;
-    conn.write(Method::POST, &invitation.accept_path, Some(party_token), None, &AcceptInput { token: invitation.token })
-        .await?
-        .expect_ok("accepting the invitation")?;
+    conn.write(
+        Method::POST,
+        &invitation.accept_path,
+        Some(party_token),
+        None,
+        &AcceptInput { token: invitation.token },
+    )
+    .await?
+    .expect_ok("accepting the invitation")?;
     Ok((id, provisions))
 }
 
@@ -133,7 +137,14 @@ pub async fn fixture(
     if provisions.is_empty() {
         anyhow::bail!("the scenario has no provisions to take stances on");
     }
-    Ok(Fixture { server: server.to_string(), mediator_token, party_token, party: party.to_string(), negotiations, provisions })
+    Ok(Fixture {
+        server: server.to_string(),
+        mediator_token,
+        party_token,
+        party: party.to_string(),
+        negotiations,
+        provisions,
+    })
 }
 
 /// The negotiation's current log size (its ETag), as the party sees it.
