@@ -80,36 +80,32 @@ impl Drop for ListenerTask {
 
 /// Forwards every append announced on [`CHANNEL`] by any server to this
 /// store's subscribers. `PgListener` re-connects by itself after a lost
-/// connection; a failure it reports is retried after a pause.
-async fn listen(pool: PgPool, announcer: broadcast::Sender<LogGrew>) {
+/// connection; after a failure it reports, a fresh listener is made.
+async fn listen(pool: PgPool, announcer: broadcast::Sender<LogGrew>, mut listener: sqlx::postgres::PgListener) {
     loop {
-        let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
-            Ok(listener) => listener,
+        match listener.recv().await {
+            Ok(notification) => {
+                if let Some(grew) = parse_announcement(notification.payload()) {
+                    let _ = announcer.send(grew);
+                }
+            }
             Err(_) if pool.is_closed() => return,
             Err(_) => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if listener.listen(CHANNEL).await.is_err() {
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        loop {
-            match listener.recv().await {
-                Ok(notification) => {
-                    if let Some(grew) = parse_announcement(notification.payload()) {
-                        let _ = announcer.send(grew);
-                    }
-                }
-                Err(_) if pool.is_closed() => return,
-                Err(_) => {
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    break;
+                // Make a fresh listener; keep the old one until that succeeds.
+                if let Ok(fresh) = start_listening(&pool).await {
+                    listener = fresh;
                 }
             }
         }
     }
+}
+
+/// A connection that has run `LISTEN` on [`CHANNEL`].
+async fn start_listening(pool: &PgPool) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }
 
 fn parse_announcement(payload: &str) -> Option<LogGrew> {
@@ -143,7 +139,11 @@ impl PostgresStore {
             .await
             .map_err(|e| StoreError::Backend(format!("cannot migrate the database: {e}")))?;
         let (announcer, _) = broadcast::channel(crate::ANNOUNCEMENT_BUFFER);
-        let task = tokio::spawn(listen(pool.clone(), announcer.clone()));
+        // Listening before `open` returns: no append after it goes unheard.
+        let listener = start_listening(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(format!("cannot LISTEN for other servers' appends: {e}")))?;
+        let task = tokio::spawn(listen(pool.clone(), announcer.clone(), listener));
         Ok(PostgresStore { pool, announcer, _listener: Arc::new(ListenerTask(task.abort_handle())) })
     }
 

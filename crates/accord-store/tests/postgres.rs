@@ -135,6 +135,11 @@ impl Store for TwoServers {
     async fn import(&self) -> Result<Box<dyn accord_store::backup::Import>, StoreError> {
         self.pick().import().await
     }
+    /// Only the first server's subscribers: appends made through the second
+    /// reach them by NOTIFY alone.
+    fn subscribe(&self) -> tokio::sync::broadcast::Receiver<accord_store::LogGrew> {
+        self.stores[0].subscribe()
+    }
 }
 
 async fn two_servers(database: &ScratchDatabase) -> TwoServers {
@@ -154,6 +159,15 @@ async fn two_servers_never_fork_a_log() {
     conformance::no_lost_updates_under_concurrent_writers(two_servers(&database).await).await;
     let database = ScratchDatabase::create(&admin).await.unwrap();
     conformance::accounts(two_servers(&database).await).await;
+}
+
+/// Appends made through either server are announced to the first server's
+/// subscribers: half of them only through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn appends_through_another_server_are_announced() {
+    let Some(admin) = postgres_url() else { return };
+    let database = ScratchDatabase::create(&admin).await.unwrap();
+    conformance::appends_are_announced(two_servers(&database).await).await;
 }
 
 fn event(position: u64) -> Event {
