@@ -90,10 +90,12 @@ fn package_of(analysis: &AnalysisView, kind: &str) -> Result<(PackageView, Vec<S
         },
         name => {
             let solution = analysis.solutions.iter().find(|s| s.name == name).ok_or("not computed")?;
+            // JSON cannot tell `Some(None)` from `None`: a section that ran
+            // (no error) without a package arrives as `(None, None)`.
             match (&solution.package.result, &solution.package.error) {
                 (Some(Some(package)), _) => Ok((package.clone(), Vec::new())),
-                (Some(None), _) => Err("no package satisfies every party's reservation value and red lines".into()),
-                (None, error) => Err(error.clone().unwrap_or_else(|| "not computed".into())),
+                (_, Some(error)) => Err(error.clone()),
+                (_, None) => Err("no package satisfies every party's reservation value and red lines".into()),
             }
         }
     }

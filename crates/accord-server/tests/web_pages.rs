@@ -1,0 +1,413 @@
+//! The web pages, rendered in-process for every demo role: each page answers
+//! as the policy says (the same status the API route behind it gives), no page
+//! shows another party's stance reasons or profile values (canaries, as in
+//! canary.rs), and the forms work without JavaScript: CSRF field, redirect
+//! after POST, errors naming the field.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{Auth, PASSWORD, Reply, Seated, seated};
+use serde_json::{Value, json};
+
+fn random_tag() -> String {
+    let mut bytes = [0u8; 6];
+    getrandom::fill(&mut bytes).unwrap();
+    hex::encode(bytes)
+}
+
+/// The written forms of the distinctive numbers in a JSON value.
+fn numbers(value: &Value) -> Vec<String> {
+    match value {
+        Value::Number(n) => {
+            let text = n.to_string();
+            if text.len() >= 8 { vec![text] } else { Vec::new() }
+        }
+        Value::Array(items) => items.iter().flat_map(numbers).collect(),
+        Value::Object(map) => map.values().flat_map(numbers).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Plants canaries for `role` (acting as `party`): a private comment, and for
+/// the parties a stance reason, a profile of distinctive numbers and a
+/// reservation note. Returns them.
+async fn seed(s: &Seated, role: &str, party: &str, k: usize) -> Vec<String> {
+    let base = format!("/api/negotiations/{}", s.id);
+    let auth = &s.auth[role];
+    let tag = random_tag();
+    let mut canaries = Vec::new();
+    let write = async |method: Method, path: String, body: Value| {
+        let size = s.h.size(&s.id, auth).await;
+        let r = s.h.call(method, &path, auth, Some(size), Some(body)).await;
+        assert!(r.status.is_success(), "{path}: {}", r.text);
+    };
+    let comment = format!("CANARY-{tag}-private-comment-{party}");
+    write(
+        Method::POST,
+        format!("{base}/comments"),
+        json!({"provision": "art-3", "quote": "", "text": comment, "private": true}),
+    )
+    .await;
+    canaries.push(comment);
+    if party == "us" {
+        return canaries;
+    }
+    let reason = format!("CANARY-{tag}-stance-reason-{party}");
+    write(Method::PUT, format!("{base}/stances/art-2"), json!({"position": "unacceptable", "reason": reason})).await;
+    canaries.push(reason);
+    let r = s.h.get(&format!("{base}/draft"), auth).await;
+    let issues = r.json()["issues"].as_array().unwrap().clone();
+    let mut weights = Vec::new();
+    let mut ratings = Vec::new();
+    for (i, issue) in issues.iter().enumerate() {
+        let id = issue["id"].as_str().unwrap();
+        weights.push(json!([id, 1.0 + (k * 100 + i) as f64 * 0.000_123_457]));
+        if let Some(options) = issue["kind"]["options"].as_array() {
+            let table: Vec<Value> = options
+                .iter()
+                .enumerate()
+                .map(|(j, o)| json!([o["id"], 0.1 + (k * 1000 + i * 10 + j) as f64 * 0.000_013_579]))
+                .collect();
+            ratings.push(json!([id, {"table": table}]));
+        }
+    }
+    let reservation = 0.123_456_789 + k as f64 * 0.011_111_111;
+    let profile = json!({"illustrative": true, "weighting": "normalised", "weights": weights, "ratings": ratings, "red_lines": [], "reservation": reservation, "discount_factor": null});
+    canaries.extend(numbers(&profile));
+    write(Method::PUT, format!("{base}/profiles/{party}"), profile).await;
+    let moved = 0.234_567_891 + k as f64 * 0.011_111_111;
+    let note = format!("CANARY-{tag}-reservation-note-{party}");
+    write(Method::POST, format!("{base}/profiles/{party}/reservations"), json!({"reservation": moved, "note": note}))
+        .await;
+    canaries.push(note);
+    canaries.push(serde_json::to_string(&moved).unwrap());
+    canaries
+}
+
+/// Canary owners: (role in the harness, party).
+const OWNERS: [(&str, &str); 4] = [("ua", "ua"), ("ru", "ru"), ("eu", "eu"), ("mediator", "us")];
+
+/// The demo roles the issue names.
+const VIEWERS: [&str; 5] = ["mediator", "ua", "ru", "eu", "observer"];
+
+/// Every page, with the API route whose answer decides whether the viewer may see it (None: any seated viewer).
+/// Every page, with the API route whose status it must share; `preview` is a
+/// package kind the analysis has a package for.
+fn pages(id: &str, preview: Option<&str>) -> Vec<(String, Option<String>)> {
+    let api = |p: &str| Some(format!("/api/negotiations/{id}{p}"));
+    [
+        ("/".to_string(), None),
+        (format!("/n/{id}"), api("")),
+        (format!("/n/{id}/text"), api("")),
+        (format!("/n/{id}/versions"), api("/versions")),
+        (format!("/n/{id}/versions/1"), api("/versions/1")),
+        (format!("/n/{id}/versions/1/diff/2"), api("/versions/1/diff/2")),
+        (format!("/n/{id}/members"), api("")),
+        (format!("/n/{id}/profile"), api("")),
+        (format!("/n/{id}/analysis"), api("/analysis")),
+        (format!("/n/{id}/analysis?a=ru&b=ua"), api("/analysis")),
+        (format!("/n/{id}/sign"), api("")),
+        (format!("/n/{id}/evidence"), api("")),
+    ]
+    .into_iter()
+    .chain(preview.map(|kind| (format!("/n/{id}/analysis/preview?package={kind}"), api("/analysis"))))
+    .collect()
+}
+
+async fn publish(s: &Seated) {
+    let size = s.h.size(&s.id, &s.auth["mediator"]).await;
+    let path = format!("/api/negotiations/{}/versions", s.id);
+    let r = s.h.call(Method::POST, &path, &s.auth["mediator"], Some(size), Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+}
+
+fn found<'a>(reply: &Reply, canaries: &'a [String]) -> Vec<&'a str> {
+    canaries.iter().filter(|c| reply.text.contains(c.as_str())).map(String::as_str).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_answers_as_the_policy_says_and_leaks_no_canary() {
+    let s = seated().await;
+    let id = s.id.clone();
+    let mut secrets: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for (k, (role, party)) in OWNERS.iter().enumerate() {
+        secrets.insert(role, seed(&s, role, party, k + 1).await);
+    }
+    publish(&s).await;
+    publish(&s).await;
+
+    // The scan must be able to fail: owners and the mediator do find the canaries on the pages.
+    let ua_text = s.h.get(&format!("/n/{id}/text"), &s.auth["ua"]).await;
+    assert_eq!(ua_text.status, StatusCode::OK, "{}", ua_text.text);
+    assert!(ua_text.text.contains(&secrets["ua"][1]), "ua does not see its own reason on the text page");
+    let ua_profile = s.h.get(&format!("/n/{id}/profile"), &s.auth["ua"]).await;
+    assert!(found(&ua_profile, &secrets["ua"]).len() >= 3, "ua's profile page shows none of its numbers");
+    let analysis = s.h.get(&format!("/n/{id}/analysis"), &s.auth["mediator"]).await;
+    assert_eq!(analysis.status, StatusCode::OK, "{}", analysis.text);
+    for role in ["ua", "ru", "eu"] {
+        assert!(analysis.text.contains(&secrets[role][1]), "the mediator's stance matrix lacks {role}'s reason");
+    }
+
+    // A suggestion the engine found a package for, if any (with the canary
+    // profiles there may be none: its preview is then a 422, and
+    // `a_package_preview_shows_the_diff` checks previews on the example).
+    let mut preview = None;
+    for kind in ["nash", "kalai_smorodinsky", "egalitarian", "repair", "improvement"] {
+        let reply = s.h.get(&format!("/n/{id}/analysis/preview?package={kind}"), &s.auth["mediator"]).await;
+        if reply.status == StatusCode::OK {
+            preview = Some(kind.to_string());
+            break;
+        }
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "preview of {kind}: {}", reply.text);
+    }
+
+    let mut checked = 0;
+    let mut leaks = Vec::new();
+    for viewer in VIEWERS {
+        let forbidden: Vec<String> = OWNERS
+            .iter()
+            .filter(|(owner, _)| *owner != viewer && viewer != "mediator")
+            .flat_map(|(owner, _)| secrets[owner].clone())
+            .collect();
+        for (page, gate) in pages(&id, preview.as_deref()) {
+            let reply = s.h.get(&page, &s.auth[viewer]).await;
+            let expected = match &gate {
+                Some(api) => s.h.get(api, &s.auth[viewer]).await.status,
+                None => StatusCode::OK,
+            };
+            assert_eq!(reply.status, expected, "{viewer} GET {page}: {}", reply.text);
+            if reply.status == StatusCode::OK {
+                assert!(
+                    reply.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"),
+                    "{viewer} GET {page}"
+                );
+                assert!(reply.text.contains("<main id=\"main\""), "{viewer} GET {page} has no <main>");
+                assert_eq!(reply.text.matches("<h1").count(), 1, "{viewer} GET {page}: one h1");
+            }
+            for canary in found(&reply, &forbidden) {
+                leaks.push(format!("{viewer} GET {page} shows {canary}"));
+            }
+            checked += 1;
+        }
+    }
+    assert!(leaks.is_empty(), "leaks:\n{}", leaks.join("\n"));
+    assert_eq!(checked, VIEWERS.len() * pages(&id, preview.as_deref()).len());
+
+    // Strangers learn nothing; the signed-out are sent to sign in.
+    for (page, _) in pages(&id, preview.as_deref()).into_iter().skip(1) {
+        let reply = s.h.get(&page, &s.auth["stranger"]).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "stranger GET {page}");
+        assert!(found(&reply, &secrets.values().flatten().cloned().collect::<Vec<_>>()).is_empty());
+        let reply = s.h.get(&page, &Auth::None).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "anonymous GET {page}");
+        assert!(reply.headers[header::LOCATION].to_str().unwrap().starts_with("/signin?next="), "{page}");
+    }
+}
+
+/// A browser without JavaScript: form posts with the session cookie.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+async fn form(s: &Seated, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
+    let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    s.h.raw(builder.body(Body::from(body)).unwrap()).await
+}
+
+async fn page(s: &Seated, path: &str, cookie: &str) -> Reply {
+    let request = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
+    s.h.raw(request).await
+}
+
+async fn sign_in(s: &Seated, role: &str) -> Browser {
+    let email = s.email[role].clone();
+    let r = form(s, "/signin", None, &[("email", &email), ("password", PASSWORD), ("next", "/")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[header::LOCATION], "/");
+    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
+    let cookie = set.split(';').next().unwrap().to_string();
+    let dashboard = page(s, "/", &cookie).await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    let csrf = dashboard.text.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap();
+    Browser { cookie, csrf: csrf.to_string() }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_work_without_javascript() {
+    let s = seated().await;
+    let id = s.id.clone();
+
+    let wrong = form(&s, "/signin", None, &[("email", &s.email["ua"]), ("password", "nope nope"), ("next", "/")]).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.text.contains("id=\"form-errors\""), "{}", wrong.text);
+
+    let ua = sign_in(&s, "ua").await;
+    let text = page(&s, &format!("/n/{id}/text"), &ua.cookie).await;
+    assert_eq!(text.status, StatusCode::OK);
+    assert!(text.text.contains(&format!("action=\"/n/{id}/stances/art-2\"")));
+    let base = s.h.size(&id, &s.auth["mediator"]).await.to_string();
+    let stance = format!("/n/{id}/stances/art-2");
+
+    // Without the CSRF field the write is refused.
+    let r = form(&s, &stance, Some(&ua.cookie), &[("base", &base), ("position", "acceptable")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+
+    // An error names its field, and the page keeps what was typed.
+    let r = form(
+        &s,
+        &stance,
+        Some(&ua.cookie),
+        &[("csrf", &ua.csrf), ("base", &base), ("position", "acceptable_if"), ("conditions", ""), ("reason", "kept")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("data-field=\"conditions\""), "{}", r.text);
+    assert!(r.text.contains(">kept</textarea>"));
+
+    // A stale base is a conflict, not a lost update.
+    let r = form(&s, &stance, Some(&ua.cookie), &[("csrf", &ua.csrf), ("base", "1"), ("position", "acceptable")]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    let r = form(
+        &s,
+        &stance,
+        Some(&ua.cookie),
+        &[
+            ("csrf", &ua.csrf),
+            ("base", &base),
+            ("position", "acceptable_if"),
+            ("conditions", "guarantees: article-5-like"),
+            ("reason", "only with guarantees"),
+        ],
+    )
+    .await;
+    if r.status == StatusCode::UNPROCESSABLE_ENTITY {
+        panic!("the example's issue ids changed? {}", r.text);
+    }
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[header::LOCATION], format!("/n/{id}/text#p-art-2").as_str());
+    let stances = s.h.get(&format!("/api/negotiations/{id}/stances"), &s.auth["ua"]).await.json();
+    let mine = stances["stances"].as_array().unwrap().iter().find(|x| x["party"] == "ua" && x["provision"] == "art-2");
+    assert_eq!(mine.unwrap()["position"], "acceptable_if");
+
+    // A comment anchored to a quote that is not in the text names the quote field.
+    let base = s.h.size(&id, &s.auth["mediator"]).await.to_string();
+    let fields = [
+        ("csrf", ua.csrf.as_str()),
+        ("base", &base),
+        ("provision", "art-3"),
+        ("quote", "no such words"),
+        ("text", "hi"),
+    ];
+    let r = form(&s, &format!("/n/{id}/comments"), Some(&ua.cookie), &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("data-field=\"quote\""));
+    let fields = [("csrf", ua.csrf.as_str()), ("base", &base), ("provision", "art-3"), ("quote", ""), ("text", "hi")];
+    let r = form(&s, &format!("/n/{id}/comments"), Some(&ua.cookie), &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+
+    // Sign out ends the session.
+    let r = form(&s, "/signout", Some(&ua.cookie), &[("csrf", &ua.csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after = page(&s, "/", &ua.cookie).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mediator_creates_invites_and_the_invitee_joins_by_forms() {
+    let s = seated().await;
+    let med = sign_in(&s, "mediator").await;
+    let r =
+        form(&s, "/n/new", Some(&med.cookie), &[("csrf", &med.csrf), ("source", "example"), ("timetable_from", "now")])
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let id = location.trim_start_matches("/n/").trim_end_matches("/members").to_string();
+    let members = page(&s, &location, &med.cookie).await;
+    assert_eq!(members.status, StatusCode::OK);
+    let base = members.text.split("name=\"base\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = form(
+        &s,
+        &format!("/n/{id}/invitations"),
+        Some(&med.cookie),
+        &[("csrf", &med.csrf), ("base", &base), ("party", "ua")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let link =
+        r.text.split("id=\"invitation-link\" href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+    let token = link.split("token=").nth(1).unwrap().to_string();
+
+    // A pasted scenario with an error is answered on the page, naming the field.
+    let r = form(
+        &s,
+        "/n/new",
+        Some(&med.cookie),
+        &[("csrf", &med.csrf), ("source", "pasted"), ("scenario_toml", "title = ")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("data-field=\"scenario_toml\""));
+
+    // The invitee (the stranger of the harness) opens the link, signs in, and takes the seat.
+    let join = s.h.get(&link, &Auth::None).await;
+    assert_eq!(join.status, StatusCode::OK);
+    assert!(join.text.contains("/signin?next="));
+    let stranger = sign_in(&s, "stranger").await;
+    let r =
+        form(&s, "/join", Some(&stranger.cookie), &[("csrf", &stranger.csrf), ("negotiation", &id), ("token", "0000")])
+            .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert!(r.text.contains("data-field=\"token\""));
+    let r =
+        form(&s, "/join", Some(&stranger.cookie), &[("csrf", &stranger.csrf), ("negotiation", &id), ("token", &token)])
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let home = page(&s, &format!("/n/{id}"), &stranger.cookie).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.text.contains("data-party=\"ua\""));
+    let dashboard = page(&s, "/", &stranger.cookie).await;
+    assert!(dashboard.text.contains(&format!("/n/{id}")));
+    assert!(dashboard.text.contains("data-deadline="), "the dashboard shows the next deadline");
+}
+
+#[tokio::test]
+async fn static_files_are_served_with_their_types() {
+    let h = common::harness().await;
+    let css = h.get("/static/css/site.css", &Auth::None).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert_eq!(css.headers[header::CONTENT_TYPE], "text/css; charset=utf-8");
+    assert!(css.text.contains(":focus-visible"));
+    let missing = h.get("/static/css/none.css", &Auth::None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let signin = h.get("/signin", &Auth::None).await;
+    assert_eq!(signin.status, StatusCode::OK);
+    insta::assert_snapshot!("signin_page", signin.text);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_package_preview_shows_the_diff_to_the_mediator_only() {
+    let s = seated().await;
+    let id = s.id.clone();
+    let page = format!("/n/{id}/analysis/preview?package=nash");
+    let reply = s.h.get(&page, &s.auth["mediator"]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(reply.text.contains("<main id=\"main\""), "{}", reply.text);
+    for viewer in ["ua", "eu", "observer"] {
+        let api = s.h.get(&format!("/api/negotiations/{id}/analysis"), &s.auth[viewer]).await;
+        assert_eq!(s.h.get(&page, &s.auth[viewer]).await.status, api.status, "{viewer}");
+    }
+}
