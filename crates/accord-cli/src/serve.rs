@@ -187,8 +187,12 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let notifier = accord_server::notify::notifier_from_url(&args.notify).context("reading --notify")?;
     let key_path = args.server_key.clone().unwrap_or_else(|| default_key_path(&database));
     let server_key = load_or_create_server_key(&key_path)?;
-    let state = AppState::new(store, Arc::new(SystemClock), Config { notifier, secure_cookies: args.secure_cookies, ..Config::default() })
-        .with_server_key(server_key);
+    let state = AppState::new(
+        store,
+        Arc::new(SystemClock),
+        Config { notifier, secure_cookies: args.secure_cookies, ..Config::default() },
+    )
+    .with_server_key(server_key);
     spawn_clock(state.clone());
     let listener =
         tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("listening on {}", args.bind))?;

@@ -145,10 +145,8 @@ async fn metrics(State(app): State<AppState>) -> Response {
 
 /// Counts and times every routed request and logs one line for it.
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(no route)".to_string(), |m| m.as_str().to_string());
+    let route =
+        request.extensions().get::<MatchedPath>().map_or_else(|| "(no route)".to_string(), |m| m.as_str().to_string());
     let method = request.method().to_string();
     let started = Instant::now();
     metrics.in_flight.inc();
@@ -157,9 +155,10 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     metrics.requests.get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status }).inc();
-    metrics.latency.get_or_create(&RouteLabels { method: method.clone(), route: route.clone() }).observe(
-        elapsed.as_secs_f64(),
-    );
+    metrics
+        .latency
+        .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
+        .observe(elapsed.as_secs_f64());
     let micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     if status >= 500 {
         tracing::error!(target: "accord::http", %method, %route, status, micros, "request failed");

@@ -19,9 +19,8 @@ async fn every_member_hears_the_log_grow_and_learns_nothing_else() {
     assert_eq!(observer.next_size().await, size);
 
     // ua records a private stance: the others hear that the log grew, not what it holds.
-    let r = s
-        .h
-        .call(
+    let r =
+        s.h.call(
             Method::PUT,
             &format!("/api/negotiations/{}/stances/art-1", s.id),
             &s.auth["ua"],
@@ -38,9 +37,8 @@ async fn every_member_hears_the_log_grow_and_learns_nothing_else() {
     // Several writes in a row: sizes only grow, and the last one is heard.
     for k in 0..3 {
         let at = s.h.size(&s.id, &s.auth["mediator"]).await;
-        let r = s
-            .h
-            .call(
+        let r =
+            s.h.call(
                 Method::POST,
                 &format!("/api/negotiations/{}/comments", s.id),
                 &s.auth["ru"],
@@ -96,9 +94,8 @@ async fn metrics_count_requests_appends_and_analyses_by_route_template() {
     let analysis = s.h.get(&format!("/api/negotiations/{}/analysis", s.id), &s.auth["mediator"]).await;
     assert_eq!(analysis.status, StatusCode::OK, "{}", analysis.text);
     let size = s.h.size(&s.id, &s.auth["mediator"]).await;
-    let r = s
-        .h
-        .call(
+    let r =
+        s.h.call(
             Method::POST,
             &format!("/api/negotiations/{}/comments", s.id),
             &s.auth["ru"],

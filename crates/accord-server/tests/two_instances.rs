@@ -16,10 +16,10 @@ use std::sync::Arc;
 
 use accord_core::event::{Event, Payload, State};
 use accord_merkle::{Checkpoint, MerkleTree, leaf_hash};
-use accord_store::testing::{ScratchDatabase, postgres_url};
-use axum::http::{Method, StatusCode};
 use accord_server::Config;
 use accord_server::notify::MemoryNotifier;
+use accord_store::testing::{ScratchDatabase, postgres_url};
+use axum::http::{Method, StatusCode};
 use chrono::{TimeZone, Utc};
 use common::{Auth, EventReader, Harness, Scratch, Seated, harness_on, seat, test_config};
 use serde_json::json;
@@ -198,9 +198,14 @@ async fn live_updates_reach_the_other_server_and_clock_work_happens_once() {
     let mut stream = EventReader::open(&second, &format!("/api/negotiations/{}/stream", s.id), &s.auth["ru"]).await;
     let size = stream.next_size().await;
     assert_eq!(size, s.h.size(&s.id, &s.auth["mediator"]).await);
-    let r = s
-        .h
-        .call(Method::POST, &format!("/api/negotiations/{}/versions", s.id), &s.auth["mediator"], Some(size), Some(json!({})))
+    let r =
+        s.h.call(
+            Method::POST,
+            &format!("/api/negotiations/{}/versions", s.id),
+            &s.auth["mediator"],
+            Some(size),
+            Some(json!({})),
+        )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(stream.next_size().await, size + 1, "the second server's client hears the first server's write");

@@ -81,9 +81,7 @@ pub async fn appends_are_announced<S: Store>(store: S) {
     }
     // Echoes (PostgreSQL repeats its own appends through NOTIFY) may follow,
     // but nothing the log does not hold.
-    while let Ok(Ok(grew)) =
-        tokio::time::timeout(std::time::Duration::from_millis(300), announcements.recv()).await
-    {
+    while let Ok(Ok(grew)) = tokio::time::timeout(std::time::Duration::from_millis(300), announcements.recv()).await {
         assert!(expected.contains(&(grew.negotiation.clone(), grew.size)), "announced {grew:?}");
     }
 }
