@@ -119,7 +119,10 @@ async fn export_verifies(state: &AppState, id: &str, dir: &Path, label: &str) {
 }
 
 /// Every log byte for byte, and every account, as the store holds them.
-async fn contents(store: &dyn Store) -> (Vec<(String, Vec<Vec<u8>>)>, Vec<accord_store::Account>) {
+/// Every negotiation's event bytes, and the accounts.
+type Contents = (Vec<(String, Vec<Vec<u8>>)>, Vec<accord_store::Account>);
+
+async fn contents(store: &dyn Store) -> Contents {
     let mut logs = Vec::new();
     for id in store.negotiations().await.unwrap() {
         let events = store.events(&id, 0, None).await.unwrap();
@@ -131,7 +134,7 @@ async fn contents(store: &dyn Store) -> (Vec<(String, Vec<Vec<u8>>)>, Vec<accord
 /// Checks a restored store against the original, through a new server on it.
 async fn check_restored(
     store: Arc<dyn Store>,
-    original: &(Vec<(String, Vec<Vec<u8>>)>, Vec<accord_store::Account>),
+    original: &Contents,
     id: &str,
     before: &Seen,
     old_token: &str,

@@ -101,13 +101,17 @@ pub(crate) async fn sign_page(
     render(StatusCode::OK, &page)
 }
 
+/// The server's own verification of the bundle: passed, summary, and each
+/// check as (name, passed, message).
+type Verification = (bool, String, Vec<(String, bool, String)>);
+
 #[derive(askama::Template)]
 #[template(path = "evidence.html")]
 struct EvidencePage {
     layout: Layout,
     id: String,
     /// The certificate's verification, when there is one to take.
-    report: Option<(bool, String, Vec<(String, bool, String)>)>,
+    report: Option<Verification>,
     unavailable: Option<String>,
 }
 
