@@ -82,6 +82,12 @@ test('2. the mediator invites two signatories, an ally and an observer; they acc
   }
   await screenshots(mediator, 'members');
   await mediator.goto(`/n/${negotiation}`);
+  // Scripts have run (countdowns, live updates, chart focus): every phase of
+  // the timetable chart is still drawn.
+  await mediator.waitForTimeout(500);
+  const phaseWidths = await mediator.evaluate(() =>
+    [...document.querySelectorAll('svg.accord-chart-timetable g.phase')].map((g) => g.getBoundingClientRect().width));
+  assert.ok(phaseWidths.length >= 5 && phaseWidths.every((w) => w > 0), `timetable phases drawn: ${phaseWidths}`);
   await screenshots(mediator, 'home');
   await people.ua.page.goto('/');
   await screenshots(people.ua.page, 'dashboard');

@@ -133,6 +133,8 @@ export function subscribe(negotiation) {
 }
 
 // ---- Countdowns: <time class="countdown" data-deadline="ISO">in 3 days 4 h</time>
+// Only those elements: the timetable chart's phase groups carry data-deadline
+// too, and writing their text would erase the drawing.
 
 /** "in 3 days 4 h", "in 2 h 5 min", "in 45 s", or "passed 2 h ago": the server's wording, to the second near the end. */
 export function describeRemaining(ms) {
@@ -156,7 +158,7 @@ let ticker = null;
 
 function tick() {
   const now = Date.now();
-  for (const element of document.querySelectorAll('[data-deadline]')) {
+  for (const element of document.querySelectorAll('time.countdown[data-deadline]')) {
     const at = Date.parse(element.dataset.deadline);
     if (Number.isNaN(at)) continue;
     const text = describeRemaining(at - now);
@@ -165,7 +167,7 @@ function tick() {
 }
 
 export function startCountdowns() {
-  if (!document.querySelector('[data-deadline]')) return;
+  if (!document.querySelector('time.countdown[data-deadline]')) return;
   tick();
   // The countdown element is not aria-live: a screen reader hears it when it
   // reads it, not every second.
