@@ -496,6 +496,7 @@ pub async fn create_negotiation(
         })
         .collect::<Result<_>>()?;
     let state = Folded::from_events(&events).map_err(|e| ApiError::field("/scenario_toml", e.to_string()))?;
+    let _creating = app.creating(&id);
     for event in &events {
         app.store.append(&id, event.position, event).await?;
         app.metrics.appended(1);

@@ -346,6 +346,9 @@ pub async fn tick(app: &AppState) -> Result<usize> {
     let now = app.clock.now();
     let mut appended = 0;
     for id in app.store.negotiations().await? {
+        if app.is_being_created(&id) {
+            continue;
+        }
         let Some(state) = app.state(&id).await? else { continue };
         let mut next = (*state).clone();
         let mut events = Vec::new();
