@@ -126,17 +126,28 @@ export async function screenshots(page, name) {
 /** The API through the person's session (cookie + CSRF token from the page's meta tag). */
 export async function api(p, method, path, body, ifMatch) {
   const csrf = await p.page.evaluate(() => document.querySelector('meta[name="csrf-token"]')?.content ?? '');
-  const headers = { 'x-csrf-token': csrf };
-  if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
-  const response = await p.context.request.fetch(BASE + path, { method, headers, data: body });
-  const text = await response.text();
-  let json = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    // Not JSON (e.g. a bundle download is JSON, a 204 is empty).
+  for (let attempt = 0; ; attempt++) {
+    const headers = { 'x-csrf-token': csrf };
+    if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`;
+    const response = await p.context.request.fetch(BASE + path, { method, headers, data: body });
+    const text = await response.text();
+    let json = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Not JSON (e.g. a bundle download is JSON, a 204 is empty).
+    }
+    // The server's clock logs phase transitions by itself (a timetable that
+    // starts now is due at once), so a write based on a size read just before
+    // may meet a moved log: re-read the size and send it again, a few times.
+    const negotiation = path.match(/^\/api\/negotiations\/([^/]+)\//)?.[1];
+    if (response.status() === 409 && json?.code === 'conflict' && ifMatch !== undefined && negotiation && attempt < 5) {
+      const fresh = await p.context.request.fetch(`${BASE}/api/negotiations/${negotiation}`, { method: 'GET' });
+      ifMatch = (await fresh.json()).log_size;
+      continue;
+    }
+    return { status: response.status(), json, text };
   }
-  return { status: response.status(), json, text };
 }
 
 export function tempDir(prefix = 'accord-e2e-') {
