@@ -100,3 +100,50 @@ test('reach the negotiation and its members page from the keyboard, and make a k
   assert.ok(keys.json.some((k) => k.party === 'ua' && k.current));
   signatory.assertClean();
 });
+
+test('record a stance with a reason on the text page from the keyboard', async () => {
+  const { page } = signatory;
+  const reason = `Keyboard reason ${run}`;
+  await tabTo(page, `nav.negotiation a[href="/n/${negotiation}/text"]`);
+  await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/text$`)), page.keyboard.press('Enter')]);
+  const form = `form.stance-form[data-provision="art-1"]`;
+  // Tab enters the radio group once (on the checked radio, or the first when none is).
+  await tabTo(page, `${form} input[name="position"]`);
+  const checked = () => page.evaluate((form) => document.querySelector(`${form} input[name="position"]:checked`)?.value ?? null, form);
+  if ((await checked()) === null) await page.keyboard.press('Space');
+  assert.notEqual(await checked(), null, 'Space did not select the focused radio button');
+  // Arrow keys move the choice within the group.
+  for (let i = 0; i < 3 && (await checked()) !== 'unacceptable'; i++) await page.keyboard.press('ArrowDown');
+  assert.equal(await checked(), 'unacceptable');
+  assert.equal(await page.evaluate(() => document.activeElement.value), 'unacceptable', 'the focus did not follow the arrow keys');
+  await tabTo(page, `${form} textarea[name="reason"]`);
+  await page.keyboard.type(reason);
+  await tabTo(page, `${form} button[type="submit"]`);
+  await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/text#p-art-1$`)), page.keyboard.press('Space')]);
+  assert.equal(await page.locator('#form-errors').count(), 0, await page.locator('#form-errors').allTextContents().then((t) => t.join(' ')));
+  await page.locator('section#p-art-1 h3 .badge.unacceptable').waitFor();
+  const stances = (await api(signatory, 'GET', `/api/negotiations/${negotiation}/stances`)).json.stances;
+  const mine = stances.find((s) => s.party === 'ua' && s.provision === 'art-1');
+  assert.equal(mine?.position, 'unacceptable', JSON.stringify(mine));
+  assert.equal(mine.detail?.reason, reason);
+  signatory.assertClean();
+});
+
+test('acknowledge the released version on its page from the keyboard', async () => {
+  const { page } = signatory;
+  await tabTo(page, `nav.negotiation a[href="/n/${negotiation}/versions"]`);
+  await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/versions$`)), page.keyboard.press('Enter')]);
+  await tabTo(page, `#versions a[href="/n/${negotiation}/versions/1"]`);
+  await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/versions/1$`)), page.keyboard.press('Enter')]);
+  // sign.js shows the button once it knows the browser can sign.
+  const button = page.locator('button[data-action="acknowledge"][data-version="1"]');
+  await button.waitFor({ state: 'visible' });
+  await tabTo(page, 'button[data-action="acknowledge"][data-version="1"]');
+  // The key made on the members page is in this browser (IndexedDB, not extractable): no passphrase is asked.
+  await page.keyboard.press('Enter');
+  await page.locator('[data-status="acknowledge-1"]', { hasText: /Acknowledged version 1/ }).waitFor({ timeout: 30_000 });
+  const engagement = (await api(mediator, 'GET', `/api/negotiations/${negotiation}/engagement`)).json;
+  const record = engagement.find((v) => v.number === 1);
+  assert.ok(record?.parties.find((p) => p.party === 'ua')?.acknowledged, JSON.stringify(record));
+  signatory.assertClean();
+});
