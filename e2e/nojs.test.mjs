@@ -207,10 +207,14 @@ let published;
 test('the mediator: analysis, preview of a package, adopt and publish through the forms', async () => {
   const mediator = people.mediator;
   const { page } = mediator;
-  // Version 1 is the draft as it stands (no page publishes a draft as is); the adopted package becomes version 2.
-  await page.goto(`/n/${negotiation}`);
-  const first = await apiCall(mediator, 'POST', `/api/negotiations/${negotiation}/versions`, {});
-  assert.ok(first.status < 300, first.text);
+  // Version 1 is the draft as it stands, reviewed and published from the versions page; the adopted package becomes version 2.
+  const review = async () => {
+    await page.goto(`/n/${negotiation}/versions`);
+    await Promise.all([page.waitForURL(/\/versions\/next$/), page.locator('#publish-next').click()]);
+  };
+  await review();
+  assert.equal(await submit(page, page.locator('form#publish-form'), { retry: review }), 303, await formErrors(page));
+  await page.locator('#versions tr[data-version="1"]').waitFor();
 
   await page.goto(`/n/${negotiation}/analysis`);
   // The mediator sees the signatory's reason, written without script.

@@ -411,3 +411,57 @@ async fn a_package_preview_shows_the_diff_to_the_mediator_only() {
         assert_eq!(s.h.get(&page, &s.auth[viewer]).await.status, api.status, "{viewer}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mediator_reviews_and_publishes_the_working_draft_by_forms() {
+    let s = seated().await;
+    let id = s.id.clone();
+    let released = released_versions(&s).await;
+    let next = format!("/n/{id}/versions/next");
+
+    // Only the mediator sees the action and the review page.
+    for viewer in VIEWERS {
+        let list = s.h.get(&format!("/n/{id}/versions"), &s.auth[viewer]).await;
+        assert_eq!(list.status, StatusCode::OK, "{viewer}: {}", list.text);
+        assert_eq!(list.text.contains("id=\"publish-next\""), viewer == "mediator", "{viewer}'s versions page");
+        let review = s.h.get(&next, &s.auth[viewer]).await;
+        let expected = if viewer == "mediator" { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        assert_eq!(review.status, expected, "{viewer} GET {next}: {}", review.text);
+    }
+    assert_eq!(s.h.get(&next, &s.auth["stranger"]).await.status, StatusCode::NOT_FOUND);
+
+    // The review shows the draft against the last release, and the number it will get.
+    let mediator = sign_in(&s, "mediator").await;
+    let review = page(&s, &next, &mediator.cookie).await;
+    let number = released + 1;
+    assert!(review.text.contains(&format!("Publish version {number} to every party")), "{}", review.text);
+    assert!(review.text.contains("data-change=\""), "the review shows no change: {}", review.text);
+    let base = review.text.split("name=\"base\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+    // A draft that moved since the review is not published unseen.
+    let stale = (base.parse::<u64>().unwrap() - 1).to_string();
+    let path = format!("/n/{id}/versions");
+    let r = form(&s, &path, Some(&mediator.cookie), &[("csrf", &mediator.csrf), ("base", &stale)]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(released_versions(&s).await, released);
+
+    // A party's session cannot publish through the form either.
+    let ua = sign_in(&s, "ua").await;
+    let r = form(&s, &path, Some(&ua.cookie), &[("csrf", &ua.csrf), ("base", &base)]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(released_versions(&s).await, released);
+
+    let r = form(&s, &path, Some(&mediator.cookie), &[("csrf", &mediator.csrf), ("base", &base)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[header::LOCATION], path.as_str());
+    assert_eq!(released_versions(&s).await, released + 1);
+
+    // Published as is: the review now says nothing changed since that version.
+    let again = page(&s, &next, &mediator.cookie).await;
+    assert!(again.text.contains("id=\"no-changes\""), "{}", again.text);
+}
+
+async fn released_versions(s: &Seated) -> usize {
+    let path = format!("/api/negotiations/{}/versions", s.id);
+    s.h.get(&path, &s.auth["mediator"]).await.json().as_array().map_or(0, Vec::len)
+}

@@ -12,10 +12,10 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::load::{Loaded, load};
-use super::versions::{ProvisionChange, changes};
+use super::versions::{ProvisionChange, as_version, changes};
 use super::{Form, Layout, PageError, api, render, require_account, see_other};
 use crate::AppState;
-use crate::api::{DraftValueInput, PublishInput, PublishedVersionView, WriteResult};
+use crate::api::{DraftValueInput, PublishInput, WriteResult};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, IfMatch, PathParams};
@@ -362,16 +362,6 @@ fn package_indices(issues: &[Issue], package: &PackageView) -> Package {
             })
             .collect(),
     )
-}
-
-fn as_version(number: u32, version: accord_core::text::Version) -> PublishedVersionView {
-    PublishedVersionView {
-        number,
-        position: 0,
-        at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
-        content_hash: version.content_hash_hex(),
-        version,
-    }
 }
 
 #[derive(askama::Template)]

@@ -53,7 +53,8 @@ pub fn router() -> Router<AppState> {
         .route("/n/{id}/text", get(text::text_page))
         .route("/n/{id}/stances/{provision}", post(text::set_stance))
         .route("/n/{id}/comments", post(text::add_comment))
-        .route("/n/{id}/versions", get(versions::list))
+        .route("/n/{id}/versions", get(versions::list).post(versions::publish))
+        .route("/n/{id}/versions/next", get(versions::next_version))
         .route("/n/{id}/diff", get(versions::pick_diff))
         .route("/n/{id}/versions/{number}", get(versions::one))
         .route("/n/{id}/versions/{number}/diff/{other}", get(versions::diff))
@@ -228,6 +229,11 @@ struct ErrorPage {
     layout: Layout,
     status: u16,
     message: String,
+}
+
+/// The page for a path no route serves (the router's fallback outside `/api/`).
+pub(crate) fn page_not_found() -> Response {
+    error_page(None, StatusCode::NOT_FOUND, "There is no such page. Start again from your dashboard.")
 }
 
 fn error_page(session: Option<&Session>, status: StatusCode, message: &str) -> Response {

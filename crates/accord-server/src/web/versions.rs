@@ -9,12 +9,12 @@ use serde::Deserialize;
 
 use super::dashboard::engagement_of;
 use super::load::{Loaded, load};
-use super::{Layout, PageError, api, format, render, see_other};
+use super::{Form, Layout, PageError, api, format, render, require_account, see_other};
 use crate::AppState;
-use crate::api::{PublishedVersionView, VersionDiff};
+use crate::api::{PublishInput, PublishedVersionView, VersionDiff};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::PathParams;
+use crate::extract::{ApiJson, IfMatch, PathParams};
 use crate::handlers;
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ struct VersionsPage {
     versions: Vec<VersionRow>,
     numbers: Vec<u32>,
     may_acknowledge: bool,
+    /// The number the working draft would get, for a viewer who may publish it.
+    may_publish: Option<u32>,
 }
 
 async fn acknowledged(app: &AppState, caller: &Caller, loaded: &Loaded) -> Result<Vec<(u32, String)>, PageError> {
@@ -87,7 +89,113 @@ pub(crate) async fn list(
         .with_nav(loaded.nav("versions"))
         .with_scripts(&["live.js", "keys.js", "sign.js"]);
     let numbers = loaded.view.versions.iter().map(|v| v.number).collect();
-    render(StatusCode::OK, &VersionsPage { layout, id, versions, numbers, may_acknowledge: may_acknowledge(&loaded) })
+    let may_publish = loaded.may(Action::Write, Resource::Versions).then(|| next_number(&loaded));
+    render(
+        StatusCode::OK,
+        &VersionsPage { layout, id, versions, numbers, may_acknowledge: may_acknowledge(&loaded), may_publish },
+    )
+}
+
+fn next_number(loaded: &Loaded) -> u32 {
+    loaded.view.versions.last().map_or(1, |v| v.number.saturating_add(1))
+}
+
+#[derive(askama::Template)]
+#[template(path = "next.html")]
+struct NextVersionPage {
+    layout: Layout,
+    id: String,
+    base: u64,
+    next_number: u32,
+    last_number: Option<u32>,
+    changes: Vec<ProvisionChange>,
+    unchanged: bool,
+    render_error: Option<String>,
+}
+
+/// The working draft against the last released version, before the mediator
+/// publishes it as is (the analysis page's preview does the same for a package).
+pub(crate) async fn next_version(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions/next")).await?;
+    if !loaded.may(Action::Write, Resource::Versions) {
+        return Err(ApiError::new("forbidden", "only the mediator publishes versions").into());
+    }
+    let draft = loaded.view.draft.as_ref();
+    let render_error = draft.and_then(|d| d.render_error.clone());
+    let after = draft.and_then(|d| d.text.clone());
+    let last_number = loaded.view.versions.last().map(|v| v.number);
+    let before = match last_number {
+        Some(number) => {
+            let last: PublishedVersionView = api(handlers::get_version(
+                State(app.clone()),
+                caller.clone(),
+                PathParams(vec![id.clone(), number.to_string()]),
+            ))
+            .await?;
+            last
+        }
+        None => as_version(0, accord_core::text::Version { title: loaded.view.title.clone(), provisions: Vec::new() }),
+    };
+    let next_number = next_number(&loaded);
+    let changes = match after {
+        Some(after) => changes(handlers::diff(&before, &as_version(next_number, after))),
+        None => Vec::new(),
+    };
+    let unchanged = last_number.is_some() && changes.iter().all(|c| c.change == "same");
+    let layout = Layout::new(
+        format!("Publish version {next_number} — {}", loaded.view.title),
+        "versions",
+        loaded.session.clone(),
+    )
+    .with_nav(loaded.nav("versions"))
+    .with_scripts(&["live.js"]);
+    let page = NextVersionPage {
+        layout,
+        id,
+        base: loaded.view.log_size,
+        next_number,
+        last_number,
+        changes,
+        unchanged,
+        render_error,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// Publishes the working draft as is; the form carries the log size the
+/// mediator reviewed, so a draft changed since then is refused (409), not released unseen.
+pub(crate) async fn publish(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, PageError> {
+    require_account(&caller, &format!("/n/{id}/versions/next"))?;
+    let base = form.base()?;
+    handlers::publish_version(
+        State(app.clone()),
+        caller,
+        PathParams(vec![id.clone()]),
+        IfMatch(Some(base)),
+        ApiJson(PublishInput {}),
+    )
+    .await?;
+    Ok(see_other(&format!("/n/{id}/versions")))
+}
+
+/// A released or drafted text as a version the API's diff takes.
+pub(crate) fn as_version(number: u32, version: accord_core::text::Version) -> PublishedVersionView {
+    PublishedVersionView {
+        number,
+        position: 0,
+        at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        content_hash: version.content_hash_hex(),
+        version,
+    }
 }
 
 #[derive(Debug, Deserialize)]
