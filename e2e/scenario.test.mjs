@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { OUT, launch, person, signUp, screenshots, api, accord, unique } from './lib/harness.mjs';
+import { OUT, launch, person, signUp, screenshots, api, accord, unique, assertNoFormErrors } from './lib/harness.mjs';
 
 const run = unique('s');
 const people = {
@@ -142,8 +142,7 @@ async function setStance(who, provision, position, reason) {
   await choose(form, 'position', position);
   await form.locator('[name="reason"]').fill(reason);
   await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/text`)), form.locator('button[type="submit"]').click()]);
-  const errors = await page.locator('#form-errors').count();
-  assert.equal(errors, 0, await page.locator('#form-errors').textContent().catch(() => ''));
+  await assertNoFormErrors(page);
 }
 
 test('3. they record stances (one unacceptable, with a reason) and their profiles', async () => {
@@ -172,12 +171,12 @@ test('3. they record stances (one unacceptable, with a reason) and their profile
     const reservationField = form.locator('[name="reservation"]');
     if (await reservationField.count()) await reservationField.fill(reservations[key]);
     await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/profile$`)), form.locator('button[type="submit"]').first().click()]);
-    assert.equal(await page.locator('#form-errors').count(), 0, await page.locator('#form-errors').textContent().catch(() => ''));
+    await assertNoFormErrors(page);
     const move = page.locator(`form[action="/n/${negotiation}/reservation"]`);
     await move.locator('[name="reservation"]').fill(String(Number(reservations[key]) + 0.01));
     await move.locator('[name="note"]').fill(`Moved after consultations. ${notes[key]}`);
     await Promise.all([page.waitForURL(new RegExp(`/n/${negotiation}/profile$`)), move.locator('button[type="submit"]').click()]);
-    assert.equal(await page.locator('#form-errors').count(), 0, await page.locator('#form-errors').textContent().catch(() => ''));
+    await assertNoFormErrors(page);
   }
   await screenshots(people.ua.page, 'profile');
 });
@@ -186,10 +185,22 @@ let versionsBefore;
 let latestVersion;
 let bundlePath;
 
-test('the mediator releases the draft as version 1 (through the API: no page publishes a draft as is yet)', async () => {
-  const view = await api(people.mediator, 'GET', `/api/negotiations/${negotiation}`);
-  const published = await api(people.mediator, 'POST', `/api/negotiations/${negotiation}/versions`, {}, view.json.log_size);
-  assert.ok(published.status < 300, published.text);
+test('the mediator reviews the working draft and publishes it as version 1 (versions page → review → publish)', async () => {
+  const mediator = people.mediator.page;
+  await mediator.goto(`/n/${negotiation}/versions`);
+  await Promise.all([mediator.waitForURL(new RegExp(`/n/${negotiation}/versions/next$`)), mediator.locator('#publish-next').click()]);
+  // Nothing released yet: every provision shows as added.
+  const added = await mediator.locator('section.provision.diff[data-change="added"]').count();
+  assert.ok(added >= 3, `only ${added} provisions shown as added before version 1`);
+  await screenshots(mediator, 'publish-next');
+  await Promise.all([mediator.waitForURL(new RegExp(`/n/${negotiation}/versions$`)), mediator.locator('#publish-form button[type="submit"]').click()]);
+  await assertNoFormErrors(mediator);
+  await mediator.locator('#versions tr[data-version="1"]').waitFor();
+  const versions = (await api(people.mediator, 'GET', `/api/negotiations/${negotiation}/versions`)).json;
+  assert.deepEqual(versions.map((v) => v.number), [1]);
+  // The parties see no such action.
+  await people.ua.page.goto(`/n/${negotiation}/versions`);
+  assert.equal(await people.ua.page.locator('#publish-next').count(), 0);
 });
 
 test('4. the mediator drafts version 2 from the repair suggestion and publishes it; 5. everyone sees it live', async () => {
@@ -256,7 +267,7 @@ test('6. the final session: the mediator advances to signing, each signatory sig
     const reason = advance.locator('[name="reason"]');
     if (await reason.count()) await reason.fill('The parties are ready to move on.');
     await Promise.all([mediator.waitForURL(new RegExp(`/n/${negotiation}$`)), advance.locator('button[type="submit"]').click()]);
-    assert.equal(await mediator.locator('#form-errors').count(), 0, await mediator.locator('#form-errors').textContent().catch(() => ''));
+    await assertNoFormErrors(mediator);
   }
   const phase = (await api(people.mediator, 'GET', `/api/negotiations/${negotiation}/phase`)).json;
   assert.equal(phase.current?.kind, 'signing', JSON.stringify(phase));

@@ -10,6 +10,7 @@
 
 import { chromium } from 'playwright-core';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
@@ -110,7 +111,11 @@ export async function signIn(p, email, password = PASSWORD) {
   await Promise.all([p.page.waitForURL((url) => !url.pathname.startsWith('/signin')), p.page.getByRole('button', { name: /sign in/i }).click()]);
 }
 
-/** Full-page screenshots at 1280 px and 390 px: OUT/NAME-1280.png and OUT/NAME-390.png. */
+/**
+ * Full-page screenshots at 1280 px and 390 px: OUT/NAME-1280.png and
+ * OUT/NAME-390.png. At each width the page must not scroll sideways and must
+ * pass axe-core's WCAG 2.1 A and AA rules (contrast, labels, names, landmarks…).
+ */
 export async function screenshots(page, name) {
   const original = page.viewportSize();
   for (const viewport of [WIDE, NARROW]) {
@@ -119,8 +124,37 @@ export async function screenshots(page, name) {
     // No page may scroll sideways at either width: wide content scrolls in its own box.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 1, `${name} scrolls horizontally by ${overflow}px at ${viewport.width}px`);
+    await assertAccessible(page, `${name} at ${viewport.width}px`);
   }
   if (original) await page.setViewportSize(original);
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+export const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/**
+ * Runs axe-core (from npm, injected into the page) with the WCAG 2.1 A/AA
+ * rules and fails with every violation, its rule, impact and the offending
+ * elements. Returns how many rules passed, so a caller can tell the check ran.
+ */
+export async function assertAccessible(page, what) {
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const result = await page.evaluate(async (tags) => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+    return {
+      passes: r.passes.length,
+      violations: r.violations.map((v) => ({
+        rule: v.id,
+        impact: v.impact,
+        help: v.help,
+        nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} — ${n.failureSummary?.replace(/\s+/g, ' ')}`),
+      })),
+    };
+  }, WCAG_AA);
+  const report = result.violations.map((v) => `  [${v.impact}] ${v.rule}: ${v.help}\n${v.nodes.map((n) => `      ${n}`).join('\n')}`).join('\n');
+  assert.equal(result.violations.length, 0, `${what} fails WCAG 2.1 AA (axe-core):\n${report}`);
+  return result.passes;
 }
 
 /** The API through the person's session (cookie + CSRF token from the page's meta tag). */
@@ -165,6 +199,16 @@ export async function accord(args, { env = {}, input } = {}) {
   } catch (error) {
     throw new Error(`accord ${args.join(' ')} failed (${error.code}):\n${error.stdout}\n${error.stderr}`);
   }
+}
+
+/**
+ * Fails with the page's error summary if it shows one. (Reading the summary
+ * only when it exists: a locator read of a missing element waits for the
+ * default timeout first.)
+ */
+export async function assertNoFormErrors(page) {
+  const summary = page.locator('#form-errors');
+  if ((await summary.count()) > 0) assert.fail(`the page reports errors: ${await summary.innerText()}`);
 }
 
 /** Waits until `predicate` (run in the page) is true; for live updates arriving over the event stream. */

@@ -220,8 +220,13 @@ fn written(result: WriteResult) -> Response {
 
 // ---------------------------------------------------------------- fallbacks
 
-pub async fn no_such_route() -> ApiError {
-    ApiError::new("not_found", "no such route; see /api/openapi.json")
+/// An unknown path: a JSON problem under `/api/`, a page a person can read elsewhere.
+pub async fn no_such_route(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::new("not_found", "no such route; see /api/openapi.json").into_response()
+    } else {
+        crate::web::page_not_found()
+    }
 }
 
 pub async fn method_not_allowed() -> ApiError {
