@@ -4,7 +4,9 @@
 use crate::scale::Linear;
 use crate::svg::{ACCENT, ACCENT_DARK, GRID, INK, MUTED, PAPER, Svg, fit, no_data, num, text_width, value2};
 
-/// Two utilities, one per party of the pair: `x` for [`ParetoChart::party_x`], `y` for `party_y`. Each 0..1.
+/// Two normalised gains, one per party of the pair: `x` for [`ParetoChart::party_x`], `y` for `party_y`.
+/// 0 is the party's reservation value, 1 its ideal; a package below a party's
+/// reservation value has a negative gain (drawn down to −1, clamped beyond).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct UtilityPair {
     pub x: f64,
@@ -110,6 +112,8 @@ fn mark(svg: &mut Svg, shape: Shape, (x, y): (f64, f64), r: f64, attrs: &[(&str,
     svg.end("polygon");
 }
 
+/// A light grey for the region below a reservation value (decorative: the axes and the description say it too).
+const BELOW_RESERVATION: &str = "#eef0f3";
 const WIDTH: f64 = 480.0;
 const LEFT: f64 = 60.0;
 const RIGHT: f64 = 20.0;
@@ -118,7 +122,15 @@ const PLOT: f64 = WIDTH - LEFT - RIGHT;
 const LEGEND_TOP: f64 = TOP + PLOT + 64.0;
 
 fn finite(p: UtilityPair) -> Option<UtilityPair> {
-    (p.x.is_finite() && p.y.is_finite()).then(|| UtilityPair { x: p.x.clamp(0.0, 1.0), y: p.y.clamp(0.0, 1.0) })
+    (p.x.is_finite() && p.y.is_finite()).then(|| UtilityPair { x: p.x.clamp(-1.0, 1.0), y: p.y.clamp(-1.0, 1.0) })
+}
+
+/// Where an axis starts: 0, or lower in steps of 0.2 when some point lies
+/// below a party's reservation value, so such a point is drawn where it is
+/// instead of being pressed onto the axis (where it would look acceptable).
+fn axis_start(values: impl Iterator<Item = f64>) -> f64 {
+    let lowest = values.fold(0.0f64, f64::min).max(-1.0);
+    if lowest >= 0.0 { 0.0 } else { (lowest / 0.2 + 1e-9).floor() * 0.2 }
 }
 
 /// A label box, for keeping labels apart.
@@ -188,10 +200,18 @@ pub fn pareto(chart: &ParetoChart) -> String {
     }
 
     let pair = |p: UtilityPair| format!("{} {}, {} {}", chart.party_x, value2(p.x), chart.party_y, value2(p.y));
+    let points =
+        || frontier.iter().chain(draft.iter()).chain(disagreement.iter()).chain(suggestions.iter().map(|s| &s.2));
+    let (x_start, y_start) = (axis_start(points().map(|p| p.x)), axis_start(points().map(|p| p.y)));
     let mut desc = format!(
-        "Utility of {} across, of {} up, each from 0 to 1. The frontier has {} points",
+        "Normalised gain of {} across, of {} up: 0 at each party's reservation value, 1 at its ideal{}. The frontier has {} points",
         chart.party_x,
         chart.party_y,
+        if x_start < 0.0 || y_start < 0.0 {
+            "; below 0 a package is worse for that party than walking away"
+        } else {
+            ""
+        },
         frontier.len()
     );
     if let (Some(first), Some(last)) = (frontier.first(), frontier.last()) {
@@ -240,18 +260,41 @@ pub fn pareto(chart: &ParetoChart) -> String {
     let height = LEGEND_TOP + 20.0 * legend_rows as f64 + 4.0;
 
     let mut svg = Svg::new(KIND, &chart.id, WIDTH, height, &title, &desc);
-    let x = Linear::new((0.0, 1.0), (LEFT, LEFT + PLOT));
-    let y = Linear::new((0.0, 1.0), (TOP + PLOT, TOP));
+    let x = Linear::new((x_start, 1.0), (LEFT, LEFT + PLOT));
+    let y = Linear::new((y_start, 1.0), (TOP + PLOT, TOP));
     let at = |p: UtilityPair| (x.map(p.x), y.map(p.y));
 
     svg.start("g", &[("class", "axes"), ("aria-hidden", "true")]);
-    for i in 0..=5 {
-        let v = i as f64 / 5.0;
-        let (gx, gy) = (x.map(v), y.map(v));
+    // Below a reservation value: shaded, so a point there does not pass for an agreement.
+    for (x0, y0, x1, y1) in
+        [(x.map(x_start), TOP, x.map(0.0), TOP + PLOT), (LEFT, y.map(0.0), LEFT + PLOT, y.map(y_start))]
+    {
+        if x1 - x0 > 0.5 && y1 - y0 > 0.5 {
+            svg.empty(
+                "rect",
+                &[
+                    ("class", "below-reservation"),
+                    ("x", &num(x0)),
+                    ("y", &num(y0)),
+                    ("width", &num(x1 - x0)),
+                    ("height", &num(y1 - y0)),
+                    ("fill", BELOW_RESERVATION),
+                ],
+            );
+        }
+    }
+    // Ticks every 0.2 from each axis' start; 0 (the reservation value) is always one of them.
+    let ticks = |start: f64| (0..=10).map(|i| start + 0.2 * i as f64).filter(|v| *v <= 1.0 + 1e-9).collect::<Vec<_>>();
+    let label = |v: f64| if v.abs() < 1e-9 { "0.0".to_string() } else { format!("{v:.1}").replace('-', "\u{2212}") };
+    for v in ticks(x_start) {
+        let gx = x.map(v);
         svg.line((gx, TOP), (gx, TOP + PLOT), "grid", GRID, &[]);
+        svg.text(gx, TOP + PLOT + 18.0, "middle", "tick-label muted", &label(v));
+    }
+    for v in ticks(y_start) {
+        let gy = y.map(v);
         svg.line((LEFT, gy), (LEFT + PLOT, gy), "grid", GRID, &[]);
-        svg.text(gx, TOP + PLOT + 18.0, "middle", "tick-label muted", &format!("{v:.1}"));
-        svg.text(LEFT - 8.0, gy + 4.5, "end", "tick-label muted", &format!("{v:.1}"));
+        svg.text(LEFT - 8.0, gy + 4.5, "end", "tick-label muted", &label(v));
     }
     svg.line((LEFT, TOP + PLOT), (LEFT + PLOT, TOP + PLOT), "axis-line", INK, &[]);
     svg.line((LEFT, TOP), (LEFT, TOP + PLOT), "axis-line", INK, &[]);
@@ -539,5 +582,30 @@ mod tests {
         });
         assert!(svg.contains("class=\"draft-point\""));
         assert!(!svg.contains("data-empty"));
+    }
+
+    #[test]
+    fn a_draft_below_a_reservation_value_is_drawn_below_zero_not_on_the_axis() {
+        let mut c = chart();
+        c.draft = Some(p(-0.3, 0.86));
+        let svg = pareto(&c);
+        // The horizontal axis now starts at −0.4, and the draft sits left of the 0 line.
+        assert!(svg.contains(">\u{2212}0.4</text>"), "{svg}");
+        let x = Linear::new((-0.4, 1.0), (LEFT, LEFT + PLOT));
+        let draft = svg.split("class=\"draft-point\"").nth(1).unwrap_or_default();
+        assert!(draft.contains(&format!("cx=\"{}\"", num(x.map(-0.3)))), "{draft}");
+        assert!(x.map(-0.3) < x.map(0.0));
+        assert!(svg.contains("class=\"below-reservation\""));
+        assert!(svg.contains("worse for that party than walking away"));
+        // The vertical axis keeps its 0 start: nothing lies below the other party's reservation value.
+        assert_eq!(svg.matches("class=\"below-reservation\"").count(), 1);
+    }
+
+    #[test]
+    fn axes_start_at_zero_unless_a_point_lies_below_it() {
+        assert_eq!(axis_start([0.0, 0.5].into_iter()), 0.0);
+        assert!((axis_start([-0.01, 0.5].into_iter()) + 0.2).abs() < 1e-12);
+        assert!((axis_start([-0.2, 0.5].into_iter()) + 0.2).abs() < 1e-12);
+        assert!((axis_start([-7.0].into_iter()) + 1.0).abs() < 1e-12);
     }
 }
