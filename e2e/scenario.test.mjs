@@ -106,6 +106,8 @@ test('signatories and the ally make a signing key in the browser (members page, 
     if (key === 'ua') {
       await page.reload();
       await page.locator('#key-status', { hasText: /holds your registered key/ }).waitFor();
+      // Nothing left to do with keys: the create/import forms are folded away, one click from use.
+      await page.locator('details.key-forms:not([open]) summary', { hasText: /replace this key/i }).waitFor();
       await screenshots(page, 'members-keys');
     }
   }

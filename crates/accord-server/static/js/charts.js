@@ -80,6 +80,22 @@ function hide(host) {
   for (const other of host.querySelectorAll('.is-focused')) other.classList.remove('is-focused');
 }
 
+// Which input moved last: a mark scrolled under a resting pointer by keyboard
+// navigation fires mouseenter too, and must not take the tooltip from the
+// mark that has the keyboard focus.
+let lastInput = 'pointer';
+if (typeof document !== 'undefined') {
+  document.addEventListener('keydown', () => (lastInput = 'keyboard'), true);
+  document.addEventListener('pointerdown', () => (lastInput = 'pointer'), true);
+  document.addEventListener(
+    'pointermove',
+    (event) => {
+      if (event.movementX || event.movementY) lastInput = 'pointer';
+    },
+    true,
+  );
+}
+
 export function enhance(svg) {
   if (svg.dataset.enhanced) return;
   svg.dataset.enhanced = 'true';
@@ -91,9 +107,13 @@ export function enhance(svg) {
     mark.setAttribute('focusable', 'true');
     mark.addEventListener('focus', () => show(host, mark));
     mark.addEventListener('blur', () => hide(host));
-    mark.addEventListener('mouseenter', () => show(host, mark));
+    const keyboardHere = () => lastInput === 'keyboard' && svg.contains(document.activeElement) && document.activeElement !== svg;
+    mark.addEventListener('mouseenter', () => {
+      if (!keyboardHere()) show(host, mark);
+    });
     mark.addEventListener('mouseleave', () => {
-      if (document.activeElement !== mark) hide(host);
+      if (keyboardHere()) show(host, document.activeElement);
+      else if (document.activeElement !== mark) hide(host);
     });
     mark.addEventListener('keydown', (event) => {
       // A roving tab stop: one Tab into the chart, arrows between its marks, Escape hides the tooltip.

@@ -399,6 +399,10 @@ async function renderPanel(section) {
     // Both the attribute and the style: a site rule like `button { display: inline-block }` beats `hidden`.
     showIf(download, record && record.keyFile);
     showIf(register, record && !registered);
+    // Once this browser holds the registered key there is nothing to do here: the forms fold away.
+    const ready = Boolean(record && registered && registered.public_key === record.publicKey);
+    forms.open = !ready;
+    formsSummary.textContent = ready ? 'Replace this key: create or import another' : 'Create or import a signing key';
   };
   const run = (action) => async (event) => {
     event.preventDefault();
@@ -492,7 +496,9 @@ async function renderPanel(section) {
     }),
   );
 
-  panel.append(element('p', { class: 'key-actions' }, download, ' ', register), createForm, importForm, message);
+  const formsSummary = element('summary', {}, 'Create or import a signing key');
+  const forms = element('details', { class: 'key-forms', open: true }, formsSummary, createForm, importForm);
+  panel.append(element('p', { class: 'key-actions' }, download, ' ', register), forms, message);
   await refresh();
 }
 
