@@ -149,5 +149,26 @@ async fn populate(
         .await?;
         size = accepted["log_size"].as_u64().unwrap_or(size);
     }
+    // Two released versions, so the versions, diff, acknowledgement and
+    // engagement pages have something to show: the draft as the example sets
+    // it, then the draft the analysis's repair suggests.
+    let versions = format!("/api/negotiations/{id}/versions");
+    let (_, published) = call(app, "publish", Method::POST, &versions, Some(&mediator), Some(size), json!({})).await?;
+    size = published["log_size"].as_u64().unwrap_or(size);
+    let analysis = format!("/api/negotiations/{id}/analysis");
+    let (_, analysis) = call(app, "analysis", Method::GET, &analysis, Some(&mediator), None, Value::Null).await?;
+    let repair = &analysis["repair"]["result"];
+    if repair["kind"] == "repaired" {
+        let values = repair["package"]["values"].as_array().cloned().unwrap_or_default();
+        for change in repair["changes"].as_array().cloned().unwrap_or_default() {
+            let Some(issue) = change["issue"].as_str() else { continue };
+            let Some(value) = values.iter().find(|v| v["issue"] == issue).map(|v| v["value"].clone()) else { continue };
+            let path = format!("/api/negotiations/{id}/draft-values/{issue}");
+            let (_, written) =
+                call(app, "repair", Method::PUT, &path, Some(&mediator), Some(size), json!({"value": value})).await?;
+            size = written["log_size"].as_u64().unwrap_or(size);
+        }
+        call(app, "publish", Method::POST, &versions, Some(&mediator), Some(size), json!({})).await?;
+    }
     Ok(Demo { negotiation: id, created: true })
 }
