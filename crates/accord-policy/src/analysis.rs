@@ -169,9 +169,7 @@ impl Scale<'_> {
                     return None;
                 }
                 let u = utilities.get(i).copied().unwrap_or(0.0);
-                let d = party.reservation;
-                let span = self.ideals[i] - d;
-                let gain = if span > 1e-12 { (u - d) / span } else { 0.0 };
+                let gain = normalised_gain(u, party.reservation, self.ideals[i]);
                 Some(PartyOutcome {
                     party: party.id.clone(),
                     utility: (decision == Decision::Allow).then_some(u),
@@ -183,17 +181,30 @@ impl Scale<'_> {
     }
 }
 
+/// Each analysis party's ideal utility: its best value on every issue, summed.
+pub fn ideals(problem: &Problem) -> Vec<f64> {
+    problem
+        .tables
+        .iter()
+        .map(|per_issue| per_issue.iter().map(|values| values.iter().copied().fold(0.0f64, f64::max)).sum())
+        .collect()
+}
+
+/// `(u − d) / (ideal − d)`: the scale on which the mediator sees every
+/// party's outcome. Not clamped: below the reservation value it is negative.
+/// A party whose ideal is its reservation value has nothing to gain: 0.
+pub fn normalised_gain(utility: f64, reservation: f64, ideal: f64) -> f64 {
+    let span = ideal - reservation;
+    if span > 1e-12 { (utility - reservation) / span } else { 0.0 }
+}
+
 /// The analysis as `viewer` may see it; `None` when the viewer may not see the analysis at all.
 pub fn filter_analysis(viewer: &Viewer, raw: &RawAnalysis<'_>) -> Option<AnalysisView> {
     if !decide(viewer, Action::Read, &Resource::Analysis).allowed() {
         return None;
     }
     let problem = raw.problem;
-    let ideals = problem
-        .tables
-        .iter()
-        .map(|per_issue| per_issue.iter().map(|values| values.iter().copied().fold(0.0f64, f64::max)).sum())
-        .collect();
+    let ideals = ideals(problem);
     let scale = Scale { negotiation: raw.negotiation, problem, ideals };
     let count = |c: u128| c.to_string();
     let zopa = ZopaView {

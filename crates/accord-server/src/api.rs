@@ -364,3 +364,39 @@ pub struct ServerKeyView {
     /// The server's Ed25519 public key, hex: it signs log checkpoints.
     pub public_key: String,
 }
+
+/// Two parties' normalised gains at one package: `(u − d) / (ideal − d)`,
+/// 0 at the reservation value, 1 at the party's ideal, negative below the
+/// reservation value (the scale the analysis reports).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GainPair {
+    pub a: f64,
+    pub b: f64,
+}
+
+/// A suggested package of the analysis, placed on the pair's axes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ParetoSuggestion {
+    /// `nash`, `kalai_smorodinsky`, `egalitarian`, `repair` or `improvement`.
+    pub kind: String,
+    pub a: f64,
+    pub b: f64,
+}
+
+/// The Pareto frontier of the packages every analysis party can accept, seen
+/// on two parties' axes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ParetoView {
+    pub a: String,
+    pub b: String,
+    /// The frontier's points projected on (a, b), keeping those no other
+    /// projected point beats on both axes; ascending in `a`.
+    pub frontier: Vec<GainPair>,
+    /// The working draft (which may break a red line or a reservation value).
+    pub draft: GainPair,
+    /// The analysis's packages, in the order the analysis lists them; a kind
+    /// without a package is left out.
+    pub suggestions: Vec<ParetoSuggestion>,
+    /// Points of the frontier over every analysis party, before projecting.
+    pub points_considered: usize,
+}

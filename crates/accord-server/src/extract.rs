@@ -150,6 +150,36 @@ impl IntQuery {
     }
 }
 
+/// Text query parameters, percent-decoded; the first of a repeated name counts.
+#[derive(Debug, Default)]
+pub struct TextQuery(pub std::collections::HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for TextQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(TextQuery::parse(parts.uri.query().unwrap_or("")))
+    }
+}
+
+impl TextQuery {
+    pub fn parse(query: &str) -> Self {
+        let mut out = std::collections::HashMap::new();
+        for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            out.entry(key.into_owned()).or_insert_with(|| value.into_owned());
+        }
+        TextQuery(out)
+    }
+
+    /// The non-empty value of `key`, or a validation error pointing at `/query/{key}`.
+    pub fn required(&self, key: &str, what: &str) -> Result<&str, ApiError> {
+        match self.0.get(key).map(String::as_str) {
+            Some(value) if !value.is_empty() => Ok(value),
+            _ => Err(ApiError::field(format!("/query/{}", escape(key)), format!("give `{key}`, {what}"))),
+        }
+    }
+}
+
 /// Path parameters as strings; axum's own rejection would be plain text.
 #[derive(Debug)]
 pub struct PathParams(pub Vec<String>);

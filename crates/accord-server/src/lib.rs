@@ -123,6 +123,9 @@ impl Config {
 /// (negotiation, log size, viewing party): the analysis a viewer saw at a log size.
 type AnalysisKey = (String, u64, String);
 
+/// The log size a negotiation's Pareto frontier was computed at, and the frontier.
+type FrontierAt = (u64, Arc<handlers::FrontierGains>);
+
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -131,6 +134,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     cache: Arc<Mutex<HashMap<String, Arc<Folded>>>>,
     analysis_cache: Arc<Mutex<HashMap<AnalysisKey, Arc<serde_json::Value>>>>,
+    /// Per negotiation: the log size and the Pareto frontier at it.
+    frontier_cache: Arc<Mutex<HashMap<String, FrontierAt>>>,
     limiter: Arc<auth::RateLimiter>,
     /// A password hash with the configured parameters, verified against when
     /// an email has no account, so both answers take the same time.
@@ -161,6 +166,7 @@ impl AppState {
             config: Arc::new(config),
             cache: Arc::default(),
             analysis_cache: Arc::default(),
+            frontier_cache: Arc::default(),
             limiter: Arc::default(),
             decoy_hash: Arc::default(),
             server_key: Arc::new(random_server_key()),
@@ -308,6 +314,7 @@ pub enum RouteId {
     GetVersion,
     DiffVersions,
     Analysis,
+    Pareto,
     Balance,
     Events,
     Checkpoint,
@@ -336,13 +343,30 @@ pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub summary: &'static str,
-    /// Query parameters (all integers).
-    pub query: &'static [&'static str],
+    pub query: &'static [QueryParam],
+}
+
+/// A query parameter of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueryParam {
+    /// An optional non-negative integer.
+    Integer(&'static str),
+    /// A required party id.
+    Party(&'static str),
+}
+
+impl QueryParam {
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryParam::Integer(name) | QueryParam::Party(name) => name,
+        }
+    }
 }
 
 /// The route table: the router, the OpenAPI document and the permission
 /// matrix are all built from it.
 pub fn routes() -> Vec<Route> {
+    use QueryParam::{Integer, Party};
     use RouteId::*;
     let r = |id, method, path: &'static str, summary, query| Route { id, method, path, summary, query };
     vec![
@@ -433,22 +457,41 @@ pub fn routes() -> Vec<Route> {
             "ZOPA, solutions, repair, improvement, balance",
             &[],
         ),
+        r(
+            Pareto,
+            Method::GET,
+            "/api/negotiations/{id}/analysis/pareto",
+            "The Pareto frontier on two parties' normalised gains, with the draft and the suggestions",
+            &[Party("a"), Party("b")],
+        ),
         r(Balance, Method::GET, "/api/negotiations/{id}/balance", "Your own balance at the draft", &[]),
-        r(Events, Method::GET, "/api/negotiations/{id}/events", "The event log, filtered", &["from", "to"]),
-        r(Checkpoint, Method::GET, "/api/negotiations/{id}/checkpoint", "The Merkle root at a size", &["size"]),
+        r(
+            Events,
+            Method::GET,
+            "/api/negotiations/{id}/events",
+            "The event log, filtered",
+            &[Integer("from"), Integer("to")],
+        ),
+        r(
+            Checkpoint,
+            Method::GET,
+            "/api/negotiations/{id}/checkpoint",
+            "The Merkle root at a size",
+            &[Integer("size")],
+        ),
         r(
             InclusionProof,
             Method::GET,
             "/api/negotiations/{id}/proofs/inclusion",
             "Inclusion proof of an event",
-            &["index", "size"],
+            &[Integer("index"), Integer("size")],
         ),
         r(
             ConsistencyProof,
             Method::GET,
             "/api/negotiations/{id}/proofs/consistency",
             "Consistency proof between two sizes",
-            &["from", "to"],
+            &[Integer("from"), Integer("to")],
         ),
         r(ServerKey, Method::GET, "/api/server-key", "The server's public key, which signs checkpoints", &[]),
         r(PhaseStatus, Method::GET, "/api/negotiations/{id}/phase", "The timetable and the current phase", &[]),
@@ -469,7 +512,7 @@ pub fn routes() -> Vec<Route> {
             Method::GET,
             "/api/negotiations/{id}/checkpoint/signed",
             "A checkpoint signed by the server",
-            &["size"],
+            &[Integer("size")],
         ),
         r(
             Acknowledge,
@@ -535,6 +578,7 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         GetVersion => on(filter, h::get_version),
         DiffVersions => on(filter, h::diff_versions),
         Analysis => on(filter, h::analysis),
+        Pareto => on(filter, h::pareto),
         Balance => on(filter, h::balance),
         Events => on(filter, h::events),
         Checkpoint => on(filter, h::checkpoint),

@@ -11,7 +11,7 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::api::*;
 use crate::error::Problem;
-use crate::{RouteId, routes};
+use crate::{QueryParam, RouteId, routes};
 
 type Components = Vec<(String, RefOr<Schema>)>;
 type SchemaFn = fn(&mut Components) -> RefOr<Schema>;
@@ -68,6 +68,7 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         R::AcceptInvitation => (Some(named::<AcceptInput>), 200, Some(named::<WriteResult>)),
         R::PublishVersion => (Some(named::<PublishInput>), 201, Some(named::<WriteResult>)),
         R::DiffVersions => (None, 200, Some(named::<VersionDiff>)),
+        R::Pareto => (None, 200, Some(named::<ParetoView>)),
         R::Events => (None, 200, Some(named::<EventsView>)),
         R::Checkpoint | R::InclusionProof | R::ConsistencyProof => (None, 200, Some(object)),
         R::ServerKey => (None, 200, Some(named::<ServerKeyView>)),
@@ -152,13 +153,24 @@ pub fn document() -> OpenApi {
                     .schema(Some(String::schema())),
             );
         }
-        for name in route.query {
+        for param in route.query {
+            let (required, schema, description) = match param {
+                QueryParam::Integer(_) => {
+                    (Required::False, ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)), None)
+                }
+                QueryParam::Party(_) => (
+                    Required::True,
+                    ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)),
+                    Some("A party's id (`ua`, `ru`, …)"),
+                ),
+            };
             op = op.parameter(
                 ParameterBuilder::new()
-                    .name(*name)
+                    .name(param.name())
                     .parameter_in(ParameterIn::Query)
-                    .required(Required::False)
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))),
+                    .required(required)
+                    .description(description)
+                    .schema(Some(schema)),
             );
         }
         if takes_if_match(route.id) {

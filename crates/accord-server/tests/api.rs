@@ -423,3 +423,171 @@ async fn a_redacted_private_event_cannot_be_recovered_by_hashing_guesses() {
     let guess = serde_json::to_vec(&event).unwrap();
     assert_ne!(hex::encode(leaf_hash(&guess)), redacted["leaf_hash"]);
 }
+
+/// `(a, b)` gains from a list of `{"a": …, "b": …}` objects.
+fn gain_pairs(list: &serde_json::Value) -> Vec<(f64, f64)> {
+    list.as_array().unwrap().iter().map(|p| (p["a"].as_f64().unwrap(), p["b"].as_f64().unwrap())).collect()
+}
+
+/// Whether `p` is at least as good as `q` on both axes and better on one (beyond the engine's tolerance).
+fn dominates(p: (f64, f64), q: (f64, f64)) -> bool {
+    let tol = 1e-9;
+    p.0 >= q.0 - tol && p.1 >= q.1 - tol && (p.0 > q.0 + tol || p.1 > q.1 + tol)
+}
+
+/// Whether some frontier point is at least as good as `q` on both axes.
+fn covered(frontier: &[(f64, f64)], q: (f64, f64)) -> bool {
+    frontier.iter().any(|p| p.0 >= q.0 - 1e-9 && p.1 >= q.1 - 1e-9)
+}
+
+/// The analysis's packages by kind, with their normalised gains for ua and ru.
+fn analysis_packages(analysis: &serde_json::Value) -> Vec<(String, serde_json::Value, (f64, f64))> {
+    let mut packages: Vec<(String, serde_json::Value)> = analysis["solutions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["package"]["result"].is_object())
+        .map(|s| (s["name"].as_str().unwrap().to_string(), s["package"]["result"].clone()))
+        .collect();
+    for (section, kind) in [("repair", "repaired"), ("improvement", "better")] {
+        if analysis[section]["result"]["kind"] == kind {
+            packages.push((section.to_string(), analysis[section]["result"]["package"].clone()));
+        }
+    }
+    packages
+        .into_iter()
+        .map(|(kind, package)| {
+            let gain = |party: &str| {
+                package["outcomes"].as_array().unwrap().iter().find(|o| o["party"] == party).unwrap()["normalised_gain"]
+                    .as_f64()
+                    .unwrap()
+            };
+            let gains = (gain("ua"), gain("ru"));
+            (kind, package, gains)
+        })
+        .collect()
+}
+
+/// The Pareto route: the frontier on a pair is non-dominated, ascending in
+/// `a`, on the analysis's scale (the suggestions are the analysis's packages
+/// at the very gains the analysis reports); the draft is placed on the same
+/// scale. While the draft breaks a red line it may beat frontier points; once
+/// the repair is adopted, the frontier covers it and it beats none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pareto_frontier_of_a_pair_is_on_the_analysis_scale() {
+    let s = seated().await;
+    let base = format!("/api/negotiations/{}", s.id);
+    let mediator = &s.auth["mediator"];
+    let analysis = s.h.get(&format!("{base}/analysis"), mediator).await.json();
+    assert_eq!(analysis["parties"], json!(["ua", "ru"]), "{analysis}");
+    let reply = s.h.get(&format!("{base}/analysis/pareto?a=ua&b=ru"), mediator).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let pareto = reply.json();
+    assert_eq!((pareto["a"].as_str(), pareto["b"].as_str()), (Some("ua"), Some("ru")));
+    let frontier = gain_pairs(&pareto["frontier"]);
+    assert!(frontier.len() >= 2, "{pareto}");
+    // Two analysis parties: the projection is the whole frontier.
+    assert_eq!(pareto["points_considered"].as_u64().unwrap() as usize, frontier.len(), "{pareto}");
+    for pair in frontier.windows(2) {
+        assert!(pair[0].0 < pair[1].0 && pair[0].1 > pair[1].1, "not a descending staircase: {pair:?}");
+    }
+    for (i, p) in frontier.iter().enumerate() {
+        assert!(frontier.iter().all(|q| !dominates(*q, *p)), "point {i} {p:?} is dominated");
+        // Every party accepts a frontier package: at or above its reservation value, at most its ideal.
+        assert!((-1e-9..=1.0 + 1e-9).contains(&p.0) && (-1e-9..=1.0 + 1e-9).contains(&p.1), "{p:?}");
+    }
+
+    // The suggestions are the analysis's packages, at the gains the analysis reports.
+    let packages = analysis_packages(&analysis);
+    let suggestions: Vec<(String, (f64, f64))> = pareto["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["kind"].as_str().unwrap().to_string(), (s["a"].as_f64().unwrap(), s["b"].as_f64().unwrap())))
+        .collect();
+    let expected: Vec<(String, (f64, f64))> = packages.iter().map(|(k, _, g)| (k.clone(), *g)).collect();
+    assert_eq!(suggestions, expected, "{pareto}");
+    assert!(suggestions.iter().any(|(kind, _)| kind == "nash"), "{analysis}");
+    for (kind, gains) in suggestions.iter().filter(|(kind, _)| kind != "improvement") {
+        // Bargaining solutions and the repair are acceptable to every party: on or under the frontier.
+        assert!(covered(&frontier, *gains), "{kind} {gains:?} lies beyond the frontier");
+        assert!(frontier.iter().all(|p| !dominates(*gains, *p)), "{kind} {gains:?} beats a frontier point");
+    }
+
+    // The draft breaks ua's red line (the repair changes it), so it is no package of the frontier's set.
+    let draft = (pareto["draft"]["a"].as_f64().unwrap(), pareto["draft"]["b"].as_f64().unwrap());
+    let changes = analysis["repair"]["result"]["changes"].as_array().unwrap();
+    assert!(!changes.is_empty(), "{analysis}");
+    // Gains are not clamped: below ua's reservation value, ua's is negative.
+    assert!(draft.0 < 0.0, "{pareto}");
+    let beaten = frontier.iter().filter(|p| dominates(draft, **p)).count();
+    println!("the blocked draft at {draft:?} beats {beaten} of {} frontier points", frontier.len());
+
+    // The other order mirrors the frontier.
+    let mirrored = s.h.get(&format!("{base}/analysis/pareto?a=ru&b=ua"), mediator).await.json();
+    let mut swapped: Vec<(f64, f64)> = gain_pairs(&mirrored["frontier"]).into_iter().map(|(x, y)| (y, x)).collect();
+    swapped.reverse();
+    assert_eq!(swapped, frontier);
+    assert_eq!((mirrored["draft"]["a"].clone(), mirrored["draft"]["b"].clone()), (json!(draft.1), json!(draft.0)));
+
+    // Stances bind the provisions as the draft reads them, so a draft changed under them stays blocked. With the
+    // signatories' objections withdrawn and the repair adopted, the draft is acceptable to all: the analysis
+    // reports its gains (a repair that changes nothing), the route puts the draft there, the frontier covers it
+    // and it beats no frontier point.
+    let provisions = s.h.get(&format!("{base}/draft"), mediator).await.json()["provisions"].clone();
+    for role in ["ua", "ru"] {
+        for provision in provisions.as_array().unwrap() {
+            let path = format!("{base}/stances/{}", provision["id"].as_str().unwrap());
+            let size = s.h.size(&s.id, &s.auth[role]).await;
+            let body = json!({"position": "acceptable"});
+            let r = s.h.call(Method::PUT, &path, &s.auth[role], Some(size), Some(body)).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+    }
+    let analysis = s.h.get(&format!("{base}/analysis"), mediator).await.json();
+    let (_, repaired, repaired_gains) =
+        analysis_packages(&analysis).into_iter().find(|(kind, _, _)| kind == "repair").unwrap();
+    for change in analysis["repair"]["result"]["changes"].as_array().unwrap() {
+        let issue = change["issue"].as_str().unwrap();
+        let value = repaired["values"].as_array().unwrap().iter().find(|v| v["issue"] == issue).unwrap()["value"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let value = serde_json::from_str::<serde_json::Value>(&value).unwrap_or(json!(value));
+        let size = s.h.size(&s.id, mediator).await;
+        let path = format!("{base}/draft-values/{issue}");
+        let r = s.h.call(Method::PUT, &path, mediator, Some(size), Some(json!({"value": value}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let analysis = s.h.get(&format!("{base}/analysis"), mediator).await.json();
+    assert_eq!(analysis["repair"]["result"]["changes"], json!([]), "the draft is still blocked: {analysis}");
+    let (_, _, draft_gains) = analysis_packages(&analysis).into_iter().find(|(kind, _, _)| kind == "repair").unwrap();
+    assert_eq!(draft_gains, repaired_gains);
+    let after = s.h.get(&format!("{base}/analysis/pareto?a=ua&b=ru"), mediator).await.json();
+    let draft = (after["draft"]["a"].as_f64().unwrap(), after["draft"]["b"].as_f64().unwrap());
+    assert_eq!(draft, draft_gains, "{after}");
+    let frontier = gain_pairs(&after["frontier"]);
+    assert!(covered(&frontier, draft), "the acceptable draft {draft:?} lies beyond the frontier {frontier:?}");
+    assert!(frontier.iter().all(|p| !dominates(draft, *p)), "the acceptable draft {draft:?} beats a frontier point");
+
+    // Bad pairs: 422 naming the query parameter.
+    for (query, pointer) in [
+        ("a=eu&b=ru", "/query/a"),
+        ("a=nobody&b=ru", "/query/a"),
+        ("b=ru", "/query/a"),
+        ("a=ua", "/query/b"),
+        ("a=ua&b=", "/query/b"),
+        ("a=ua&b=ua", "/query/b"),
+        ("a=ua&b=un", "/query/b"),
+    ] {
+        let r = s.h.get(&format!("{base}/analysis/pareto?{query}"), mediator).await;
+        assert_eq!(r.status.as_u16(), 422, "{query}: {}", r.text);
+        let problem = r.json();
+        assert_eq!(problem["code"], "validation_failed", "{query}");
+        assert_eq!(problem["errors"][0]["pointer"], pointer, "{query}: {}", r.text);
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    // A party asking learns nothing of the pair, whatever the pair.
+    let r = s.h.get(&format!("{base}/analysis/pareto?a=nobody&b=ru"), &s.auth["ru"]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+}

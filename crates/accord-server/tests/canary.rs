@@ -187,6 +187,7 @@ async fn no_role_sees_another_partys_secrets() {
             match route.id {
                 accord_server::RouteId::InclusionProof => path.push_str(&format!("?index={}", size - 1)),
                 accord_server::RouteId::ConsistencyProof => path.push_str("?from=1"),
+                accord_server::RouteId::Pareto => path.push_str("?a=ua&b=ru"),
                 _ => {}
             }
             paths.push(path);

@@ -8,7 +8,7 @@ mod common;
 
 use accord_evidence::SigningKey;
 use accord_evidence::statement::{Statement, sign_statement_hex};
-use accord_server::{RouteId, routes};
+use accord_server::{QueryParam, RouteId, routes};
 use axum::http::{Method, StatusCode};
 use common::{Auth, PASSWORD, ROLES, Seated, seated};
 use serde_json::{Value, json};
@@ -54,6 +54,8 @@ fn expected(route: RouteId) -> [u16; 7] {
         GetVersion => [200, 200, 200, 200, 200, 404, 401],
         DiffVersions => [200, 200, 200, 200, 200, 404, 401],
         Analysis => [200, 403, 403, 403, 403, 404, 401],
+        // The analysis's gate, and each party's utility (the mediator's is redacted to normalised gains).
+        Pareto => [200, 403, 403, 403, 403, 404, 401],
         Balance => [403, 200, 200, 200, 403, 404, 401],
         Events => [200, 200, 200, 200, 200, 404, 401],
         Checkpoint => [200, 200, 200, 200, 200, 404, 401],
@@ -173,6 +175,7 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         GetVersion => format!("{base}/versions/1"),
         DiffVersions => format!("{base}/versions/1/diff/1"),
         Analysis => format!("{base}/analysis"),
+        Pareto => format!("{base}/analysis/pareto?a=ua&b=ru"),
         Balance => format!("{base}/balance"),
         Events => format!("{base}/events"),
         Checkpoint => format!("{base}/checkpoint"),
@@ -310,7 +313,26 @@ fn the_route_table_has_no_duplicates_and_every_route_is_in_the_openapi_document(
             route.method,
             route.path
         );
+        // Every query parameter is declared, so schemathesis sends it, with its type.
+        let parameters = doc["paths"][route.path][&method]["parameters"].as_array().cloned().unwrap_or_default();
+        for param in route.query {
+            let declared = parameters
+                .iter()
+                .find(|p| p["in"] == "query" && p["name"] == param.name())
+                .unwrap_or_else(|| panic!("{} lacks query parameter {}", route.path, param.name()));
+            let (kind, required) = match param {
+                QueryParam::Integer(_) => ("integer", false),
+                QueryParam::Party(_) => ("string", true),
+            };
+            assert_eq!(declared["schema"]["type"], kind, "{} {}", route.path, param.name());
+            assert_eq!(declared["required"], required, "{} {}", route.path, param.name());
+        }
     }
+    let pareto = &doc["paths"]["/api/negotiations/{id}/analysis/pareto"]["get"];
+    assert_eq!(
+        pareto["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ParetoView"
+    );
 }
 
 #[tokio::test]

@@ -110,7 +110,7 @@ fn pages(id: &str, preview: Option<&str>) -> Vec<(String, Option<String>)> {
         (format!("/n/{id}/members"), api("")),
         (format!("/n/{id}/profile"), api("")),
         (format!("/n/{id}/analysis"), api("/analysis")),
-        (format!("/n/{id}/analysis?a=ru&b=ua"), api("/analysis")),
+        (format!("/n/{id}/analysis?a=ru&b=ua"), api("/analysis/pareto?a=ru&b=ua")),
         (format!("/n/{id}/sign"), api("")),
         (format!("/n/{id}/evidence"), api("")),
     ]
@@ -409,6 +409,22 @@ async fn a_package_preview_shows_the_diff_to_the_mediator_only() {
     for viewer in ["ua", "eu", "observer"] {
         let api = s.h.get(&format!("/api/negotiations/{id}/analysis"), &s.auth[viewer]).await;
         assert_eq!(s.h.get(&page, &s.auth[viewer]).await.status, api.status, "{viewer}");
+    }
+}
+
+/// The analysis page draws the pair's frontier the API serves, with the pair the form asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pareto_chart_draws_the_routes_frontier() {
+    let s = seated().await;
+    let id = s.id.clone();
+    for (a, b) in [("ua", "ru"), ("ru", "ua")] {
+        let api = s.h.get(&format!("/api/negotiations/{id}/analysis/pareto?a={a}&b={b}"), &s.auth["mediator"]).await;
+        assert_eq!(api.status, StatusCode::OK, "{}", api.text);
+        let points = api.json()["frontier"].as_array().unwrap().len();
+        let page = s.h.get(&format!("/n/{id}/analysis?a={a}&b={b}"), &s.auth["mediator"]).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains(&format!("id=\"pareto-{a}-{b}\"")), "no chart for {a}, {b}");
+        assert!(page.text.contains(&format!("The frontier has {points} points")), "{a}, {b}: not {points} points");
     }
 }
 

@@ -5,7 +5,6 @@
 
 use accord_core::{Issue, Negotiation, Package, Value};
 use accord_policy::analysis::{AnalysisView, ImprovementView, PackageView, RepairView};
-use accord_policy::{Action, Decision, Resource, Viewer, decide};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,10 +14,10 @@ use super::load::{Loaded, load};
 use super::versions::{ProvisionChange, as_version, changes};
 use super::{Form, Layout, PageError, api, render, require_account, see_other};
 use crate::AppState;
-use crate::api::{DraftValueInput, PublishInput, WriteResult};
+use crate::api::{DraftValueInput, GainPair, ParetoView, PublishInput, WriteResult};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, PathParams, TextQuery};
 use crate::handlers;
 
 /// The suggestion kinds, in the order the page lists them.
@@ -119,76 +118,10 @@ pub(crate) struct PairQuery {
     b: Option<String>,
 }
 
-/// Normalised gain `(u − d) / (ideal − d)` per analysis party: the same scale
-/// the policy lets the mediator see for every package.
-fn gains(problem: &accord_engine::Problem, ideals: &[f64], utilities: &[f64]) -> Vec<f64> {
-    problem
-        .parties
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let span = ideals[i] - p.reservation;
-            if span > 1e-12 { (utilities[i] - p.reservation) / span } else { 0.0 }
-        })
-        .collect()
-}
-
-/// The Pareto frontier of the packages every analysis party can accept,
-/// projected on parties `a` and `b` in normalised gains, with the draft's
-/// point. Only for a viewer the policy lets read the analysis and both
-/// parties' (redacted) utilities.
-async fn pareto_points(
-    app: &AppState,
-    viewer: &Viewer,
-    id: &str,
-    a: &str,
-    b: &str,
-) -> Result<(Vec<accord_charts::UtilityPair>, Option<accord_charts::UtilityPair>), String> {
-    let allowed = decide(viewer, Action::Read, &Resource::Analysis).allowed()
-        && [a, b].into_iter().all(|party| decide(viewer, Action::Read, &Resource::Utility { party }) != Decision::Deny);
-    if !allowed {
-        return Err("your seat may not see these parties' gains".into());
-    }
-    let state = app.state(id).await.map_err(|e| e.detail)?.ok_or("no such negotiation")?;
-    let (a, b) = (a.to_string(), b.to_string());
-    let work = move || -> Result<_, String> {
-        let negotiation = &state.negotiation;
-        let problem = accord_engine::compile::compile(negotiation).map_err(|e| e.to_string())?;
-        let index = |p: &str| problem.parties.iter().position(|x| x.id == p);
-        let (Some(ia), Some(ib)) = (index(&a), index(&b)) else {
-            return Err("both parties must take part in the analysis (signatories with a profile)".into());
-        };
-        let ideals: Vec<f64> = problem
-            .tables
-            .iter()
-            .map(|per_issue| per_issue.iter().map(|values| values.iter().copied().fold(0.0f64, f64::max)).sum())
-            .collect();
-        let options = accord_engine::frontier::FrontierOptions { max_points: 200_000, packages_cap: 1, progress: None };
-        let frontier = accord_engine::frontier::pareto_frontier(&problem, &options).map_err(|e| e.to_string())?;
-        let mut points: Vec<(f64, f64)> = frontier
-            .points
-            .iter()
-            .map(|p| {
-                let g = gains(&problem, &ideals, &p.utilities);
-                (g[ia], g[ib])
-            })
-            .collect();
-        // The N-party frontier seen on two axes: keep the pairs no other pair beats on both.
-        points.sort_by(|x, y| y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)));
-        let mut kept: Vec<(f64, f64)> = Vec::new();
-        for p in points {
-            if kept.last().is_none_or(|last| p.1 > last.1 + 1e-9) {
-                kept.push(p);
-            }
-        }
-        let draft = negotiation.draft_package();
-        let g = gains(&problem, &ideals, &problem.utilities(&draft.0));
-        Ok((
-            kept.into_iter().map(|(x, y)| accord_charts::UtilityPair { x, y }).collect(),
-            Some(accord_charts::UtilityPair { x: g[ia], y: g[ib] }),
-        ))
-    };
-    tokio::task::spawn_blocking(work).await.map_err(|e| e.to_string())?
+/// The Pareto frontier for the pair, as the API serves it.
+async fn pareto_of(app: &AppState, caller: &Caller, id: &str, a: &str, b: &str) -> Result<ParetoView, ApiError> {
+    let query = TextQuery([("a", a), ("b", b)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    api(handlers::pareto(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]), query)).await
 }
 
 fn suggestion_kind(kind: &str) -> Option<accord_charts::SuggestionKind> {
@@ -277,17 +210,17 @@ pub(crate) async fn analysis_page(
     let (pareto_chart, pareto_error) = if a.is_empty() || b.is_empty() {
         (String::new(), Some("the analysis needs two parties with a profile".to_string()))
     } else {
-        match pareto_points(&app, &loaded.viewer, &id, &a, &b).await {
-            Ok((frontier, draft)) => {
-                let marked = suggestions
+        match pareto_of(&app, &caller, &id, &a, &b).await {
+            Ok(pareto) => {
+                let at = |p: GainPair| accord_charts::UtilityPair { x: p.a, y: p.b };
+                let marked = pareto
+                    .suggestions
                     .iter()
                     .filter_map(|s| {
-                        let package = s.package.as_ref().ok()?;
-                        let gain = |p: &str| package.outcomes.iter().find(|o| o.party == p).map(|o| o.normalised_gain);
                         Some(accord_charts::Suggestion {
-                            kind: suggestion_kind(s.kind)?,
+                            kind: suggestion_kind(&s.kind)?,
                             label: s.kind.replace('_', "-"),
-                            at: accord_charts::UtilityPair { x: gain(&a)?, y: gain(&b)? },
+                            at: accord_charts::UtilityPair { x: s.a, y: s.b },
                         })
                     })
                     .collect();
@@ -295,14 +228,14 @@ pub(crate) async fn analysis_page(
                     id: format!("pareto-{a}-{b}"),
                     party_x: loaded.party_name(&a),
                     party_y: loaded.party_name(&b),
-                    frontier,
-                    draft,
+                    frontier: pareto.frontier.into_iter().map(at).collect(),
+                    draft: Some(at(pareto.draft)),
                     suggestions: marked,
                     disagreement: Some(accord_charts::UtilityPair { x: 0.0, y: 0.0 }),
                 });
                 (chart, None)
             }
-            Err(e) => (String::new(), Some(e)),
+            Err(e) => (String::new(), Some(e.detail)),
         }
     };
     let layout = Layout::new(format!("Analysis — {}", view.title), "analysis", loaded.session.clone())
