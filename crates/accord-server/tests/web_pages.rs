@@ -425,7 +425,22 @@ async fn the_pareto_chart_draws_the_routes_frontier() {
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         assert!(page.text.contains(&format!("id=\"pareto-{a}-{b}\"")), "no chart for {a}, {b}");
         assert!(page.text.contains(&format!("The frontier has {points} points")), "{a}, {b}: not {points} points");
+        // Suggestions are labelled by name, not by their API slug.
+        for kind in api.json()["suggestions"].as_array().unwrap() {
+            let slug = kind["kind"].as_str().unwrap();
+            assert!(!page.text.contains(&format!("data-label=\"{slug}\"")), "{slug} labelled by its slug");
+        }
+        if api.text.contains("\"kind\":\"nash\"") {
+            assert!(page.text.contains("data-label=\"Nash\""), "no Nash label");
+        }
     }
+
+    // The stance matrix has a column per seat that holds stances: signatories and the consulted ally, not the
+    // mediator or the observer.
+    let page = s.h.get(&format!("/n/{id}/analysis"), &s.auth["mediator"]).await;
+    let matrix = page.text.split("id=\"stance-matrix\"").nth(1).unwrap().split("</thead>").next().unwrap();
+    let columns: Vec<&str> = matrix.split("<th scope=\"col\">").skip(2).map(|c| c.split('<').next().unwrap()).collect();
+    assert_eq!(columns, ["Ukraine", "Russian Federation", "European allies"], "{matrix}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

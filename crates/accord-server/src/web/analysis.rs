@@ -3,7 +3,7 @@
 //! of parties, and "draft the next version from this package" (preview with
 //! the diff, then confirm).
 
-use accord_core::{Issue, Negotiation, Package, Value};
+use accord_core::{Issue, Negotiation, Package, Role, Value};
 use accord_policy::analysis::{AnalysisView, ImprovementView, PackageView, RepairView};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -29,6 +29,18 @@ const KINDS: [(&str, &str); 5] = [
     ("improvement", "Post-settlement improvement of the draft"),
 ];
 
+/// The short name a chart labels a suggestion with.
+fn short_name(kind: &str) -> String {
+    match kind {
+        "nash" => "Nash".into(),
+        "kalai_smorodinsky" => "Kalai–Smorodinsky".into(),
+        "egalitarian" => "Egalitarian".into(),
+        "repair" => "Repair".into(),
+        "improvement" => "Improvement".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct MatrixRow {
     pub provision: String,
@@ -47,6 +59,11 @@ pub(crate) struct Suggestion {
     /// For the repair: what changes.
     pub changes: Vec<String>,
     pub gains_chart: String,
+    /// Each analysis party's name and normalised gain.
+    pub gains: Vec<(String, f64)>,
+    /// The title of an earlier suggestion with the very same package (often
+    /// Nash, Kalai–Smorodinsky and egalitarian coincide): shown once, not again.
+    pub same_as: Option<&'static str>,
 }
 
 #[derive(askama::Template)]
@@ -145,7 +162,13 @@ pub(crate) async fn analysis_page(
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/analysis")).await?;
     let analysis = analysis_of(&app, &caller, &id).await?;
     let view = &loaded.view;
-    let parties: Vec<(String, String)> = view.parties.iter().map(|p| (p.id.clone(), p.name.clone())).collect();
+    // The matrix's columns: the seats that hold stances (the mediator and observers never do).
+    let parties: Vec<(String, String)> = view
+        .parties
+        .iter()
+        .filter(|p| matches!(p.role, Role::Signatory | Role::Consulted))
+        .map(|p| (p.id.clone(), p.name.clone()))
+        .collect();
     let matrix = view
         .draft
         .iter()
@@ -196,9 +219,24 @@ pub(crate) async fn analysis_page(
                 Err(e) => (Err(e), Vec::new()),
             };
             let gains_chart = package.as_ref().map(|p| gains_chart(&loaded, kind, p)).unwrap_or_default();
-            Suggestion { kind, title, package, changes, gains_chart }
+            let gains = package
+                .as_ref()
+                .map(|p| p.outcomes.iter().map(|o| (loaded.party_name(&o.party), o.normalised_gain)).collect())
+                .unwrap_or_default();
+            Suggestion { kind, title, package, changes, gains_chart, gains, same_as: None }
         })
         .collect();
+    let mut suggestions = suggestions;
+    for later in 1..suggestions.len() {
+        let (earlier, rest) = suggestions.split_at_mut(later);
+        let this = &mut rest[0];
+        if let Ok(package) = &this.package {
+            this.same_as = earlier
+                .iter()
+                .find(|e| e.same_as.is_none() && e.package.as_ref().is_ok_and(|p| p.values == package.values))
+                .map(|e| e.title);
+        }
+    }
     let analysis_parties: Vec<(String, String)> =
         analysis.parties.iter().map(|p| (p.clone(), loaded.party_name(p))).collect();
     let a =
@@ -219,7 +257,7 @@ pub(crate) async fn analysis_page(
                     .filter_map(|s| {
                         Some(accord_charts::Suggestion {
                             kind: suggestion_kind(&s.kind)?,
-                            label: s.kind.replace('_', "-"),
+                            label: short_name(&s.kind),
                             at: accord_charts::UtilityPair { x: s.a, y: s.b },
                         })
                     })
