@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, PASSWORD, launch, person, api, eventually, unique } from './lib/harness.mjs';
+import { BASE, PASSWORD, launch, person, api, eventually, unique, tabTo } from './lib/harness.mjs';
 
 const run = unique('ia');
 let browser;
@@ -16,26 +16,6 @@ let mediator;
 let ua;
 let ru;
 let negotiation;
-
-/** Presses Tab until the focused element matches `selector`; asserts each stop shows a focus indicator. */
-async function tabTo(page, selector, { max = 150 } = {}) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press('Tab');
-    const state = await page.evaluate((selector) => {
-      const el = document.activeElement;
-      if (!el || el === document.body) return { matched: false, visible: true };
-      const style = getComputedStyle(el);
-      const visible =
-        (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
-        (style.boxShadow && style.boxShadow !== 'none') ||
-        el.matches('.is-focused');
-      return { matched: el.matches(selector), visible, what: el.outerHTML.slice(0, 120) };
-    }, selector);
-    assert.ok(state.visible, `no visible focus indicator on ${state.what}`);
-    if (state.matched) return;
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
 
 /**
  * The example's timetable moved so that its first phase is under way and ends

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BASE, PASSWORD, launch, person, api, unique } from './lib/harness.mjs';
+import { BASE, PASSWORD, launch, person, api, unique, tabTo } from './lib/harness.mjs';
 
 let browser;
 let mediator;
@@ -14,26 +14,6 @@ let signatory;
 let negotiation;
 const run = unique('kb');
 const signatoryEmail = `ua-${run}@e2e.accord.invalid`;
-
-/** Presses Tab until the focused element matches `selector`; asserts each stop shows a focus indicator. */
-async function tabTo(page, selector, { max = 120, backwards = false } = {}) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
-    const state = await page.evaluate((selector) => {
-      const el = document.activeElement;
-      if (!el || el === document.body) return { matched: false, visible: true };
-      const style = getComputedStyle(el);
-      const visible =
-        (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
-        (style.boxShadow && style.boxShadow !== 'none') ||
-        el.matches('.is-focused');
-      return { matched: el.matches(selector), visible, what: el.outerHTML.slice(0, 120) };
-    }, selector);
-    assert.ok(state.visible, `no visible focus indicator on ${state.what}`);
-    if (state.matched) return;
-  }
-  throw new Error(`Tab never reached ${selector}`);
-}
 
 before(async () => {
   browser = await launch();

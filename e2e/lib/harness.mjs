@@ -211,6 +211,26 @@ export async function assertNoFormErrors(page) {
   if ((await summary.count()) > 0) assert.fail(`the page reports errors: ${await summary.innerText()}`);
 }
 
+export /** Presses Tab until the focused element matches `selector`; asserts each stop shows a focus indicator. */
+async function tabTo(page, selector, { max = 150, backwards = false } = {}) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
+    const state = await page.evaluate((selector) => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return { matched: false, visible: true };
+      const style = getComputedStyle(el);
+      const visible =
+        (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) ||
+        (style.boxShadow && style.boxShadow !== 'none') ||
+        el.matches('.is-focused');
+      return { matched: el.matches(selector), visible, what: el.outerHTML.slice(0, 120) };
+    }, selector);
+    assert.ok(state.visible, `no visible focus indicator on ${state.what}`);
+    if (state.matched) return;
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
 /** Waits until `predicate` (run in the page) is true; for live updates arriving over the event stream. */
 export async function eventually(page, predicate, arg, timeout = 15_000) {
   await page.waitForFunction(predicate, arg, { timeout, polling: 100 });
