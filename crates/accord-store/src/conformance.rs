@@ -48,6 +48,58 @@ where
     imports_need_an_empty_store(make().await).await;
     failed_imports_leave_nothing(make().await).await;
     appends_are_announced(make().await).await;
+    batches_are_all_or_nothing(make().await).await;
+}
+
+/// `append_all` writes a batch in one go: a refused batch (empty, a gap in
+/// its positions, a stale or future position) writes nothing — not even its
+/// first events, not even the negotiation — and an accepted one is
+/// acknowledged, announced and rooted as its last event, with the same bytes
+/// and root as appending its events one by one.
+pub async fn batches_are_all_or_nothing<S: Store>(store: S) {
+    let id = "batches";
+    let events = sample_log(id, 10);
+    let mut announcements = store.subscribe();
+    let untouched = |what: &str| format!("{what} wrote something");
+
+    assert!(matches!(store.append_all(id, 0, &[]).await, Err(StoreError::Invalid { .. })), "an empty batch");
+    let mut gap = events[..4].to_vec();
+    gap[2].position = 7;
+    assert!(matches!(store.append_all(id, 0, &gap).await, Err(StoreError::Invalid { .. })), "a batch with a gap");
+    assert_conflict(store.append_all(id, 2, &events[2..5]).await, 2, 0);
+    assert!(ok(store.negotiations().await, "negotiations").is_empty(), "{}", untouched("a refused batch"));
+    assert_eq!(ok(store.log_size(id).await, "size"), 0, "{}", untouched("a refused batch"));
+
+    let mut tree = MerkleTree::new();
+    for event in &events[..4] {
+        tree.push(leaf_hash(&serde_json::to_vec(event).unwrap_or_else(|e| panic!("encode: {e}"))));
+    }
+    let appended = ok(store.append_all(id, 0, &events[..4]).await, "a batch of four");
+    assert_eq!((appended.position, appended.size), (3, 4), "acknowledged as its last event");
+    assert_eq!(appended.root, tree.current_root(), "the root after the batch");
+    let announced = tokio::time::timeout(std::time::Duration::from_secs(5), announcements.recv())
+        .await
+        .unwrap_or_else(|_| panic!("the batch was not announced"))
+        .unwrap_or_else(|e| panic!("announcements: {e}"));
+    assert_eq!((announced.negotiation.as_str(), announced.size), (id, 4), "announced once, at its end");
+
+    // A batch that conflicts part-way through its positions writes none of them.
+    assert_conflict(store.append_all(id, 2, &events[2..6]).await, 2, 4);
+    let mut stale = events[4..8].to_vec();
+    stale[3].position = 2;
+    assert!(matches!(store.append_all(id, 4, &stale).await, Err(StoreError::Invalid { .. })), "a batch going back");
+    assert_eq!(ok(store.log_size(id).await, "size"), 4, "{}", untouched("a refused batch"));
+
+    let appended = ok(store.append_all(id, 4, &events[4..]).await, "the rest in one batch");
+    for event in &events[4..] {
+        tree.push(leaf_hash(&serde_json::to_vec(event).unwrap_or_else(|e| panic!("encode: {e}"))));
+    }
+    assert_eq!((appended.size, appended.root), (10, tree.current_root()));
+    let stored = ok(store.events(id, 0, None).await, "events");
+    let stored: Vec<Event> = stored.into_iter().map(|e| e.event).collect();
+    assert_eq!(stored, events, "the batches' events, in order");
+    // The log folds: a batch is as good as its events appended one by one.
+    fold(&ok(store.events(id, 0, None).await, "events"));
 }
 
 /// Every append is announced to subscribers with the log's new size; a

@@ -218,7 +218,22 @@ pub trait Store: Send + Sync + 'static {
     /// size; otherwise nothing is written and `Conflict` is returned. Exactly
     /// one of several concurrent appends at the same position wins.
     /// `event.position` must equal `expected_position` (else `Invalid`).
-    async fn append(&self, negotiation: &str, expected_position: u64, event: &Event) -> Result<Appended, StoreError>;
+    async fn append(&self, negotiation: &str, expected_position: u64, event: &Event) -> Result<Appended, StoreError> {
+        self.append_all(negotiation, expected_position, std::slice::from_ref(event)).await
+    }
+
+    /// Appends `events`, at `expected_position`, `expected_position + 1`, …,
+    /// in one transaction: all of them or, on any error, none (a crash
+    /// cannot leave half of a write in the log, and nobody reads a size in
+    /// between). The rules of [`Store::append`] hold for the first; each
+    /// event's `position` must follow the one before (else `Invalid`), and
+    /// there must be at least one. Returns the last event's `Appended`.
+    async fn append_all(
+        &self,
+        negotiation: &str,
+        expected_position: u64,
+        events: &[Event],
+    ) -> Result<Appended, StoreError>;
 
     /// Events `from..to` (to = None: to the end), in order. A range reaching
     /// past the end is cut at the end.
@@ -330,6 +345,43 @@ fn proof_error(negotiation: &str, error: accord_merkle::ProofError) -> StoreErro
 
 /// The bytes an event is stored and hashed as, and their leaf hash. Every
 /// backend calls this, so all of them hash the same bytes.
+/// One event as a backend writes it: its bytes, leaf hash and actor column.
+pub(crate) struct EncodedEvent<'e> {
+    pub event: &'e Event,
+    pub bytes: Vec<u8>,
+    pub leaf_hash: Hash,
+    pub actor: String,
+}
+
+/// Checks a batch for [`Store::append_all`] (non-empty, consecutive positions
+/// from `expected_position`, each fits an i64) and encodes it.
+pub(crate) fn encode_batch(expected_position: u64, events: &[Event]) -> Result<Vec<EncodedEvent<'_>>, StoreError> {
+    if events.is_empty() {
+        return Err(StoreError::Invalid { reason: "a write of no events".into() });
+    }
+    events
+        .iter()
+        .zip(expected_position..)
+        .map(|(event, position)| {
+            if event.position != position {
+                return Err(StoreError::Invalid {
+                    reason: format!(
+                        "an event claiming position {} cannot be appended at position {position}",
+                        event.position
+                    ),
+                });
+            }
+            if i64::try_from(position).is_err() {
+                return Err(StoreError::Invalid { reason: format!("{position} is beyond the largest log position") });
+            }
+            let (bytes, leaf_hash) = encode_event(event)?;
+            let actor = serde_json::to_string(&event.actor)
+                .map_err(|e| StoreError::Invalid { reason: format!("the actor cannot be encoded: {e}") })?;
+            Ok(EncodedEvent { event, bytes, leaf_hash, actor })
+        })
+        .collect()
+}
+
 pub fn encode_event(event: &Event) -> Result<(Vec<u8>, Hash), StoreError> {
     let bytes = serde_json::to_vec(event)
         .map_err(|e| StoreError::Invalid { reason: format!("event {} cannot be encoded: {e}", event.position) })?;

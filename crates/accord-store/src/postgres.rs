@@ -46,7 +46,8 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 use crate::{
-    Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key, encode_event,
+    Account, Appended, EncodedEvent, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key,
+    encode_batch,
 };
 
 /// The `NOTIFY` channel of appends; the payload is `SIZE NEGOTIATION`.
@@ -157,15 +158,11 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
-    async fn try_append(
-        &self,
-        negotiation: &str,
-        event: &Event,
-        bytes: &[u8],
-        leaf_hash: Hash,
-        actor: &str,
-    ) -> Result<Appended, AppendFailure> {
-        let expected = event.position;
+    async fn try_append(&self, negotiation: &str, batch: &[EncodedEvent<'_>]) -> Result<Appended, AppendFailure> {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return Err(StoreError::Invalid { reason: "a write of no events".into() }.into());
+        };
+        let expected = first.event.position;
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind(APPEND_LOCK_CLASS)
@@ -189,35 +186,37 @@ impl PostgresStore {
         if expected == 0 {
             sqlx::query("INSERT INTO negotiations (id, created_at) VALUES ($1, $2)")
                 .bind(negotiation)
-                .bind(event.at)
+                .bind(first.event.at)
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(
-            "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(negotiation)
-        .bind(to_i64(expected)?)
-        .bind(event.at)
-        .bind(actor)
-        .bind(bytes)
-        .bind(leaf_hash.as_slice())
-        .execute(&mut *tx)
-        .await?;
-        leaves.push(leaf_hash);
-        let root =
-            accord_merkle::root_at(leaves.as_slice(), expected + 1).map_err(|e| StoreError::Backend(e.to_string()))?;
+        for encoded in batch {
+            sqlx::query(
+                "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(negotiation)
+            .bind(to_i64(encoded.event.position)?)
+            .bind(encoded.event.at)
+            .bind(encoded.actor.as_str())
+            .bind(encoded.bytes.as_slice())
+            .bind(encoded.leaf_hash.as_slice())
+            .execute(&mut *tx)
+            .await?;
+            leaves.push(encoded.leaf_hash);
+        }
+        let size = last.event.position + 1;
+        let root = accord_merkle::root_at(leaves.as_slice(), size).map_err(|e| StoreError::Backend(e.to_string()))?;
         // Delivered to listeners at commit, and only if the commit succeeds.
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
-            .bind(format!("{} {negotiation}", expected + 1))
+            .bind(format!("{size} {negotiation}"))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         // This server's subscribers hear it at once; the notification's echo
         // repeats it, which subscribers tolerate.
-        let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size: expected + 1 });
-        Ok(Appended { position: expected, leaf_hash, size: expected + 1, root })
+        let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size });
+        Ok(Appended { position: last.event.position, leaf_hash: last.leaf_hash, size, root })
     }
 
     async fn account_where(&self, column: &str, value: &str) -> Result<Option<Account>, StoreError> {
@@ -307,20 +306,14 @@ fn account_from_row(row: &PgRow) -> Result<Account, StoreError> {
 
 #[async_trait]
 impl crate::Store for PostgresStore {
-    async fn append(&self, negotiation: &str, expected_position: u64, event: &Event) -> Result<Appended, StoreError> {
-        if event.position != expected_position {
-            return Err(StoreError::Invalid {
-                reason: format!(
-                    "an event claiming position {} cannot be appended at position {expected_position}",
-                    event.position
-                ),
-            });
-        }
-        to_i64(expected_position)?;
-        let (bytes, leaf_hash) = encode_event(event)?;
-        let actor = serde_json::to_string(&event.actor)
-            .map_err(|e| StoreError::Invalid { reason: format!("the actor cannot be encoded: {e}") })?;
-        match self.try_append(negotiation, event, &bytes, leaf_hash, &actor).await {
+    async fn append_all(
+        &self,
+        negotiation: &str,
+        expected_position: u64,
+        events: &[Event],
+    ) -> Result<Appended, StoreError> {
+        let batch = encode_batch(expected_position, events)?;
+        match self.try_append(negotiation, &batch).await {
             Ok(appended) => Ok(appended),
             Err(AppendFailure::Store(error)) => Err(error),
             Err(AppendFailure::LostRace) => Err(StoreError::Conflict {

@@ -26,7 +26,8 @@ use sqlx::Row;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::{
-    Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key, encode_event,
+    Account, Appended, EncodedEvent, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key,
+    encode_batch,
 };
 
 /// How long one statement waits for another connection's write lock.
@@ -114,15 +115,11 @@ impl SqliteStore {
         }
     }
 
-    async fn try_append(
-        pool: &SqlitePool,
-        negotiation: &str,
-        event: &Event,
-        bytes: &[u8],
-        leaf_hash: Hash,
-        actor: &str,
-    ) -> Result<Appended, Failure> {
-        let expected = event.position;
+    async fn try_append(pool: &SqlitePool, negotiation: &str, batch: &[EncodedEvent<'_>]) -> Result<Appended, Failure> {
+        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
+            return Err(Failure::Store(StoreError::Invalid { reason: "a write of no events".into() }));
+        };
+        let expected = first.event.position;
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query("SELECT position, leaf_hash FROM events WHERE negotiation = ? ORDER BY position")
             .bind(negotiation)
@@ -141,26 +138,29 @@ impl SqliteStore {
         if expected == 0 {
             sqlx::query("INSERT INTO negotiations (id, created_at) VALUES (?, ?)")
                 .bind(negotiation)
-                .bind(event.at)
+                .bind(first.event.at)
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query(
-            "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(negotiation)
-        .bind(to_i64(expected)?)
-        .bind(event.at)
-        .bind(actor)
-        .bind(bytes)
-        .bind(leaf_hash.as_slice())
-        .execute(&mut *tx)
-        .await?;
-        leaves.push(leaf_hash);
-        let root = accord_merkle::root_at(leaves.as_slice(), expected + 1)
+        for encoded in batch {
+            sqlx::query(
+                "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(negotiation)
+            .bind(to_i64(encoded.event.position)?)
+            .bind(encoded.event.at)
+            .bind(encoded.actor.as_str())
+            .bind(encoded.bytes.as_slice())
+            .bind(encoded.leaf_hash.as_slice())
+            .execute(&mut *tx)
+            .await?;
+            leaves.push(encoded.leaf_hash);
+        }
+        let size = last.event.position + 1;
+        let root = accord_merkle::root_at(leaves.as_slice(), size)
             .map_err(|e| Failure::Store(StoreError::Backend(e.to_string())))?;
         tx.commit().await?;
-        Ok(Appended { position: expected, leaf_hash, size: expected + 1, root })
+        Ok(Appended { position: last.event.position, leaf_hash: last.leaf_hash, size, root })
     }
 
     async fn try_create_account(pool: &SqlitePool, account: &Account) -> Result<(), Failure> {
@@ -323,22 +323,16 @@ fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError
 
 #[async_trait]
 impl crate::Store for SqliteStore {
-    async fn append(&self, negotiation: &str, expected_position: u64, event: &Event) -> Result<Appended, StoreError> {
-        if event.position != expected_position {
-            return Err(StoreError::Invalid {
-                reason: format!(
-                    "an event claiming position {} cannot be appended at position {expected_position}",
-                    event.position
-                ),
-            });
-        }
-        to_i64(expected_position)?;
-        let (bytes, leaf_hash) = encode_event(event)?;
-        let actor = serde_json::to_string(&event.actor)
-            .map_err(|e| StoreError::Invalid { reason: format!("the actor cannot be encoded: {e}") })?;
+    async fn append_all(
+        &self,
+        negotiation: &str,
+        expected_position: u64,
+        events: &[Event],
+    ) -> Result<Appended, StoreError> {
+        let batch = encode_batch(expected_position, events)?;
         let pool = &self.pool;
-        let (bytes, actor) = (bytes.as_slice(), actor.as_str());
-        let outcome = Self::write(move || Self::try_append(pool, negotiation, event, bytes, leaf_hash, actor)).await;
+        let batch = batch.as_slice();
+        let outcome = Self::write(move || Self::try_append(pool, negotiation, batch)).await;
         match outcome {
             // The backstop fired: someone committed this position first.
             Err(StoreError::Duplicate { .. }) => Err(StoreError::Conflict {

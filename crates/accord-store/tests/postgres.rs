@@ -54,6 +54,7 @@ conformance_tests!(
     imports_need_an_empty_store,
     failed_imports_leave_nothing,
     appends_are_announced,
+    batches_are_all_or_nothing,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,7 +68,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(databases.lock().unwrap().len(), 15, "run_all runs each property on its own store");
+    assert_eq!(databases.lock().unwrap().len(), 16, "run_all runs each property on its own store");
 }
 
 /// Two stores on one database, as two servers would hold: each call goes to
@@ -85,8 +86,8 @@ impl TwoServers {
 
 #[async_trait]
 impl Store for TwoServers {
-    async fn append(&self, negotiation: &str, expected: u64, event: &Event) -> Result<Appended, StoreError> {
-        self.pick().append(negotiation, expected, event).await
+    async fn append_all(&self, negotiation: &str, expected: u64, events: &[Event]) -> Result<Appended, StoreError> {
+        self.pick().append_all(negotiation, expected, events).await
     }
     async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError> {
         self.pick().events(negotiation, from, to).await

@@ -47,6 +47,7 @@ conformance_tests!(
     imports_need_an_empty_store,
     failed_imports_leave_nothing,
     appends_are_announced,
+    batches_are_all_or_nothing,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,7 +59,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(dirs.lock().unwrap().len(), 15, "run_all runs each property on its own store");
+    assert_eq!(dirs.lock().unwrap().len(), 16, "run_all runs each property on its own store");
 }
 
 fn genesis(id: &str) -> Event {
