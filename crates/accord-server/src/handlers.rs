@@ -168,13 +168,17 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     if !problems.is_empty() {
         return Err(ApiError::validation(problems));
     }
-    let mut last = None;
-    for event in &events {
-        last = Some(app.store.append(&seen.id, event.position, event).await?);
-        app.metrics.appended(1);
+    if events.is_empty() {
+        return Err(ApiError::internal("a write with no events"));
     }
-    let appended = last.ok_or_else(|| ApiError::internal("a write with no events"))?;
+    // All of a write's events (with the clock's transitions before and after it) or none.
+    let appended = app.store.append_all(&seen.id, base_position(&events), &events).await?;
+    app.metrics.appended(events.len() as u64);
     Ok(WriteResult { position: appended.position, log_size: appended.size, root: hex::encode(appended.root) })
+}
+
+fn base_position(events: &[Event]) -> u64 {
+    events.first().map_or(0, |e| e.position)
 }
 
 /// Which phase-gated action a payload written by a person is.
@@ -502,11 +506,10 @@ pub async fn create_negotiation(
         })
         .collect::<Result<_>>()?;
     let state = Folded::from_events(&events).map_err(|e| ApiError::field("/scenario_toml", e.to_string()))?;
-    let _creating = app.creating(&id);
-    for event in &events {
-        app.store.append(&id, event.position, event).await?;
-        app.metrics.appended(1);
-    }
+    // One batch: the negotiation exists, for every reader and for the clock
+    // of every server instance, only once all its creation events are in.
+    app.store.append_all(&id, 0, &events).await?;
+    app.metrics.appended(events.len() as u64);
     let viewer = Viewer::in_negotiation(&state, Some(&account.id));
     let view = view::view_state(&viewer, &state)
         .ok_or_else(|| ApiError::internal("the creator cannot see the negotiation"))?;

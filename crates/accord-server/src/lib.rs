@@ -146,10 +146,6 @@ pub struct AppState {
     /// Request, append and analysis counters for `/metrics`, and the
     /// draining flag `/readyz` reports.
     pub metrics: Arc<ops::Metrics>,
-    /// Negotiations whose creation events are still being appended: the
-    /// clock leaves them alone, or a phase transition logged between two of
-    /// them would make the creation fail half-way.
-    creating: Arc<Mutex<std::collections::HashSet<String>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -171,7 +167,6 @@ impl AppState {
             decoy_hash: Arc::default(),
             server_key: Arc::new(random_server_key()),
             metrics: Arc::default(),
-            creating: Arc::default(),
         }
     }
 
@@ -190,16 +185,6 @@ impl AppState {
     /// tests call it after moving a [`ManualClock`]. Returns the number of events appended.
     pub async fn tick(&self) -> Result<usize, ApiError> {
         handlers::process::tick(self).await
-    }
-
-    /// Marks `negotiation` as being created until the guard is dropped.
-    pub(crate) fn creating(&self, negotiation: &str) -> Creating {
-        self.creating.lock().unwrap_or_else(|e| e.into_inner()).insert(negotiation.to_string());
-        Creating { set: self.creating.clone(), negotiation: negotiation.to_string() }
-    }
-
-    pub(crate) fn is_being_created(&self, negotiation: &str) -> bool {
-        self.creating.lock().unwrap_or_else(|e| e.into_inner()).contains(negotiation)
     }
 
     pub(crate) async fn decoy_hash(&self) -> Result<String, ApiError> {
@@ -254,18 +239,6 @@ impl AppState {
 
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Folded>>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// While alive, the clock skips the negotiation being created.
-pub(crate) struct Creating {
-    set: Arc<Mutex<std::collections::HashSet<String>>>,
-    negotiation: String,
-}
-
-impl Drop for Creating {
-    fn drop(&mut self) {
-        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.negotiation);
     }
 }
 

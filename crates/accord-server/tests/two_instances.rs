@@ -16,8 +16,8 @@ use std::sync::Arc;
 
 use accord_core::event::{Event, Payload, State};
 use accord_merkle::{Checkpoint, MerkleTree, leaf_hash};
-use accord_server::Config;
 use accord_server::notify::MemoryNotifier;
+use accord_server::{Clock, Config};
 use accord_store::testing::{ScratchDatabase, postgres_url};
 use axum::http::{Method, StatusCode};
 use chrono::{TimeZone, Utc};
@@ -228,4 +228,54 @@ async fn live_updates_reach_the_other_server_and_clock_work_happens_once() {
     sent.sort();
     assert_eq!(sent, ["eu", "ru", "ua", "us"], "each party that owes an acknowledgement is reminded once");
     assert!(memory_a.sent().is_empty() || memory_b.sent().is_empty(), "the server that logged them sends them all");
+}
+
+/// A negotiation is created in one batch: the other server's clock, ticking
+/// all the while, never sees it half made. (Created with its first phase due
+/// at once, so a tick that saw it after its first event would log the phase
+/// change in the middle of the creation and make it fail.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_other_servers_clock_never_sees_a_negotiation_half_created() {
+    let Some(admin) = postgres_url() else { return };
+    let database = ScratchDatabase::create(&admin).await.unwrap();
+    let url = database.url().to_string();
+    let first = harness_on(accord_store::open(&url).await.unwrap(), Scratch::Postgres(database), test_config());
+    let second = Arc::new(harness_on(accord_store::open(&url).await.unwrap(), Scratch::Shared, test_config()));
+    let mediator = first.account("creator@example.org").await;
+    let now = first.clock.now();
+    second.clock.set(now);
+
+    let ticking = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let ticker = {
+        let (second, ticking) = (second.clone(), ticking.clone());
+        tokio::spawn(async move {
+            let mut ticks = 0usize;
+            while ticking.load(std::sync::atomic::Ordering::Relaxed) {
+                second.state.tick().await.unwrap();
+                ticks += 1;
+            }
+            ticks
+        })
+    };
+    let creations = 12;
+    let mut created = Vec::new();
+    for _ in 0..creations {
+        let body = json!({"scenario_toml": common::peace_framework(), "timetable_from": now});
+        let r = first.call(Method::POST, "/api/negotiations", &mediator, None, Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        created.push((r.json()["id"].as_str().unwrap().to_string(), r.json()["log_size"].as_u64().unwrap()));
+    }
+    ticking.store(false, std::sync::atomic::Ordering::Relaxed);
+    let ticks = ticker.await.unwrap();
+    assert!(ticks > 0, "the second server never ticked");
+    second.state.tick().await.unwrap();
+    for (id, creation_size) in created {
+        let log = first.state.store.events(&id, 0, None).await.unwrap();
+        let events: Vec<Event> = log.into_iter().map(|e| e.event).collect();
+        // The creation's events come first, unbroken; the clock's phase change follows them.
+        let first_system = events.iter().position(|e| e.actor == accord_core::event::Actor::System).unwrap();
+        assert_eq!(first_system as u64, creation_size, "{id}: a clock event inside the creation");
+        assert!(matches!(events[first_system].payload, Payload::PhaseEntered { .. }), "{id}");
+        State::from_events(&events).unwrap();
+    }
 }

@@ -346,9 +346,6 @@ pub async fn tick(app: &AppState) -> Result<usize> {
     let now = app.clock.now();
     let mut appended = 0;
     for id in app.store.negotiations().await? {
-        if app.is_being_created(&id) {
-            continue;
-        }
         let Some(state) = app.state(&id).await? else { continue };
         let mut next = (*state).clone();
         let mut events = Vec::new();
@@ -358,16 +355,13 @@ pub async fn tick(app: &AppState) -> Result<usize> {
             events.push(event);
         }
         let mut lost_race = false;
-        for event in &events {
-            match app.store.append(&id, event.position, event).await {
+        if let Some(first) = events.first() {
+            match app.store.append_all(&id, first.position, &events).await {
                 Ok(_) => {
-                    appended += 1;
-                    app.metrics.appended(1);
+                    appended += events.len();
+                    app.metrics.appended(events.len() as u64);
                 }
-                Err(accord_store::StoreError::Conflict { .. }) => {
-                    lost_race = true;
-                    break;
-                }
+                Err(accord_store::StoreError::Conflict { .. }) => lost_race = true,
                 Err(e) => return Err(e.into()),
             }
         }
