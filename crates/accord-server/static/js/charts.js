@@ -112,8 +112,8 @@ export function enhance(svg) {
       if (!keyboardHere()) show(host, mark);
     });
     mark.addEventListener('mouseleave', () => {
-      if (keyboardHere()) show(host, document.activeElement);
-      else if (document.activeElement !== mark) hide(host);
+      // The keyboard's mark keeps whatever it shows (Escape may have hidden its tooltip).
+      if (!keyboardHere() && document.activeElement !== mark) hide(host);
     });
     mark.addEventListener('keydown', (event) => {
       // A roving tab stop: one Tab into the chart, arrows between its marks, Escape hides the tooltip.
