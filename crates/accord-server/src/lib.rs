@@ -124,7 +124,7 @@ impl Config {
 type AnalysisKey = (String, u64, String);
 
 /// The log size a negotiation's Pareto frontier was computed at, and the frontier.
-type FrontierAt = (u64, Arc<handlers::FrontierGains>);
+type FrontierAt = (u64, Arc<handlers::pareto::FrontierGains>);
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -184,7 +184,7 @@ impl AppState {
     /// lapsed) in every negotiation; `accord serve` calls it every second and
     /// tests call it after moving a [`ManualClock`]. Returns the number of events appended.
     pub async fn tick(&self) -> Result<usize, ApiError> {
-        handlers::process::tick(self).await
+        handlers::clock::tick(self).await
     }
 
     pub(crate) async fn decoy_hash(&self) -> Result<String, ApiError> {
@@ -515,62 +515,64 @@ pub fn routes() -> Vec<Route> {
 
 fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
     use RouteId::*;
-    use handlers as h;
-    use handlers::process as p;
+    use handlers::{
+        accounts, analysis, comments, evidence, invitations, keys, log, meta, negotiations, pareto, phases, profiles,
+        stances, stream, text, versions,
+    };
     match id {
-        OpenApi => on(filter, h::openapi),
-        SignUp => on(filter, h::sign_up),
-        SignIn => on(filter, h::sign_in),
-        SignOut => on(filter, h::sign_out),
-        CreateToken => on(filter, h::create_token),
-        Me => on(filter, h::me),
-        ListNegotiations => on(filter, h::list_negotiations),
-        CreateNegotiation => on(filter, h::create_negotiation),
-        GetNegotiation => on(filter, h::get_negotiation),
-        GetDraft => on(filter, h::get_draft),
-        SetProvision => on(filter, h::set_provision),
-        RemoveProvision => on(filter, h::remove_provision),
-        SetIssue => on(filter, h::set_issue),
-        RemoveIssue => on(filter, h::remove_issue),
-        SetDraftValue => on(filter, h::set_draft_value),
-        ListStances => on(filter, h::list_stances),
-        SetStance => on(filter, h::set_stance),
-        StanceHistory => on(filter, h::stance_history),
-        ListComments => on(filter, h::list_comments),
-        AddComment => on(filter, h::add_comment),
-        GetProfile => on(filter, h::get_profile),
-        SetProfile => on(filter, h::set_profile),
-        GetReservations => on(filter, h::get_reservations),
-        ChangeReservation => on(filter, h::change_reservation),
-        ListInvitations => on(filter, h::list_invitations),
-        Invite => on(filter, h::invite),
-        AcceptInvitation => on(filter, h::accept_invitation),
-        Members => on(filter, h::members),
-        ListVersions => on(filter, h::list_versions),
-        PublishVersion => on(filter, h::publish_version),
-        GetVersion => on(filter, h::get_version),
-        DiffVersions => on(filter, h::diff_versions),
-        Analysis => on(filter, h::analysis),
-        Pareto => on(filter, h::pareto),
-        Balance => on(filter, h::balance),
-        Events => on(filter, h::events),
-        Checkpoint => on(filter, h::checkpoint),
-        InclusionProof => on(filter, h::inclusion_proof),
-        ConsistencyProof => on(filter, h::consistency_proof),
-        ServerKey => on(filter, p::server_key),
-        PhaseStatus => on(filter, p::phase_status),
-        AdvancePhase => on(filter, p::advance_phase),
-        ExtendDeadline => on(filter, p::extend_deadline),
-        Engagement => on(filter, p::engagement),
-        ListKeys => on(filter, p::list_keys),
-        RegisterKey => on(filter, p::register_key),
-        RotateKey => on(filter, p::rotate_key),
-        SignedCheckpoint => on(filter, p::signed_checkpoint),
-        Acknowledge => on(filter, p::acknowledge),
-        SignFinal => on(filter, p::sign_final),
-        Bundle => on(filter, p::bundle),
-        ExportLog => on(filter, p::export_log),
-        Stream => on(filter, h::stream::stream),
+        OpenApi => on(filter, meta::openapi),
+        SignUp => on(filter, accounts::sign_up),
+        SignIn => on(filter, accounts::sign_in),
+        SignOut => on(filter, accounts::sign_out),
+        CreateToken => on(filter, accounts::create_token),
+        Me => on(filter, accounts::me),
+        ListNegotiations => on(filter, negotiations::list_negotiations),
+        CreateNegotiation => on(filter, negotiations::create_negotiation),
+        GetNegotiation => on(filter, negotiations::get_negotiation),
+        GetDraft => on(filter, text::get_draft),
+        SetProvision => on(filter, text::set_provision),
+        RemoveProvision => on(filter, text::remove_provision),
+        SetIssue => on(filter, text::set_issue),
+        RemoveIssue => on(filter, text::remove_issue),
+        SetDraftValue => on(filter, text::set_draft_value),
+        ListStances => on(filter, stances::list_stances),
+        SetStance => on(filter, stances::set_stance),
+        StanceHistory => on(filter, stances::stance_history),
+        ListComments => on(filter, comments::list_comments),
+        AddComment => on(filter, comments::add_comment),
+        GetProfile => on(filter, profiles::get_profile),
+        SetProfile => on(filter, profiles::set_profile),
+        GetReservations => on(filter, profiles::get_reservations),
+        ChangeReservation => on(filter, profiles::change_reservation),
+        ListInvitations => on(filter, invitations::list_invitations),
+        Invite => on(filter, invitations::invite),
+        AcceptInvitation => on(filter, invitations::accept_invitation),
+        Members => on(filter, invitations::members),
+        ListVersions => on(filter, versions::list_versions),
+        PublishVersion => on(filter, versions::publish_version),
+        GetVersion => on(filter, versions::get_version),
+        DiffVersions => on(filter, versions::diff_versions),
+        Analysis => on(filter, analysis::analysis),
+        Pareto => on(filter, pareto::pareto),
+        Balance => on(filter, analysis::balance),
+        Events => on(filter, log::events),
+        Checkpoint => on(filter, log::checkpoint),
+        InclusionProof => on(filter, log::inclusion_proof),
+        ConsistencyProof => on(filter, log::consistency_proof),
+        ServerKey => on(filter, evidence::server_key),
+        PhaseStatus => on(filter, phases::phase_status),
+        AdvancePhase => on(filter, phases::advance_phase),
+        ExtendDeadline => on(filter, phases::extend_deadline),
+        Engagement => on(filter, phases::engagement),
+        ListKeys => on(filter, keys::list_keys),
+        RegisterKey => on(filter, keys::register_key),
+        RotateKey => on(filter, keys::rotate_key),
+        SignedCheckpoint => on(filter, evidence::signed_checkpoint),
+        Acknowledge => on(filter, evidence::acknowledge),
+        SignFinal => on(filter, evidence::sign_final),
+        Bundle => on(filter, evidence::bundle),
+        ExportLog => on(filter, evidence::export_log),
+        Stream => on(filter, stream::stream),
     }
 }
 
@@ -588,7 +590,7 @@ pub fn router(state: AppState) -> Router {
     }
     let mut router = Router::new().merge(web::router());
     for (path, method_router) in by_path {
-        router = router.route(path, method_router.fallback(handlers::method_not_allowed));
+        router = router.route(path, method_router.fallback(handlers::meta::method_not_allowed));
     }
     let limit = state.config.body_limit;
     // A route layer sees the matched route's template, which is what the
@@ -597,7 +599,7 @@ pub fn router(state: AppState) -> Router {
     router
         .merge(ops::router())
         .route_layer(tracked)
-        .fallback(handlers::no_such_route)
+        .fallback(handlers::meta::no_such_route)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .with_state(state)
 }

@@ -11,10 +11,17 @@
 
 use std::time::Duration;
 
+use accord_policy::{Action, Resource};
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::*;
+use super::{Result, param, seen};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::extract::PathParams;
 
 /// How often the stream re-reads the log size without being told.
 pub const RECHECK: Duration = Duration::from_secs(15);

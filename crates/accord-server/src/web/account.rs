@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::api::{AcceptInput, SignIn, SignUp};
 use crate::auth::Caller;
 use crate::extract::{ApiJson, IfMatch, PathParams};
-use crate::handlers::{self, ClientIp};
+use crate::handlers::{self, accounts::ClientIp};
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct NextQuery {
@@ -55,7 +55,7 @@ pub(crate) async fn sign_in(State(app): State<AppState>, ip: ClientIp, form: For
     let next = format::safe_next(form.get("next").unwrap_or("/"));
     let body = SignIn { email: form.text("email").trim().to_string(), password: form.text("password") };
     let email = body.email.clone();
-    match handlers::sign_in(State(app), ip, ApiJson(body)).await {
+    match handlers::accounts::sign_in(State(app), ip, ApiJson(body)).await {
         Ok(answer) => Ok(signed_in_redirect(&answer, &next)),
         Err(error) => {
             let mut layout = Layout::new("Sign in", "signin", Session::default());
@@ -80,8 +80,8 @@ pub(crate) async fn sign_up(State(app): State<AppState>, ip: ClientIp, form: For
         display_name: form.text("display_name"),
     };
     let (email, password, display_name) = (body.email.clone(), body.password.clone(), body.display_name.clone());
-    let signed_up = match handlers::sign_up(State(app.clone()), ApiJson(body)).await {
-        Ok(_) => handlers::sign_in(State(app), ip, ApiJson(SignIn { email: email.clone(), password })).await,
+    let signed_up = match handlers::accounts::sign_up(State(app.clone()), ApiJson(body)).await {
+        Ok(_) => handlers::accounts::sign_in(State(app), ip, ApiJson(SignIn { email: email.clone(), password })).await,
         Err(error) => Err(error),
     };
     match signed_up {
@@ -99,7 +99,7 @@ pub(crate) async fn sign_out(State(app): State<AppState>, caller: Caller) -> Res
     if caller.account.is_none() {
         return Ok(see_other("/signin"));
     }
-    let answer = handlers::sign_out(State(app), caller).await?;
+    let answer = handlers::accounts::sign_out(State(app), caller).await?;
     let mut headers = HeaderMap::new();
     if let Some(cookie) = answer.headers().get(header::SET_COOKIE) {
         headers.insert(header::SET_COOKIE, cookie.clone());
@@ -141,7 +141,7 @@ pub(crate) async fn join(State(app): State<AppState>, caller: Caller, form: Form
     let token = form.text("token").trim().to_string();
     require_account(&caller, &join_here(&negotiation, &token))?;
     let session = Session::of(&caller);
-    let accepted = api_write(handlers::accept_invitation(
+    let accepted = api_write(handlers::invitations::accept_invitation(
         State(app),
         caller,
         PathParams(vec![negotiation.clone()]),

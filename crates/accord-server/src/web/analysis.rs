@@ -84,7 +84,7 @@ struct AnalysisPage {
 
 /// The analysis for this caller, as the API serves it.
 async fn analysis_of(app: &AppState, caller: &Caller, id: &str) -> Result<AnalysisView, ApiError> {
-    api(handlers::analysis(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]))).await
+    api(handlers::analysis::analysis(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]))).await
 }
 
 /// A suggestion's package, by kind.
@@ -138,7 +138,7 @@ pub(crate) struct PairQuery {
 /// The Pareto frontier for the pair, as the API serves it.
 async fn pareto_of(app: &AppState, caller: &Caller, id: &str, a: &str, b: &str) -> Result<ParetoView, ApiError> {
     let query = TextQuery([("a", a), ("b", b)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-    api(handlers::pareto(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]), query)).await
+    api(handlers::pareto::pareto(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]), query)).await
 }
 
 fn suggestion_kind(kind: &str) -> Option<accord_charts::SuggestionKind> {
@@ -370,7 +370,7 @@ pub(crate) async fn preview(
     };
     let after = render_text(&proposed)?;
     let next_number = loaded.view.versions.last().map_or(1, |v| v.number + 1);
-    let diff = handlers::diff(&as_version(0, current), &as_version(next_number, after));
+    let diff = handlers::versions::diff(&as_version(0, current), &as_version(next_number, after));
     let values = negotiation
         .issues
         .iter()
@@ -420,7 +420,7 @@ pub(crate) async fn adopt(
             continue;
         }
         let Some(value) = issue.value_at(index) else { continue };
-        let written: WriteResult = api(handlers::set_draft_value(
+        let written: WriteResult = api(handlers::text::set_draft_value(
             State(app.clone()),
             caller.clone(),
             PathParams(vec![id.clone(), issue.id.clone()]),
@@ -431,7 +431,7 @@ pub(crate) async fn adopt(
         base = written.log_size;
     }
     if form.checked("publish") {
-        handlers::publish_version(
+        handlers::versions::publish_version(
             State(app.clone()),
             caller,
             PathParams(vec![id.clone()]),

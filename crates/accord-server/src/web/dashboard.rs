@@ -110,12 +110,13 @@ pub(crate) async fn engagement_of(
         return Ok(Vec::new());
     }
     let path = PathParams(vec![loaded.id.clone()]);
-    Ok(api(handlers::process::engagement(State(app.clone()), caller.clone(), path)).await?)
+    Ok(api(handlers::phases::engagement(State(app.clone()), caller.clone(), path)).await?)
 }
 
 pub(crate) async fn dashboard(State(app): State<AppState>, caller: Caller) -> Result<Response, PageError> {
     require_account(&caller, "/")?;
-    let list: Vec<NegotiationListItem> = api(handlers::list_negotiations(State(app.clone()), caller.clone())).await?;
+    let list: Vec<NegotiationListItem> =
+        api(handlers::negotiations::list_negotiations(State(app.clone()), caller.clone())).await?;
     let now = app.clock.now();
     let mut items = Vec::new();
     for entry in list {

@@ -58,13 +58,14 @@ impl Loaded {
 pub(crate) async fn load(app: &AppState, caller: &Caller, id: &str, here: &str) -> Result<Loaded, PageError> {
     let account = require_account(caller, here)?.clone();
     let path = || PathParams(vec![id.to_string()]);
-    let view: NegotiationView = api(handlers::get_negotiation(State(app.clone()), caller.clone(), path())).await?;
+    let view: NegotiationView =
+        api(handlers::negotiations::get_negotiation(State(app.clone()), caller.clone(), path())).await?;
     let viewer = match &view.you {
         Some(seat) => Viewer::Party { account: account.id.clone(), party: seat.party.clone(), role: seat.role },
         None => Viewer::outside(Some(&account.id)),
     };
     let phase = if decide(&viewer, Action::Read, &Resource::Evidence).allowed() {
-        Some(api(handlers::process::phase_status(State(app.clone()), caller.clone(), path())).await?)
+        Some(api(handlers::phases::phase_status(State(app.clone()), caller.clone(), path())).await?)
     } else {
         None
     };

@@ -176,7 +176,8 @@ pub(crate) async fn home(
     let activity = if loaded.may(Action::Read, Resource::EventLog) {
         let size = loaded.view.log_size;
         let query = IntQuery([("from".to_string(), size.saturating_sub(30))].into_iter().collect());
-        let events: EventsView = api(handlers::events(State(app.clone()), caller.clone(), path(&id), query)).await?;
+        let events: EventsView =
+            api(handlers::log::events(State(app.clone()), caller.clone(), path(&id), query)).await?;
         let names = |party: &str| loaded.party_name(party);
         events
             .entries
@@ -221,7 +222,7 @@ pub(crate) async fn advance(
     require_account(&caller, &format!("/n/{id}"))?;
     let base = form.base()?;
     let body = AdvanceInput { reason: form.text("reason") };
-    handlers::process::advance_phase(State(app), caller, path(&id), IfMatch(Some(base)), ApiJson(body)).await?;
+    handlers::phases::advance_phase(State(app), caller, path(&id), IfMatch(Some(base)), ApiJson(body)).await?;
     Ok(see_other(&format!("/n/{id}")))
 }
 
@@ -311,7 +312,7 @@ async fn members_page(
     };
     let keys = if loaded.may(Action::Read, Resource::Evidence) {
         let list: Vec<PartyKeyView> =
-            api(handlers::process::list_keys(State(app.clone()), caller.clone(), path(id))).await?;
+            api(handlers::keys::list_keys(State(app.clone()), caller.clone(), path(id))).await?;
         list.into_iter()
             .map(|k| KeyRow { party: k.party, public_key: k.public_key, at: format::when(k.at), current: k.current })
             .collect()
@@ -355,7 +356,7 @@ pub(crate) async fn invite(
     require_account(&caller, &format!("/n/{id}/members"))?;
     let base = form.base()?;
     let body = InviteInput { party: form.text("party") };
-    let answer = api::<InvitationCreated>(handlers::invite(
+    let answer = api::<InvitationCreated>(handlers::invitations::invite(
         State(app.clone()),
         caller.clone(),
         path(&id),
@@ -407,7 +408,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, form: Fo
         ..CreateNegotiation::default()
     };
     let created: Result<accord_policy::view::NegotiationView, _> =
-        api(handlers::create_negotiation(State(app.clone()), caller, ApiJson(body))).await;
+        api(handlers::negotiations::create_negotiation(State(app.clone()), caller, ApiJson(body))).await;
     match created {
         Ok(view) => Ok(see_other(&format!("/n/{}/members", view.id))),
         Err(error) => {

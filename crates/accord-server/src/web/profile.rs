@@ -119,7 +119,7 @@ async fn profile_view(
     let path = || PathParams(vec![id.to_string(), me.clone()]);
     let may_read = !me.is_empty() && loaded.may(Action::Read, Resource::Profile { party: &me });
     let profile: Option<Profile> = if may_read {
-        match api::<Profile>(handlers::get_profile(State(app.clone()), caller.clone(), path())).await {
+        match api::<Profile>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
             Ok(profile) => Some(profile),
             Err(error) if error.code == "not_found" => None,
             Err(error) => return Err(error.into()),
@@ -165,7 +165,7 @@ async fn profile_view(
         })
         .collect();
     let history_entries: Vec<ReservationEntry> = if may_read && profile.is_some() {
-        api(handlers::get_reservations(State(app.clone()), caller.clone(), path())).await?
+        api(handlers::profiles::get_reservations(State(app.clone()), caller.clone(), path())).await?
     } else {
         Vec::new()
     };
@@ -193,7 +193,7 @@ async fn profile_view(
         })
         .collect();
     let mine: Vec<BalanceView> = if profile.is_some() && loaded.may(Action::Read, Resource::Balance { party: &me }) {
-        api(handlers::balance(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]))).await?
+        api(handlers::analysis::balance(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]))).await?
     } else {
         Vec::new()
     };
@@ -355,14 +355,15 @@ pub(crate) async fn save_profile(
     let me = loaded.party().to_string();
     let issues: Vec<Issue> = loaded.view.draft.as_ref().map(|d| d.issues.clone()).unwrap_or_default();
     let path = || PathParams(vec![id.clone(), me.clone()]);
-    let current = match api::<Profile>(handlers::get_profile(State(app.clone()), caller.clone(), path())).await {
-        Ok(p) => Some(p),
-        Err(e) if e.code == "not_found" => None,
-        Err(e) => return Err(e.into()),
-    };
+    let current =
+        match api::<Profile>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
+            Ok(p) => Some(p),
+            Err(e) if e.code == "not_found" => None,
+            Err(e) => return Err(e.into()),
+        };
     let written = match profile_from_form(&form, &issues, current.as_ref()) {
         Ok(body) => {
-            api_write(handlers::set_profile(
+            api_write(handlers::profiles::set_profile(
                 State(app.clone()),
                 caller.clone(),
                 path(),
@@ -396,7 +397,7 @@ pub(crate) async fn move_reservation(
     let note = Some(form.text("note")).filter(|n| !n.trim().is_empty());
     let written = match number(&form, "reservation", "reservation") {
         Ok(Some(reservation)) => {
-            api_write(handlers::change_reservation(
+            api_write(handlers::profiles::change_reservation(
                 State(app.clone()),
                 caller.clone(),
                 PathParams(vec![id.clone(), me]),

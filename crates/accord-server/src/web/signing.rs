@@ -41,8 +41,12 @@ pub(crate) async fn sign_page(
     let latest = loaded.view.versions.last().map(|v| v.number);
     let version: Option<PublishedVersionView> = match latest {
         Some(n) if loaded.may(Action::Read, Resource::Versions) => Some(
-            api(handlers::get_version(State(app.clone()), caller.clone(), PathParams(vec![id.clone(), n.to_string()])))
-                .await?,
+            api(handlers::versions::get_version(
+                State(app.clone()),
+                caller.clone(),
+                PathParams(vec![id.clone(), n.to_string()]),
+            ))
+            .await?,
         ),
         _ => None,
     };
@@ -121,7 +125,7 @@ pub(crate) async fn evidence_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/evidence")).await?;
-    let answer = handlers::process::bundle(State(app.clone()), caller.clone(), PathParams(vec![id.clone()])).await;
+    let answer = handlers::evidence::bundle(State(app.clone()), caller.clone(), PathParams(vec![id.clone()])).await;
     let (report, unavailable) = match answer {
         Ok(response) => {
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)

@@ -337,7 +337,7 @@ pub(crate) async fn set_stance(
         (Err(error), _) => Err(error),
         (_, Err(message)) => Err(ApiError::field("/conditions", message)),
         (Ok(position), Ok(conditions)) => {
-            api_write(handlers::set_stance(
+            api_write(handlers::stances::set_stance(
                 State(app.clone()),
                 caller.clone(),
                 PathParams(vec![id.clone(), provision.clone()]),
@@ -368,7 +368,7 @@ pub(crate) async fn add_comment(
         text: form.text("text"),
         private: form.checked("private"),
     };
-    let written = api_write(handlers::add_comment(
+    let written = api_write(handlers::comments::add_comment(
         State(app.clone()),
         caller.clone(),
         PathParams(vec![id.clone()]),

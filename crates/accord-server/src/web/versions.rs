@@ -130,7 +130,7 @@ pub(crate) async fn next_version(
     let last_number = loaded.view.versions.last().map(|v| v.number);
     let before = match last_number {
         Some(number) => {
-            let last: PublishedVersionView = api(handlers::get_version(
+            let last: PublishedVersionView = api(handlers::versions::get_version(
                 State(app.clone()),
                 caller.clone(),
                 PathParams(vec![id.clone(), number.to_string()]),
@@ -142,7 +142,7 @@ pub(crate) async fn next_version(
     };
     let next_number = next_number(&loaded);
     let changes = match after {
-        Some(after) => changes(handlers::diff(&before, &as_version(next_number, after))),
+        Some(after) => changes(handlers::versions::diff(&before, &as_version(next_number, after))),
         None => Vec::new(),
     };
     let unchanged = last_number.is_some() && changes.iter().all(|c| c.change == "same");
@@ -176,7 +176,7 @@ pub(crate) async fn publish(
 ) -> Result<Response, PageError> {
     require_account(&caller, &format!("/n/{id}/versions/next"))?;
     let base = form.base()?;
-    handlers::publish_version(
+    handlers::versions::publish_version(
         State(app.clone()),
         caller,
         PathParams(vec![id.clone()]),
@@ -252,7 +252,8 @@ pub(crate) async fn one(
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions/{number}")).await?;
     let version: PublishedVersionView =
-        api(handlers::get_version(State(app.clone()), caller.clone(), PathParams(vec![id.clone(), number]))).await?;
+        api(handlers::versions::get_version(State(app.clone()), caller.clone(), PathParams(vec![id.clone(), number])))
+            .await?;
     let ack = ack_hook(&app, &caller, &loaded, version.number, &version.content_hash).await?;
     let layout =
         Layout::new(format!("Version {} — {}", version.number, loaded.view.title), "version", loaded.session.clone())
@@ -332,9 +333,12 @@ pub(crate) async fn diff(
     Path((id, number, other)): Path<(String, String, String)>,
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions/{number}/diff/{other}")).await?;
-    let diff: VersionDiff =
-        api(handlers::diff_versions(State(app.clone()), caller.clone(), PathParams(vec![id.clone(), number, other])))
-            .await?;
+    let diff: VersionDiff = api(handlers::versions::diff_versions(
+        State(app.clone()),
+        caller.clone(),
+        PathParams(vec![id.clone(), number, other]),
+    ))
+    .await?;
     let hash = loaded.view.versions.iter().find(|v| v.number == diff.to).map(|v| v.content_hash.clone());
     let ack = match hash {
         Some(hash) => ack_hook(&app, &caller, &loaded, diff.to, &hash).await?,

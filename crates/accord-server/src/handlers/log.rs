@@ -1,0 +1,79 @@
+//! The event log as the viewer may see it, its Merkle checkpoints, and
+//! inclusion and consistency proofs.
+
+use accord_policy::view;
+use accord_policy::{Action, Resource};
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::{Result, etag, param, seen};
+use crate::AppState;
+use crate::api::EventsView;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{IntQuery, PathParams};
+
+pub async fn events(State(app): State<AppState>, caller: Caller, p: PathParams, q: IntQuery) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    seen.require(Action::Read, Resource::EventLog)?;
+    let size = seen.state.size;
+    let from = q.get("from").unwrap_or(0).min(size);
+    let to = q.get("to").unwrap_or(size).min(size);
+    let stored = if from < to { app.store.events(&seen.id, from, Some(to)).await? } else { Vec::new() };
+    let entries =
+        stored.iter().filter_map(|s| view::filter_event(&seen.viewer, &s.event, &s.bytes, &s.leaf_hash)).collect();
+    Ok((etag(size), Json(EventsView { log_size: size, entries })).into_response())
+}
+
+pub async fn checkpoint(State(app): State<AppState>, caller: Caller, p: PathParams, q: IntQuery) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    seen.require(Action::Read, Resource::EventLog)?;
+    let size = q.get("size").unwrap_or(seen.state.size);
+    if size > seen.state.size {
+        return Err(ApiError::new(
+            "invalid_parameter",
+            format!("`size` is beyond the log, which holds {} events", seen.state.size),
+        ));
+    }
+    Ok(Json(app.store.checkpoint(&seen.id, size).await?).into_response())
+}
+
+pub async fn inclusion_proof(
+    State(app): State<AppState>,
+    caller: Caller,
+    p: PathParams,
+    q: IntQuery,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    seen.require(Action::Read, Resource::EventLog)?;
+    let index =
+        q.get("index").ok_or_else(|| ApiError::new("invalid_parameter", "give `index`, the event's position"))?;
+    let size = q.get("size").unwrap_or(seen.state.size);
+    if size > seen.state.size || index >= size {
+        return Err(ApiError::new(
+            "invalid_parameter",
+            format!("need index < size <= {} (the log size); got index {index}, size {size}", seen.state.size),
+        ));
+    }
+    Ok(Json(app.store.inclusion_proof(&seen.id, index, size).await?).into_response())
+}
+
+pub async fn consistency_proof(
+    State(app): State<AppState>,
+    caller: Caller,
+    p: PathParams,
+    q: IntQuery,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    seen.require(Action::Read, Resource::EventLog)?;
+    let from = q.get("from").ok_or_else(|| ApiError::new("invalid_parameter", "give `from`, the older size"))?;
+    let to = q.get("to").unwrap_or(seen.state.size);
+    if to > seen.state.size || from > to {
+        return Err(ApiError::new(
+            "invalid_parameter",
+            format!("need from <= to <= {} (the log size); got from {from}, to {to}", seen.state.size),
+        ));
+    }
+    Ok(Json(app.store.consistency_proof(&seen.id, from, to).await?).into_response())
+}

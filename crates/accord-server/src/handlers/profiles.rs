@@ -1,0 +1,98 @@
+//! A party's confidential profile (weights, ratings, red lines, reservation
+//! value) and the history of its reservation value.
+
+use accord_core::Profile;
+use accord_core::event::Payload;
+use accord_policy::{Action, Resource};
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::{Result, commit, etag, param, seen, written};
+use crate::AppState;
+use crate::api::{ProfileInput, ReservationEntry, ReservationInput};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, IfMatch, PathParams};
+
+pub async fn get_profile(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let party = param(&p, 1)?;
+    seen.require(Action::Read, Resource::Profile { party })?;
+    let profile = seen
+        .state
+        .negotiation
+        .profile(party)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(format!("a profile of \"{party}\"")))?;
+    Ok((etag(seen.state.size), Json(profile)).into_response())
+}
+
+fn check_unit(value: f64, pointer: &str) -> Result<()> {
+    if value.is_finite() && (0.0..=1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(ApiError::field(pointer, "must be a number from 0 to 1"))
+    }
+}
+
+pub async fn set_profile(
+    State(app): State<AppState>,
+    caller: Caller,
+    p: PathParams,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<ProfileInput>,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let party = param(&p, 1)?.to_string();
+    seen.require(Action::Write, Resource::Profile { party: &party })?;
+    let base = seen.base(if_match)?;
+    check_unit(body.reservation, "/reservation")?;
+    for (i, (_, weight)) in body.weights.iter().enumerate() {
+        if !weight.is_finite() || *weight < 0.0 {
+            return Err(ApiError::field(format!("/weights/{i}/1"), "must be a finite number of at least 0"));
+        }
+    }
+    let profile = Profile {
+        party,
+        illustrative: body.illustrative,
+        weighting: body.weighting,
+        weights: body.weights,
+        ratings: body.ratings,
+        red_lines: body.red_lines,
+        reservation: body.reservation,
+        discount_factor: body.discount_factor,
+    };
+    Ok(written(commit(&app, &seen, base, vec![Payload::ProfileSet { profile }]).await?))
+}
+
+pub async fn get_reservations(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let party = param(&p, 1)?;
+    seen.require(Action::Read, Resource::ReservationHistory { party })?;
+    let history: Vec<ReservationEntry> =
+        seen.view()?.reservation_history.into_iter().filter(|e| e.party == party).collect();
+    Ok(Json(history).into_response())
+}
+
+pub async fn change_reservation(
+    State(app): State<AppState>,
+    caller: Caller,
+    p: PathParams,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<ReservationInput>,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let party = param(&p, 1)?.to_string();
+    seen.require(Action::Write, Resource::ReservationHistory { party: &party })?;
+    let base = seen.base(if_match)?;
+    check_unit(body.reservation, "/reservation")?;
+    if body.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::field("/note", "at most 2,000 characters"));
+    }
+    if seen.state.negotiation.profile(&party).is_none() {
+        return Err(ApiError::field("/reservation", "set your profile first (PUT …/profiles/{party})"));
+    }
+    let payload = Payload::ReservationChanged { party, reservation: body.reservation, note: body.note };
+    Ok(written(commit(&app, &seen, base, vec![payload]).await?))
+}

@@ -1,0 +1,62 @@
+//! Stances: what each party can live with, provision by provision, their
+//! history and the per-provision counts others see.
+
+use accord_core::event::Payload;
+use accord_core::{Position, Stance};
+use accord_policy::{Action, Resource};
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::{Result, commit, etag, param, seen, written};
+use crate::AppState;
+use crate::api::{StanceInput, StancePosition, StancesView};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{ApiJson, IfMatch, PathParams};
+
+pub async fn list_stances(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    seen.require(Action::Read, Resource::StanceCounts)?;
+    let view = seen.view()?;
+    Ok((etag(seen.state.size), Json(StancesView { stances: view.stances, counts: view.stance_counts })).into_response())
+}
+
+pub async fn stance_history(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    seen.require(Action::Read, Resource::StanceCounts)?;
+    Ok(Json(seen.view()?.stance_history).into_response())
+}
+
+pub async fn set_stance(
+    State(app): State<AppState>,
+    caller: Caller,
+    p: PathParams,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<StanceInput>,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let party = seen.party().unwrap_or_default().to_string();
+    seen.require(Action::Write, Resource::StancePosition { party: &party })?;
+    let provision = param(&p, 1)?.to_string();
+    if seen.state.negotiation.provision(&provision).is_none() {
+        return Err(ApiError::not_found(format!("provision \"{provision}\"")));
+    }
+    let base = seen.base(if_match)?;
+    let position = match body.position {
+        StancePosition::Acceptable | StancePosition::Unacceptable if !body.conditions.is_empty() => {
+            return Err(ApiError::field("/conditions", "only an `acceptable_if` stance has conditions"));
+        }
+        StancePosition::AcceptableIf if body.conditions.is_empty() => {
+            return Err(ApiError::field("/conditions", "an `acceptable_if` stance needs at least one condition"));
+        }
+        StancePosition::Acceptable => Position::Acceptable,
+        StancePosition::Unacceptable => Position::Unacceptable,
+        StancePosition::AcceptableIf => Position::AcceptableIf { conditions: body.conditions },
+    };
+    if body.reason.as_ref().is_some_and(|r| r.chars().count() > 10_000) {
+        return Err(ApiError::field("/reason", "at most 10,000 characters"));
+    }
+    let stance = Stance { party, provision, position, reason: body.reason };
+    Ok(written(commit(&app, &seen, base, vec![Payload::StanceRecorded { stance }]).await?))
+}
