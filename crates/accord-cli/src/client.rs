@@ -249,7 +249,7 @@ impl std::fmt::Display for ApiFailure {
             let field = if error.pointer.is_empty() { "(body)" } else { error.pointer.as_str() };
             write!(f, "\n  {field}: {}", error.message)?;
         }
-        if problem.code == "conflict" {
+        if problem.code == accord_server::ErrorCode::Conflict.as_str() {
             write!(f, "\n  someone changed the negotiation after you read it: look again, then repeat the command")?;
         }
         Ok(())

@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::{AppState, Config};
 
 pub const SESSION_COOKIE: &str = "accord_session";
@@ -101,7 +102,10 @@ impl Caller {
 
     pub fn require(&self) -> Result<&Account, ApiError> {
         self.account.as_ref().ok_or_else(|| {
-            ApiError::new("unauthenticated", "sign in (POST /api/sessions) or send Authorization: Bearer <token>")
+            ApiError::new(
+                ErrorCode::Unauthenticated,
+                "sign in (POST /api/sessions) or send Authorization: Bearer <token>",
+            )
         })
     }
 }
@@ -127,7 +131,9 @@ impl FromRequestParts<AppState> for Caller {
             let account = app.store.account_for_token(&token_hash(&token), TokenKind::Api, now).await?;
             return match account {
                 Some(account) => Ok(Caller { account: Some(account), via: Via::Bearer { token } }),
-                None => Err(ApiError::new("unauthenticated", "the bearer token is unknown, expired or revoked")),
+                None => {
+                    Err(ApiError::new(ErrorCode::Unauthenticated, "the bearer token is unknown, expired or revoked"))
+                }
             };
         }
         if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
@@ -139,7 +145,7 @@ impl FromRequestParts<AppState> for Caller {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
                 if sent != csrf_token(&token) {
                     return Err(ApiError::new(
-                        "csrf_failed",
+                        ErrorCode::CsrfFailed,
                         "a write made with the session cookie needs the X-CSRF-Token header from sign-in or GET /api/me",
                     ));
                 }
@@ -194,7 +200,7 @@ impl AppState {
             (Ok(()), Ok(())) => Ok(()),
             (Err(wait), _) | (_, Err(wait)) => {
                 let mut error =
-                    ApiError::new("rate_limited", format!("too many sign-in attempts; try again in {wait} s"));
+                    ApiError::new(ErrorCode::RateLimited, format!("too many sign-in attempts; try again in {wait} s"));
                 error.retry_after = Some(wait);
                 Err(error)
             }

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError};
+use crate::error_code::ErrorCode;
 
 /// A JSON body: `application/json`, within the body limit, no unknown fields
 /// (the request types deny them), errors pointing at the offending field.
@@ -21,9 +22,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new("payload_too_large", "the body exceeds the size limit")
+                ApiError::new(ErrorCode::PayloadTooLarge, "the body exceeds the size limit")
             } else {
-                ApiError::new("malformed_request", format!("the body could not be read: {rejection}"))
+                ApiError::new(ErrorCode::MalformedRequest, format!("the body could not be read: {rejection}"))
             }
         })?;
         let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}" } else { &bytes };
@@ -33,7 +34,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
                 essence == "application/json" || essence.ends_with("+json")
             });
             if !is_json {
-                return Err(ApiError::new("unsupported_media_type", "send the body as Content-Type: application/json"));
+                return Err(ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "send the body as Content-Type: application/json",
+                ));
             }
         }
         parse_json(bytes).map(ApiJson)
@@ -49,7 +53,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let mut pointer = pointer_of(e.path());
         let message = inner.to_string();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::new("malformed_request", format!("the body is not valid JSON: {message}"));
+            return ApiError::new(ErrorCode::MalformedRequest, format!("the body is not valid JSON: {message}"));
         }
         // Some serde errors name an unknown field in the message while the path stops at its parent.
         if let Some(rest) = message.strip_prefix("unknown field `")
@@ -64,7 +68,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     deserializer
         .end()
-        .map_err(|e| ApiError::new("malformed_request", format!("trailing data after the JSON body: {e}")))?;
+        .map_err(|e| ApiError::new(ErrorCode::MalformedRequest, format!("trailing data after the JSON body: {e}")))?;
     Ok(value)
 }
 
@@ -106,7 +110,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let text = text.strip_prefix("W/").unwrap_or(text).trim_matches('"');
         text.parse::<u64>().map(|n| IfMatch(Some(n))).map_err(|_| {
             ApiError::new(
-                "invalid_parameter",
+                ErrorCode::InvalidParameter,
                 "If-Match must be the log position your change is based on, e.g. If-Match: \"12\" (the ETag of the GET)",
             )
         })
@@ -117,7 +121,7 @@ impl IfMatch {
     pub fn required(self) -> Result<u64, ApiError> {
         self.0.ok_or_else(|| {
             ApiError::new(
-                "precondition_required",
+                ErrorCode::PreconditionRequired,
                 "send If-Match with the log position you read (the ETag of GET /api/negotiations/{id}), e.g. If-Match: \"12\"",
             )
         })
@@ -136,7 +140,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IntQuery {
         for pair in parts.uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
             let parsed = value.parse::<u64>().map_err(|_| {
-                ApiError::new("invalid_parameter", format!("query parameter `{key}` must be a non-negative integer"))
+                ApiError::new(
+                    ErrorCode::InvalidParameter,
+                    format!("query parameter `{key}` must be a non-negative integer"),
+                )
             })?;
             out.insert(key.to_string(), parsed);
         }
@@ -190,7 +197,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PathParams {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
             .await
-            .map_err(|e| ApiError::new("invalid_parameter", format!("the path could not be read: {e}")))?;
+            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("the path could not be read: {e}")))?;
         Ok(PathParams(raw.iter().map(|(_, v)| v.to_string()).collect()))
     }
 }

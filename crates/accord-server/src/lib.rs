@@ -24,6 +24,7 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
+pub mod error_code;
 mod extract;
 mod handlers;
 pub mod notify;
@@ -31,7 +32,8 @@ pub mod openapi;
 pub mod ops;
 pub mod web;
 
-pub use error::{ApiError, CODES};
+pub use error::ApiError;
+pub use error_code::ErrorCode;
 
 /// Where time comes from; tests control it.
 pub trait Clock: Send + Sync + 'static {

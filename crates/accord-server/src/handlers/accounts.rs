@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::api::{AccountView, SessionView, SignIn, SignUp, TokenView};
 use crate::auth::{self, Caller, Via};
 use crate::error::{ApiError, FieldError};
+use crate::error_code::ErrorCode;
 use crate::extract::ApiJson;
 
 /// The client IP, for the sign-in rate limit.
@@ -49,7 +50,7 @@ pub async fn sign_up(State(app): State<AppState>, ApiJson(body): ApiJson<SignUp>
         return Err(ApiError::validation(errors));
     }
     if app.store.account_by_email(&email).await?.is_some() {
-        return Err(ApiError::new("email_taken", "an account with this email exists; sign in instead"));
+        return Err(ApiError::new(ErrorCode::EmailTaken, "an account with this email exists; sign in instead"));
     }
     let account = Account {
         id: format!("acct-{}", auth::random_id(8)?),
@@ -61,7 +62,7 @@ pub async fn sign_up(State(app): State<AppState>, ApiJson(body): ApiJson<SignUp>
     match app.store.create_account(&account).await {
         Ok(()) => {}
         Err(accord_store::StoreError::Duplicate { .. }) => {
-            return Err(ApiError::new("email_taken", "an account with this email exists; sign in instead"));
+            return Err(ApiError::new(ErrorCode::EmailTaken, "an account with this email exists; sign in instead"));
         }
         Err(e) => return Err(e.into()),
     }
@@ -71,7 +72,7 @@ pub async fn sign_up(State(app): State<AppState>, ApiJson(body): ApiJson<SignUp>
 async fn check_password(app: &AppState, ip: &str, body: &SignIn) -> Result<Account> {
     app.limit_sign_in(&body.email, ip)?;
     let account = app.store.account_by_email(&body.email).await?;
-    let wrong = || ApiError::new("invalid_credentials", "wrong email or password");
+    let wrong = || ApiError::new(ErrorCode::InvalidCredentials, "wrong email or password");
     let Some(account) = account else {
         // Spend the same argon2 work as for a real account, so the answer's
         // timing does not reveal which emails have accounts.

@@ -14,11 +14,12 @@ use super::{Result, Seen, denied, etag, param, seen};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::PathParams;
 
 fn run_analysis(viewer: &Viewer, negotiation: &Negotiation) -> Result<serde_json::Value> {
     use accord_engine::{balance, bargain, compile, improve, repair, zopa};
-    let unavailable = |e: accord_engine::EngineError| ApiError::new("analysis_unavailable", e.to_string());
+    let unavailable = |e: accord_engine::EngineError| ApiError::new(ErrorCode::AnalysisUnavailable, e.to_string());
     let problem = compile::compile(negotiation).map_err(unavailable)?;
     let floors: Vec<f64> = problem.parties.iter().map(|p| p.reservation).collect();
     let search = zopa::ZopaOptions { max_nodes: 2_000_000, max_memo: 200_000 };

@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::api::{AcknowledgeInput, ServerKeyView, SignInput, SignedCheckpointView};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, IntQuery, PathParams};
 
 pub async fn signed_checkpoint(
@@ -33,7 +34,7 @@ pub async fn signed_checkpoint(
     let size = q.get("size").unwrap_or(seen.state.size);
     if size == 0 || size > seen.state.size {
         return Err(ApiError::new(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             format!("`size` must be between 1 and the log's size, {}", seen.state.size),
         ));
     }
@@ -151,7 +152,7 @@ pub async fn bundle(State(app): State<AppState>, caller: Caller, p: PathParams) 
     let log = log_entries(&app, &seen.id).await?;
     let bundle = Bundle::build(&seen.id, &log, app.server_key(), app.clock.now(), &[]).map_err(|e| match e {
         accord_evidence::BuildError::NotConcluded => ApiError::new(
-            "wrong_phase",
+            ErrorCode::WrongPhase,
             "the certificate exists once the negotiation has closed (every signatory signed) or lapsed",
         ),
         other => ApiError::internal(format!("building the bundle: {other}")),

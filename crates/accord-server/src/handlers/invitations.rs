@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::api::{AcceptInput, InvitationCreated, InviteInput};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, PathParams};
 
 pub async fn list_invitations(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
@@ -67,7 +68,7 @@ pub async fn accept_invitation(
     let seen = seen(&app, &caller, param(&p, 0)?).await?;
     if let Viewer::Party { party, .. } = &seen.viewer {
         return Err(ApiError::new(
-            "already_seated",
+            ErrorCode::AlreadySeated,
             format!("you already hold the seat of \"{party}\"; one seat per account"),
         ));
     }
@@ -78,11 +79,11 @@ pub async fn accept_invitation(
     };
     seen.require(Action::Write, Resource::Seat)?;
     if invitation.accepted_by.is_some() {
-        return Err(ApiError::new("invitation_unusable", "this invitation was already used"));
+        return Err(ApiError::new(ErrorCode::InvitationUnusable, "this invitation was already used"));
     }
     if app.clock.now() > invitation.expires_at {
         return Err(ApiError::new(
-            "invitation_unusable",
+            ErrorCode::InvitationUnusable,
             "this invitation has expired; ask the mediator for a new one",
         ));
     }

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::api::{KeyInput, PartyKeyView, RotateKeyInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, PathParams};
 
 pub(super) fn parse_hash(pointer: &str, text: &str) -> Result<accord_merkle::Hash> {
@@ -74,7 +75,7 @@ pub async fn register_key(
     parse_hash("/public_key", &body.public_key)?;
     if let Some(existing) = current_key(&seen.state, &party) {
         return Err(ApiError::new(
-            "conflict",
+            ErrorCode::Conflict,
             format!(
                 "party {party} already registered key {existing}; replace it with a rotation signed by that key (`accord key rotate`)"
             ),

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::api::EventsView;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{IntQuery, PathParams};
 
 pub async fn events(State(app): State<AppState>, caller: Caller, p: PathParams, q: IntQuery) -> Result<Response> {
@@ -32,7 +33,7 @@ pub async fn checkpoint(State(app): State<AppState>, caller: Caller, p: PathPara
     let size = q.get("size").unwrap_or(seen.state.size);
     if size > seen.state.size {
         return Err(ApiError::new(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             format!("`size` is beyond the log, which holds {} events", seen.state.size),
         ));
     }
@@ -47,12 +48,13 @@ pub async fn inclusion_proof(
 ) -> Result<Response> {
     let seen = seen(&app, &caller, param(&p, 0)?).await?;
     seen.require(Action::Read, Resource::EventLog)?;
-    let index =
-        q.get("index").ok_or_else(|| ApiError::new("invalid_parameter", "give `index`, the event's position"))?;
+    let index = q
+        .get("index")
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "give `index`, the event's position"))?;
     let size = q.get("size").unwrap_or(seen.state.size);
     if size > seen.state.size || index >= size {
         return Err(ApiError::new(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             format!("need index < size <= {} (the log size); got index {index}, size {size}", seen.state.size),
         ));
     }
@@ -67,11 +69,12 @@ pub async fn consistency_proof(
 ) -> Result<Response> {
     let seen = seen(&app, &caller, param(&p, 0)?).await?;
     seen.require(Action::Read, Resource::EventLog)?;
-    let from = q.get("from").ok_or_else(|| ApiError::new("invalid_parameter", "give `from`, the older size"))?;
+    let from =
+        q.get("from").ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "give `from`, the older size"))?;
     let to = q.get("to").unwrap_or(seen.state.size);
     if to > seen.state.size || from > to {
         return Err(ApiError::new(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             format!("need from <= to <= {} (the log size); got from {from}, to {to}", seen.state.size),
         ));
     }

@@ -5,18 +5,19 @@ use axum::Json;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 
 /// An unknown path: a JSON problem under `/api/`, a page a person can read elsewhere.
 pub async fn no_such_route(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
-        ApiError::new("not_found", "no such route; see /api/openapi.json").into_response()
+        ApiError::new(ErrorCode::NotFound, "no such route; see /api/openapi.json").into_response()
     } else {
         crate::web::page_not_found()
     }
 }
 
 pub async fn method_not_allowed() -> ApiError {
-    ApiError::new("method_not_allowed", "this route does not take that method; see /api/openapi.json")
+    ApiError::new(ErrorCode::MethodNotAllowed, "this route does not take that method; see /api/openapi.json")
 }
 
 pub async fn openapi() -> Response {

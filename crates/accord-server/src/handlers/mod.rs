@@ -23,6 +23,7 @@ use crate::AppState;
 use crate::api::WriteResult;
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, FieldError};
+use crate::error_code::ErrorCode;
 use crate::extract::{IfMatch, PathParams};
 
 pub mod accounts;
@@ -46,23 +47,27 @@ pub mod versions;
 pub(crate) type Result<T, E = ApiError> = std::result::Result<T, E>;
 
 fn param(params: &PathParams, index: usize) -> Result<&str> {
-    params.0.get(index).map(String::as_str).ok_or_else(|| ApiError::new("invalid_parameter", "missing path parameter"))
+    params
+        .0
+        .get(index)
+        .map(String::as_str)
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "missing path parameter"))
 }
 
 fn number_param(params: &PathParams, index: usize, name: &str) -> Result<u32> {
     param(params, index)?
         .parse()
-        .map_err(|_| ApiError::new("invalid_parameter", format!("`{name}` must be a version number (1, 2, …)")))
+        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("`{name}` must be a version number (1, 2, …)")))
 }
 
 /// The error a denied viewer gets: who you are decides what you learn.
 fn denied(viewer: &Viewer) -> ApiError {
     match viewer {
-        Viewer::Anonymous => ApiError::new("unauthenticated", "sign in first"),
+        Viewer::Anonymous => ApiError::new(ErrorCode::Unauthenticated, "sign in first"),
         // A stranger is not told whether the negotiation exists.
         Viewer::Stranger { .. } => ApiError::not_found("this negotiation"),
         Viewer::Party { role, .. } => {
-            ApiError::new("forbidden", format!("a {role} may not do this under the negotiation's policy"))
+            ApiError::new(ErrorCode::Forbidden, format!("a {role} may not do this under the negotiation's policy"))
         }
     }
 }
@@ -96,7 +101,7 @@ impl Seen {
     fn check_base(&self, base: u64) -> Result<u64> {
         if base != self.state.size {
             return Err(ApiError::new(
-                "conflict",
+                ErrorCode::Conflict,
                 format!(
                     "your change is based on log position {base}, but the log is at {}; re-read, re-apply and send If-Match: \"{}\"",
                     self.state.size, self.state.size
@@ -156,7 +161,8 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     }
     for payload in payloads {
         if let Some(action) = phase_action(&payload) {
-            accord_core::phase::allowed(&next, action, now).map_err(|e| ApiError::new("wrong_phase", e.to_string()))?;
+            accord_core::phase::allowed(&next, action, now)
+                .map_err(|e| ApiError::new(ErrorCode::WrongPhase, e.to_string()))?;
         }
         push(&mut next, &actor, payload)?;
     }

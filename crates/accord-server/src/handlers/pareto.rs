@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::api::{GainPair, ParetoSuggestion, ParetoView};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{PathParams, TextQuery};
 
 /// The Pareto frontier of the individually rational packages, in normalised
@@ -38,7 +39,7 @@ const FRONTIER_MAX_POINTS: usize = 200_000;
 fn frontier_gains(negotiation: &Negotiation) -> Result<FrontierGains> {
     use accord_engine::{compile, frontier};
     use accord_policy::analysis::{ideals, normalised_gain};
-    let unavailable = |e: accord_engine::EngineError| ApiError::new("analysis_unavailable", e.to_string());
+    let unavailable = |e: accord_engine::EngineError| ApiError::new(ErrorCode::AnalysisUnavailable, e.to_string());
     let problem = compile::compile(negotiation).map_err(unavailable)?;
     let ideals = ideals(&problem);
     let gains = |utilities: &[f64]| -> Vec<f64> {

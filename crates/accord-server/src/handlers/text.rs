@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::api::{DraftValueInput, IssueInput, ProvisionInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, PathParams};
 
 pub async fn get_draft(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
@@ -28,7 +29,7 @@ fn check_id(id: &str, what: &str) -> Result<()> {
         Ok(())
     } else {
         Err(ApiError::new(
-            "invalid_parameter",
+            ErrorCode::InvalidParameter,
             format!(
                 "the {what} id must be 1–64 characters of a–z, 0–9, '.', '_' or '-', starting with a letter or digit"
             ),

@@ -11,6 +11,7 @@ use super::{
 use crate::AppState;
 use crate::api::{AcceptInput, SignIn, SignUp};
 use crate::auth::Caller;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, PathParams};
 use crate::handlers::{self, accounts::ClientIp};
 
@@ -154,7 +155,7 @@ pub(crate) async fn join(State(app): State<AppState>, caller: Caller, form: Form
         Err(error) => {
             let mut layout = Layout::new("Accept an invitation", "join", session);
             layout.problems = problems(&error, &[("/token", "token")]);
-            if error.code == "not_found" {
+            if error.code == ErrorCode::NotFound {
                 layout.problems = vec![super::FieldProblem {
                     field: "token".into(),
                     message: "no such invitation in this negotiation: check the negotiation id and the code".into(),

@@ -17,6 +17,7 @@ use crate::AppState;
 use crate::api::{DraftValueInput, GainPair, ParetoView, PublishInput, WriteResult};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, PathParams, TextQuery};
 use crate::handlers;
 
@@ -356,13 +357,14 @@ pub(crate) async fn preview(
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/analysis/preview?package={}", q.package)).await?;
     let analysis = analysis_of(&app, &caller, &id).await?;
-    let (package, _) = package_of(&analysis, &q.package).map_err(|e| ApiError::new("analysis_unavailable", e))?;
-    let negotiation =
-        draft_negotiation(&loaded).ok_or_else(|| ApiError::new("forbidden", "your seat may not read the draft"))?;
+    let (package, _) =
+        package_of(&analysis, &q.package).map_err(|e| ApiError::new(ErrorCode::AnalysisUnavailable, e))?;
+    let negotiation = draft_negotiation(&loaded)
+        .ok_or_else(|| ApiError::new(ErrorCode::Forbidden, "your seat may not read the draft"))?;
     let proposed = package_indices(&negotiation.issues, &package);
     let render_text = |p: &Package| {
         accord_core::text::render(&negotiation, p)
-            .map_err(|e| ApiError::new("analysis_unavailable", format!("the text cannot be rendered: {e}")))
+            .map_err(|e| ApiError::new(ErrorCode::AnalysisUnavailable, format!("the text cannot be rendered: {e}")))
     };
     let current = match loaded.view.draft.as_ref().and_then(|d| d.text.clone()) {
         Some(text) => text,
@@ -406,13 +408,13 @@ pub(crate) async fn adopt(
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/analysis")).await?;
     if loaded.view.log_size != base {
         return Err(ApiError::new(
-            "conflict",
+            ErrorCode::Conflict,
             "the negotiation changed since you opened the preview; open the analysis again and re-check the package",
         )
         .into());
     }
     let analysis = analysis_of(&app, &caller, &id).await?;
-    let (package, _) = package_of(&analysis, &kind).map_err(|e| ApiError::new("analysis_unavailable", e))?;
+    let (package, _) = package_of(&analysis, &kind).map_err(|e| ApiError::new(ErrorCode::AnalysisUnavailable, e))?;
     let issues = loaded.view.draft.as_ref().map(|d| d.issues.clone()).unwrap_or_default();
     let proposed = package_indices(&issues, &package);
     for (issue, &index) in issues.iter().zip(&proposed.0) {

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::auth::{self, Caller, Via};
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 
 mod account;
 mod analysis;
@@ -115,7 +116,7 @@ impl Form {
     pub(crate) fn base(&self) -> Result<u64, PageError> {
         self.get("base").and_then(|b| b.trim().parse().ok()).ok_or_else(|| {
             PageError::Api(ApiError::new(
-                "malformed_request",
+                ErrorCode::MalformedRequest,
                 "the form lacks its `base` (log position); reload the page",
             ))
         })
@@ -128,7 +129,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for Form {
     async fn from_request(request: Request, _: &S) -> Result<Self, PageError> {
         let bytes = axum::body::to_bytes(request.into_body(), 1024 * 1024)
             .await
-            .map_err(|_| PageError::Api(ApiError::new("payload_too_large", "the form is too large")))?;
+            .map_err(|_| PageError::Api(ApiError::new(ErrorCode::PayloadTooLarge, "the form is too large")))?;
         Ok(Form(form_pairs(&bytes)))
     }
 }

@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::api::{ProfileInput, ReservationInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, PathParams};
 use crate::handlers;
 
@@ -121,7 +122,7 @@ async fn profile_view(
     let profile: Option<Profile> = if may_read {
         match api::<Profile>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
             Ok(profile) => Some(profile),
-            Err(error) if error.code == "not_found" => None,
+            Err(error) if error.code == ErrorCode::NotFound => None,
             Err(error) => return Err(error.into()),
         }
     } else {
@@ -358,7 +359,7 @@ pub(crate) async fn save_profile(
     let current =
         match api::<Profile>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
             Ok(p) => Some(p),
-            Err(e) if e.code == "not_found" => None,
+            Err(e) if e.code == ErrorCode::NotFound => None,
             Err(e) => return Err(e.into()),
         };
     let written = match profile_from_form(&form, &issues, current.as_ref()) {

@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::api::{PublishInput, PublishedVersionView, VersionDiff};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, PathParams};
 use crate::handlers;
 
@@ -70,7 +71,7 @@ pub(crate) async fn list(
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions")).await?;
     if !loaded.may(Action::Read, Resource::Versions) {
-        return Err(ApiError::new("forbidden", "your seat may not read the released versions").into());
+        return Err(ApiError::new(ErrorCode::Forbidden, "your seat may not read the released versions").into());
     }
     let acks = acknowledged(&app, &caller, &loaded).await?;
     let versions = loaded
@@ -122,7 +123,7 @@ pub(crate) async fn next_version(
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions/next")).await?;
     if !loaded.may(Action::Write, Resource::Versions) {
-        return Err(ApiError::new("forbidden", "only the mediator publishes versions").into());
+        return Err(ApiError::new(ErrorCode::Forbidden, "only the mediator publishes versions").into());
     }
     let draft = loaded.view.draft.as_ref();
     let render_error = draft.and_then(|d| d.render_error.clone());
