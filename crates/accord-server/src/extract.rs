@@ -187,17 +187,202 @@ impl TextQuery {
     }
 }
 
-/// Path parameters as strings; axum's own rejection would be plain text.
-#[derive(Debug)]
-pub struct PathParams(pub Vec<String>);
+/// The route's path parameters by name, percent-decoded; axum's own
+/// rejection would be plain text.
+async fn path_params(parts: &mut Parts) -> Result<Vec<(String, String)>, ApiError> {
+    let raw = axum::extract::RawPathParams::from_request_parts(parts, &())
+        .await
+        .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("the path could not be read: {e}")))?;
+    Ok(raw.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect())
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for PathParams {
+/// The value of the path parameter `name`; only a route table that names
+/// no such parameter lacks it.
+fn path_param(params: &[(String, String)], name: &str) -> Result<String, ApiError> {
+    params
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, value)| value.clone())
+        .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "missing path parameter"))
+}
+
+/// A version number given as path parameter `name`.
+pub fn version_number(name: &str, text: &str) -> Result<u32, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("`{name}` must be a version number (1, 2, …)")))
+}
+
+/// Declares a path extractor whose parameters are all text, each read by
+/// the name the route table gives it.
+macro_rules! text_path {
+    ($(#[$doc:meta])* $name:ident { $($field:ident),+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            $(pub $field: String,)+
+        }
+
+        impl<S: Send + Sync> FromRequestParts<S> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+                let params = path_params(parts).await?;
+                Ok($name { $($field: path_param(&params, stringify!($field))?,)+ })
+            }
+        }
+    };
+}
+
+text_path! {
+    /// `…/negotiations/{id}`.
+    NegotiationPath { id }
+}
+
+text_path! {
+    /// `…/negotiations/{id}/…/{provision}`.
+    ProvisionPath { id, provision }
+}
+
+text_path! {
+    /// `…/negotiations/{id}/…/{issue}`.
+    IssuePath { id, issue }
+}
+
+text_path! {
+    /// `…/negotiations/{id}/…/{party}`.
+    PartyPath { id, party }
+}
+
+/// `…/negotiations/{id}/versions/{number}…`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionPath {
+    pub id: String,
+    pub number: u32,
+}
+
+impl VersionPath {
+    /// The path from its text, as a web page receives it; a bad number is
+    /// refused as the API route refuses it.
+    pub fn parse(id: &str, number: &str) -> Result<Self, ApiError> {
+        Ok(VersionPath { id: id.to_string(), number: version_number("number", number)? })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for VersionPath {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let raw = axum::extract::RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::new(ErrorCode::InvalidParameter, format!("the path could not be read: {e}")))?;
-        Ok(PathParams(raw.iter().map(|(_, v)| v.to_string()).collect()))
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let params = path_params(parts).await?;
+        VersionPath::parse(&path_param(&params, "id")?, &path_param(&params, "number")?)
+    }
+}
+
+/// `…/negotiations/{id}/versions/{number}/diff/{other}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiffPath {
+    pub id: String,
+    pub number: u32,
+    pub other: u32,
+}
+
+impl DiffPath {
+    /// The path from its text, as a web page receives it; a bad number is
+    /// refused as the API route refuses it.
+    pub fn parse(id: &str, number: &str, other: &str) -> Result<Self, ApiError> {
+        Ok(DiffPath {
+            id: id.to_string(),
+            number: version_number("number", number)?,
+            other: version_number("other", other)?,
+        })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for DiffPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let params = path_params(parts).await?;
+        DiffPath::parse(&path_param(&params, "id")?, &path_param(&params, "number")?, &path_param(&params, "other")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::{DiffPath, NegotiationPath, PartyPath, VersionPath};
+
+    fn router() -> Router {
+        Router::new()
+            .route("/n/{id}", get(|p: PartyPath| async move { p.party }))
+            .route("/n/{id}/m", get(|p: NegotiationPath| async move { p.id }))
+            .route("/n/{id}/p/{party}", get(|p: PartyPath| async move { format!("{}|{}", p.id, p.party) }))
+            .route("/n/{id}/v/{number}", get(|p: VersionPath| async move { format!("{}|{}", p.id, p.number) }))
+            .route(
+                "/n/{id}/v/{number}/diff/{other}",
+                get(|p: DiffPath| async move { format!("{}|{}|{}", p.id, p.number, p.other) }),
+            )
+    }
+
+    async fn get_text(uri: &str) -> (StatusCode, String, String) {
+        let request = Request::get(uri).body(Body::empty()).unwrap();
+        let response = router().oneshot(request).await.unwrap();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        (status, content_type, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    async fn problem(uri: &str) -> serde_json::Value {
+        let (status, content_type, body) = get_text(uri).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(content_type, "application/problem+json");
+        let problem: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["code"], "invalid_parameter");
+        problem
+    }
+
+    #[tokio::test]
+    async fn typed_paths_read_their_parameters_by_name_percent_decoded() {
+        assert_eq!(get_text("/n/a%20b/m").await.2, "a b");
+        assert_eq!(get_text("/n/talks/p/ua").await.2, "talks|ua");
+        assert_eq!(get_text("/n/talks/v/3").await.2, "talks|3");
+        assert_eq!(get_text("/n/talks/v/2/diff/5").await.2, "talks|2|5");
+    }
+
+    #[tokio::test]
+    async fn a_bad_version_number_is_a_problem_naming_the_parameter() {
+        assert_eq!(problem("/n/talks/v/abc").await["detail"], "`number` must be a version number (1, 2, …)");
+        assert_eq!(problem("/n/talks/v/-1/diff/2").await["detail"], "`number` must be a version number (1, 2, …)");
+        assert_eq!(problem("/n/talks/v/1/diff/x").await["detail"], "`other` must be a version number (1, 2, …)");
+    }
+
+    #[tokio::test]
+    async fn a_parameter_the_route_lacks_is_a_problem() {
+        assert_eq!(problem("/n/talks").await["detail"], "missing path parameter");
+    }
+
+    #[tokio::test]
+    async fn a_path_that_is_not_utf8_is_a_problem() {
+        let detail = problem("/n/%FF/m").await["detail"].as_str().unwrap().to_string();
+        assert!(detail.starts_with("the path could not be read: "), "{detail}");
+    }
+
+    #[test]
+    fn pages_parse_numbers_as_the_routes_do() {
+        assert_eq!(VersionPath::parse("talks", "7").unwrap(), VersionPath { id: "talks".into(), number: 7 });
+        assert_eq!(
+            VersionPath::parse("talks", "seven").unwrap_err().detail,
+            "`number` must be a version number (1, 2, …)"
+        );
+        assert_eq!(DiffPath::parse("talks", "1", "").unwrap_err().detail, "`other` must be a version number (1, 2, …)");
     }
 }

@@ -10,12 +10,12 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, Seen, denied, etag, param, seen};
+use super::{Result, Seen, denied, etag, seen};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::PathParams;
+use crate::extract::NegotiationPath;
 
 fn run_analysis(viewer: &Viewer, negotiation: &Negotiation) -> Result<serde_json::Value> {
     use accord_engine::{balance, bargain, compile, improve, repair, zopa};
@@ -50,8 +50,12 @@ fn run_analysis(viewer: &Viewer, negotiation: &Negotiation) -> Result<serde_json
     serde_json::to_value(view).map_err(ApiError::internal)
 }
 
-pub async fn analysis(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn analysis(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Analysis)?;
     let value = analysis_value(&app, &seen).await?;
     Ok((etag(seen.state.size), Json((*value).clone())).into_response())
@@ -77,8 +81,12 @@ pub(super) async fn analysis_value(app: &AppState, seen: &Seen) -> Result<Arc<se
     Ok(value)
 }
 
-pub async fn balance(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn balance(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Read, Resource::Balance { party: &party })?;
     let n = &seen.state.negotiation;

@@ -9,15 +9,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, commit, etag, param, seen};
+use super::{Result, commit, etag, seen};
 use crate::AppState;
 use crate::api::CommentInput;
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath};
 
-pub async fn list_comments(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn list_comments(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     let me = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Read, Resource::Comment { author: &me, private: false })?;
     Ok(Json(seen.view()?.comments).into_response())
@@ -26,11 +30,11 @@ pub async fn list_comments(State(app): State<AppState>, caller: Caller, p: PathP
 pub async fn add_comment(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<CommentInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Write, Resource::Comment { author: &party, private: body.private })?;
     let base = seen.base(if_match)?;

@@ -15,21 +15,21 @@ use axum::response::{IntoResponse, Response};
 
 use super::keys::{bad_signature, current_key, parse_hash};
 use super::versions::find_version;
-use super::{Result, commit, number_param, param, seen, written};
+use super::{Result, commit, seen, written};
 use crate::AppState;
 use crate::api::{AcknowledgeInput, ServerKeyView, SignInput, SignedCheckpointView};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, IntQuery, PathParams};
+use crate::extract::{ApiJson, IfMatch, IntQuery, NegotiationPath, VersionPath};
 
 pub async fn signed_checkpoint(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     q: IntQuery,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Evidence)?;
     let size = q.get("size").unwrap_or(seen.state.size);
     if size == 0 || size > seen.state.size {
@@ -55,14 +55,13 @@ pub async fn signed_checkpoint(
 pub async fn acknowledge(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    VersionPath { id, number }: VersionPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<AcknowledgeInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Write, Resource::Acknowledgement { party: &party })?;
-    let number = number_param(&p, 1, "number")?;
     let base = seen.base(if_match)?;
     let version = find_version(&seen, number)?;
     let root = parse_hash("/checkpoint_root", &body.checkpoint_root)?;
@@ -107,14 +106,13 @@ pub async fn acknowledge(
 pub async fn sign_final(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    VersionPath { id, number }: VersionPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<SignInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Write, Resource::FinalSignature { party: &party })?;
-    let number = number_param(&p, 1, "number")?;
     let base = seen.base(if_match)?;
     let version = find_version(&seen, number)?;
     let key = current_key(&seen.state, &party)
@@ -142,8 +140,12 @@ async fn log_entries(app: &AppState, id: &str) -> Result<Vec<LogEntry>> {
         .collect())
 }
 
-pub async fn bundle(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn bundle(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Evidence)?;
     // The bundle carries the `created` and `timetable_set` events, which hold
     // the working draft's frame (issues, brackets): only those who may read
@@ -160,8 +162,12 @@ pub async fn bundle(State(app): State<AppState>, caller: Caller, p: PathParams) 
     Ok(([(header::CONTENT_TYPE, "application/json")], bundle.to_bytes()).into_response())
 }
 
-pub async fn export_log(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn export_log(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::LogExport)?;
     let log = log_entries(&app, &seen.id).await?;
     let export = LogExport::build(&seen.id, &log, app.server_key(), app.clock.now(), &[])

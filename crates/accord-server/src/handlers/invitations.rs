@@ -8,16 +8,20 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, commit, param, seen, written};
+use super::{Result, commit, seen, written};
 use crate::AppState;
 use crate::api::{AcceptInput, InvitationCreated, InviteInput};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath};
 
-pub async fn list_invitations(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn list_invitations(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Invitations)?;
     Ok(Json(seen.view()?.invitations.unwrap_or_default()).into_response())
 }
@@ -25,11 +29,11 @@ pub async fn list_invitations(State(app): State<AppState>, caller: Caller, p: Pa
 pub async fn invite(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<InviteInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Invitations)?;
     let base = seen.base(if_match)?;
     let party = seen.state.negotiation.party(&body.party).ok_or_else(|| ApiError::field("/party", "no such party"))?;
@@ -61,11 +65,11 @@ pub async fn invite(
 pub async fn accept_invitation(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<AcceptInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     if let Viewer::Party { party, .. } = &seen.viewer {
         return Err(ApiError::new(
             ErrorCode::AlreadySeated,
@@ -99,8 +103,12 @@ pub async fn accept_invitation(
     Ok(written(commit(&app, &seen, base, vec![payload]).await?))
 }
 
-pub async fn members(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn members(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Members)?;
     Ok(Json(seen.view()?.members.unwrap_or_default()).into_response())
 }

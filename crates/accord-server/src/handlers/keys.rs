@@ -14,13 +14,13 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, commit, param, seen, written};
+use super::{Result, commit, seen, written};
 use crate::AppState;
 use crate::api::{KeyInput, PartyKeyView, RotateKeyInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath, PartyPath};
 
 pub(super) fn parse_hash(pointer: &str, text: &str) -> Result<accord_merkle::Hash> {
     text.parse::<HexHash>()
@@ -43,8 +43,12 @@ pub(super) fn bad_signature(what: &str, e: impl std::fmt::Display) -> ApiError {
     ApiError::field("/signature", format!("the signature does not verify as {what}: {e}"))
 }
 
-pub async fn list_keys(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn list_keys(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Evidence)?;
     let keys: Vec<PartyKeyView> = seen
         .state
@@ -64,12 +68,11 @@ pub async fn list_keys(State(app): State<AppState>, caller: Caller, p: PathParam
 pub async fn register_key(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    PartyPath { id, party }: PartyPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<KeyInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
-    let party = param(&p, 1)?.to_string();
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Key { party: &party })?;
     let base = seen.base(if_match)?;
     parse_hash("/public_key", &body.public_key)?;
@@ -88,12 +91,11 @@ pub async fn register_key(
 pub async fn rotate_key(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    PartyPath { id, party }: PartyPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<RotateKeyInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
-    let party = param(&p, 1)?.to_string();
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Key { party: &party })?;
     let base = seen.base(if_match)?;
     let new = parse_hash("/public_key", &body.public_key)?;

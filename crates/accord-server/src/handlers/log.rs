@@ -7,16 +7,21 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, etag, param, seen};
+use super::{Result, etag, seen};
 use crate::AppState;
 use crate::api::EventsView;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{IntQuery, PathParams};
+use crate::extract::{IntQuery, NegotiationPath};
 
-pub async fn events(State(app): State<AppState>, caller: Caller, p: PathParams, q: IntQuery) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn events(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+    q: IntQuery,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::EventLog)?;
     let size = seen.state.size;
     let from = q.get("from").unwrap_or(0).min(size);
@@ -27,8 +32,13 @@ pub async fn events(State(app): State<AppState>, caller: Caller, p: PathParams, 
     Ok((etag(size), Json(EventsView { log_size: size, entries })).into_response())
 }
 
-pub async fn checkpoint(State(app): State<AppState>, caller: Caller, p: PathParams, q: IntQuery) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn checkpoint(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+    q: IntQuery,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::EventLog)?;
     let size = q.get("size").unwrap_or(seen.state.size);
     if size > seen.state.size {
@@ -43,10 +53,10 @@ pub async fn checkpoint(State(app): State<AppState>, caller: Caller, p: PathPara
 pub async fn inclusion_proof(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     q: IntQuery,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::EventLog)?;
     let index = q
         .get("index")
@@ -64,10 +74,10 @@ pub async fn inclusion_proof(
 pub async fn consistency_proof(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     q: IntQuery,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::EventLog)?;
     let from =
         q.get("from").ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "give `from`, the older size"))?;

@@ -24,7 +24,7 @@ use crate::api::WriteResult;
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, FieldError};
 use crate::error_code::ErrorCode;
-use crate::extract::{IfMatch, PathParams};
+use crate::extract::IfMatch;
 
 pub mod accounts;
 pub mod analysis;
@@ -45,20 +45,6 @@ pub mod text;
 pub mod versions;
 
 pub(crate) type Result<T, E = ApiError> = std::result::Result<T, E>;
-
-fn param(params: &PathParams, index: usize) -> Result<&str> {
-    params
-        .0
-        .get(index)
-        .map(String::as_str)
-        .ok_or_else(|| ApiError::new(ErrorCode::InvalidParameter, "missing path parameter"))
-}
-
-fn number_param(params: &PathParams, index: usize, name: &str) -> Result<u32> {
-    param(params, index)?
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidParameter, format!("`{name}` must be a version number (1, 2, …)")))
-}
 
 /// The error a denied viewer gets: who you are decides what you learn.
 fn denied(viewer: &Viewer) -> ApiError {

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::api::{CreateNegotiation, NegotiationListItem};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{ApiJson, PathParams};
+use crate::extract::{ApiJson, NegotiationPath};
 
 pub async fn list_negotiations(State(app): State<AppState>, caller: Caller) -> Result<Response> {
     let account = caller.require()?;
@@ -181,8 +181,12 @@ pub async fn create_negotiation(
     Ok((StatusCode::CREATED, headers, Json(view)).into_response())
 }
 
-pub async fn get_negotiation(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn get_negotiation(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     let view = seen.view()?;
     Ok((etag(seen.state.size), Json(view)).into_response())
 }

@@ -12,13 +12,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::analysis::analysis_value;
-use super::{Result, Seen, denied, etag, param, seen};
+use super::{Result, Seen, denied, etag, seen};
 use crate::AppState;
 use crate::api::{GainPair, ParetoSuggestion, ParetoView};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{PathParams, TextQuery};
+use crate::extract::{NegotiationPath, TextQuery};
 
 /// The Pareto frontier of the individually rational packages, in normalised
 /// gains of every analysis party, and the draft's gains: what every pair's
@@ -126,8 +126,13 @@ fn suggestions_on(analysis: &accord_policy::analysis::AnalysisView, a: &str, b: 
         .collect()
 }
 
-pub async fn pareto(State(app): State<AppState>, caller: Caller, p: PathParams, q: TextQuery) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn pareto(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+    q: TextQuery,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Analysis)?;
     let a = q.required("a", "the party on the horizontal axis")?;
     let b = q.required("b", "the party on the vertical axis")?;

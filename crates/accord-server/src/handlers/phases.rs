@@ -8,15 +8,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, commit, param, seen, written};
+use super::{Result, commit, seen, written};
 use crate::AppState;
 use crate::api::{AdvanceInput, ExtendInput, PhaseStatus, PhaseView};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath};
 
-pub async fn phase_status(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn phase_status(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Evidence)?;
     Ok(Json(phase_view(&seen.state, app.clock.now())).into_response())
 }
@@ -47,11 +51,11 @@ pub(crate) fn phase_view(state: &Folded, now: chrono::DateTime<chrono::Utc>) -> 
 pub async fn advance_phase(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<AdvanceInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Timetable)?;
     let base = seen.base(if_match)?;
     if body.reason.trim().is_empty() {
@@ -70,11 +74,11 @@ pub async fn advance_phase(
 pub async fn extend_deadline(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<ExtendInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Timetable)?;
     let base = seen.base(if_match)?;
     if body.reason.trim().is_empty() {
@@ -96,8 +100,12 @@ pub async fn extend_deadline(
     Ok(written(commit(&app, &seen, base, vec![payload]).await?))
 }
 
-pub async fn engagement(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn engagement(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Evidence)?;
     Ok(Json(phase::engagement(&seen.state)).into_response())
 }

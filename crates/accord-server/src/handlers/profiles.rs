@@ -8,16 +8,20 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, commit, etag, param, seen, written};
+use super::{Result, commit, etag, seen, written};
 use crate::AppState;
 use crate::api::{ProfileInput, ReservationEntry, ReservationInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, PartyPath};
 
-pub async fn get_profile(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
-    let party = param(&p, 1)?;
+pub async fn get_profile(
+    State(app): State<AppState>,
+    caller: Caller,
+    PartyPath { id, party }: PartyPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
+    let party = party.as_str();
     seen.require(Action::Read, Resource::Profile { party })?;
     let profile = seen
         .state
@@ -39,12 +43,11 @@ fn check_unit(value: f64, pointer: &str) -> Result<()> {
 pub async fn set_profile(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    PartyPath { id, party }: PartyPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<ProfileInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
-    let party = param(&p, 1)?.to_string();
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Profile { party: &party })?;
     let base = seen.base(if_match)?;
     check_unit(body.reservation, "/reservation")?;
@@ -66,9 +69,13 @@ pub async fn set_profile(
     Ok(written(commit(&app, &seen, base, vec![Payload::ProfileSet { profile }]).await?))
 }
 
-pub async fn get_reservations(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
-    let party = param(&p, 1)?;
+pub async fn get_reservations(
+    State(app): State<AppState>,
+    caller: Caller,
+    PartyPath { id, party }: PartyPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
+    let party = party.as_str();
     seen.require(Action::Read, Resource::ReservationHistory { party })?;
     let history: Vec<ReservationEntry> =
         seen.view()?.reservation_history.into_iter().filter(|e| e.party == party).collect();
@@ -78,12 +85,11 @@ pub async fn get_reservations(State(app): State<AppState>, caller: Caller, p: Pa
 pub async fn change_reservation(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    PartyPath { id, party }: PartyPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<ReservationInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
-    let party = param(&p, 1)?.to_string();
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::ReservationHistory { party: &party })?;
     let base = seen.base(if_match)?;
     check_unit(body.reservation, "/reservation")?;

@@ -8,22 +8,30 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, commit, etag, param, seen, written};
+use super::{Result, commit, etag, seen, written};
 use crate::AppState;
 use crate::api::{StanceInput, StancePosition, StancesView};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath, ProvisionPath};
 
-pub async fn list_stances(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn list_stances(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::StanceCounts)?;
     let view = seen.view()?;
     Ok((etag(seen.state.size), Json(StancesView { stances: view.stances, counts: view.stance_counts })).into_response())
 }
 
-pub async fn stance_history(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn stance_history(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::StanceCounts)?;
     Ok(Json(seen.view()?.stance_history).into_response())
 }
@@ -31,14 +39,13 @@ pub async fn stance_history(State(app): State<AppState>, caller: Caller, p: Path
 pub async fn set_stance(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    ProvisionPath { id, provision }: ProvisionPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<StanceInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Write, Resource::StancePosition { party: &party })?;
-    let provision = param(&p, 1)?.to_string();
     if seen.state.negotiation.provision(&provision).is_none() {
         return Err(ApiError::not_found(format!("provision \"{provision}\"")));
     }

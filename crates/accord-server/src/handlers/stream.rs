@@ -18,10 +18,10 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{Result, param, seen};
+use super::{Result, seen};
 use crate::AppState;
 use crate::auth::Caller;
-use crate::extract::PathParams;
+use crate::extract::NegotiationPath;
 
 /// How often the stream re-reads the log size without being told.
 pub const RECHECK: Duration = Duration::from_secs(15);
@@ -57,10 +57,14 @@ impl Follower {
     }
 }
 
-pub async fn stream(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
+pub async fn stream(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
     // Subscribe before reading the size, so no append falls between the two.
     let announcements = app.store.subscribe();
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::EventLog)?;
     let follower = Follower { app, negotiation: seen.id.clone(), announcements, sent: None };
     let events = futures_util::stream::unfold(follower, |mut follower| async move {

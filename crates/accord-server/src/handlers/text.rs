@@ -9,16 +9,20 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, commit, denied, etag, param, seen, written};
+use super::{Result, commit, denied, etag, seen, written};
 use crate::AppState;
 use crate::api::{DraftValueInput, IssueInput, ProvisionInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, IssuePath, NegotiationPath, ProvisionPath};
 
-pub async fn get_draft(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn get_draft(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Draft)?;
     let draft = seen.view()?.draft.ok_or_else(|| denied(&seen.viewer))?;
     Ok((etag(seen.state.size), Json(draft)).into_response())
@@ -40,13 +44,13 @@ fn check_id(id: &str, what: &str) -> Result<()> {
 pub async fn set_provision(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    ProvisionPath { id, provision }: ProvisionPath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<ProvisionInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Draft)?;
-    let provision_id = param(&p, 1)?;
+    let provision_id = provision.as_str();
     check_id(provision_id, "provision")?;
     let base = seen.base(if_match)?;
     let n = &seen.state.negotiation;
@@ -68,12 +72,11 @@ pub async fn set_provision(
 pub async fn remove_provision(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    ProvisionPath { id, provision }: ProvisionPath,
     if_match: IfMatch,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Draft)?;
-    let provision = param(&p, 1)?.to_string();
     if seen.state.negotiation.provision(&provision).is_none() {
         return Err(ApiError::not_found(format!("provision \"{provision}\"")));
     }
@@ -84,13 +87,13 @@ pub async fn remove_provision(
 pub async fn set_issue(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    IssuePath { id, issue }: IssuePath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<IssueInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Draft)?;
-    let issue_id = param(&p, 1)?;
+    let issue_id = issue.as_str();
     check_id(issue_id, "issue")?;
     let base = seen.base(if_match)?;
     let issue = Issue { id: issue_id.to_string(), title: body.title, kind: body.kind, draft: body.draft };
@@ -111,12 +114,11 @@ pub async fn set_issue(
 pub async fn remove_issue(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    IssuePath { id, issue }: IssuePath,
     if_match: IfMatch,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Draft)?;
-    let issue = param(&p, 1)?.to_string();
     if seen.state.negotiation.issue_index(&issue).is_none() {
         return Err(ApiError::not_found(format!("issue \"{issue}\"")));
     }
@@ -127,13 +129,13 @@ pub async fn remove_issue(
 pub async fn set_draft_value(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    IssuePath { id, issue }: IssuePath,
     if_match: IfMatch,
     ApiJson(body): ApiJson<DraftValueInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Draft)?;
-    let issue_id = param(&p, 1)?.to_string();
+    let issue_id = issue;
     let n = &seen.state.negotiation;
     let issue = n
         .issue_index(&issue_id)

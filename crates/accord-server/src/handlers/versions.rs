@@ -9,15 +9,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, Seen, commit, etag, number_param, param, seen};
+use super::{Result, Seen, commit, etag, seen};
 use crate::AppState;
 use crate::api::{DiffLine, DiffSegment, ProvisionDiff, PublishInput, PublishedVersionView, VersionDiff};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, DiffPath, IfMatch, NegotiationPath, VersionPath};
 
-pub async fn list_versions(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn list_versions(
+    State(app): State<AppState>,
+    caller: Caller,
+    NegotiationPath { id }: NegotiationPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Versions)?;
     Ok(Json(seen.view()?.versions).into_response())
 }
@@ -25,11 +29,11 @@ pub async fn list_versions(State(app): State<AppState>, caller: Caller, p: PathP
 pub async fn publish_version(
     State(app): State<AppState>,
     caller: Caller,
-    p: PathParams,
+    NegotiationPath { id }: NegotiationPath,
     if_match: IfMatch,
     ApiJson(_): ApiJson<PublishInput>,
 ) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Versions)?;
     let base = seen.base(if_match)?;
     let n = &seen.state.negotiation;
@@ -59,18 +63,25 @@ pub(super) fn find_version(seen: &Seen, number: u32) -> Result<PublishedVersionV
     })
 }
 
-pub async fn get_version(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn get_version(
+    State(app): State<AppState>,
+    caller: Caller,
+    VersionPath { id, number }: VersionPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Versions)?;
-    let number = number_param(&p, 1, "number")?;
     Ok(Json(find_version(&seen, number)?).into_response())
 }
 
-pub async fn diff_versions(State(app): State<AppState>, caller: Caller, p: PathParams) -> Result<Response> {
-    let seen = seen(&app, &caller, param(&p, 0)?).await?;
+pub async fn diff_versions(
+    State(app): State<AppState>,
+    caller: Caller,
+    DiffPath { id, number, other }: DiffPath,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Read, Resource::Versions)?;
-    let from = find_version(&seen, number_param(&p, 1, "number")?)?;
-    let to = find_version(&seen, number_param(&p, 2, "other")?)?;
+    let from = find_version(&seen, number)?;
+    let to = find_version(&seen, other)?;
     Ok(Json(diff(&from, &to)).into_response())
 }
 

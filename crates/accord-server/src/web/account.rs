@@ -12,7 +12,7 @@ use crate::AppState;
 use crate::api::{AcceptInput, SignIn, SignUp};
 use crate::auth::Caller;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath};
 use crate::handlers::{self, accounts::ClientIp};
 
 #[derive(Debug, Default, Deserialize)]
@@ -145,7 +145,7 @@ pub(crate) async fn join(State(app): State<AppState>, caller: Caller, form: Form
     let accepted = api_write(handlers::invitations::accept_invitation(
         State(app),
         caller,
-        PathParams(vec![negotiation.clone()]),
+        NegotiationPath { id: negotiation.clone() },
         IfMatch(None),
         ApiJson(AcceptInput { token: token.clone() }),
     ))

@@ -18,7 +18,7 @@ use crate::api::{DraftValueInput, GainPair, ParetoView, PublishInput, WriteResul
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, PathParams, TextQuery};
+use crate::extract::{ApiJson, IfMatch, IssuePath, NegotiationPath, TextQuery};
 use crate::handlers;
 
 /// The suggestion kinds, in the order the page lists them.
@@ -85,7 +85,7 @@ struct AnalysisPage {
 
 /// The analysis for this caller, as the API serves it.
 async fn analysis_of(app: &AppState, caller: &Caller, id: &str) -> Result<AnalysisView, ApiError> {
-    api(handlers::analysis::analysis(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]))).await
+    api(handlers::analysis::analysis(State(app.clone()), caller.clone(), NegotiationPath { id: id.to_string() })).await
 }
 
 /// A suggestion's package, by kind.
@@ -139,7 +139,8 @@ pub(crate) struct PairQuery {
 /// The Pareto frontier for the pair, as the API serves it.
 async fn pareto_of(app: &AppState, caller: &Caller, id: &str, a: &str, b: &str) -> Result<ParetoView, ApiError> {
     let query = TextQuery([("a", a), ("b", b)].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
-    api(handlers::pareto::pareto(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]), query)).await
+    api(handlers::pareto::pareto(State(app.clone()), caller.clone(), NegotiationPath { id: id.to_string() }, query))
+        .await
 }
 
 fn suggestion_kind(kind: &str) -> Option<accord_charts::SuggestionKind> {
@@ -425,7 +426,7 @@ pub(crate) async fn adopt(
         let written: WriteResult = api(handlers::text::set_draft_value(
             State(app.clone()),
             caller.clone(),
-            PathParams(vec![id.clone(), issue.id.clone()]),
+            IssuePath { id: id.clone(), issue: issue.id.clone() },
             IfMatch(Some(base)),
             ApiJson(DraftValueInput { value }),
         ))
@@ -436,7 +437,7 @@ pub(crate) async fn adopt(
         handlers::versions::publish_version(
             State(app.clone()),
             caller,
-            PathParams(vec![id.clone()]),
+            NegotiationPath { id: id.clone() },
             IfMatch(Some(base)),
             ApiJson(PublishInput {}),
         )

@@ -11,7 +11,7 @@ use super::{Layout, PageError, Session, api, format, render, require_account};
 use crate::AppState;
 use crate::api::NegotiationListItem;
 use crate::auth::Caller;
-use crate::extract::PathParams;
+use crate::extract::NegotiationPath;
 use crate::handlers;
 
 /// A deadline as the page shows it: text now, ISO for the script that ticks it.
@@ -109,7 +109,7 @@ pub(crate) async fn engagement_of(
     if !loaded.may(Action::Read, Resource::Evidence) {
         return Ok(Vec::new());
     }
-    let path = PathParams(vec![loaded.id.clone()]);
+    let path = NegotiationPath { id: loaded.id.clone() };
     Ok(api(handlers::phases::engagement(State(app.clone()), caller.clone(), path)).await?)
 }
 

@@ -9,7 +9,7 @@ use super::{NegotiationNav, PageError, Session, api, require_account};
 use crate::AppState;
 use crate::api::PhaseView;
 use crate::auth::Caller;
-use crate::extract::PathParams;
+use crate::extract::NegotiationPath;
 use crate::handlers;
 
 /// What every negotiation page starts from.
@@ -57,7 +57,7 @@ impl Loaded {
 /// Loads negotiation `id` for `caller`, or fails as the API would (sign in, 404 to strangers).
 pub(crate) async fn load(app: &AppState, caller: &Caller, id: &str, here: &str) -> Result<Loaded, PageError> {
     let account = require_account(caller, here)?.clone();
-    let path = || PathParams(vec![id.to_string()]);
+    let path = || NegotiationPath { id: id.to_string() };
     let view: NegotiationView =
         api(handlers::negotiations::get_negotiation(State(app.clone()), caller.clone(), path())).await?;
     let viewer = match &view.you {

@@ -16,11 +16,11 @@ use super::{
 use crate::AppState;
 use crate::api::{AdvanceInput, CreateNegotiation, EventsView, InvitationCreated, InviteInput, PartyKeyView};
 use crate::auth::Caller;
-use crate::extract::{ApiJson, IfMatch, IntQuery, PathParams};
+use crate::extract::{ApiJson, IfMatch, IntQuery, NegotiationPath};
 use crate::handlers;
 
-fn path(id: &str) -> PathParams {
-    PathParams(vec![id.to_string()])
+fn path(id: &str) -> NegotiationPath {
+    NegotiationPath { id: id.to_string() }
 }
 
 #[derive(Debug, Clone)]

@@ -21,7 +21,7 @@ use crate::api::{ProfileInput, ReservationInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath, PartyPath};
 use crate::handlers;
 
 #[derive(Debug, Clone)]
@@ -117,7 +117,7 @@ async fn profile_view(
 ) -> Result<ProfilePage, PageError> {
     let loaded: Loaded = load(app, caller, id, &format!("/n/{id}/profile")).await?;
     let me = loaded.party().to_string();
-    let path = || PathParams(vec![id.to_string(), me.clone()]);
+    let path = || PartyPath { id: id.to_string(), party: me.clone() };
     let may_read = !me.is_empty() && loaded.may(Action::Read, Resource::Profile { party: &me });
     let profile: Option<Profile> = if may_read {
         match api::<Profile>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
@@ -194,7 +194,8 @@ async fn profile_view(
         })
         .collect();
     let mine: Vec<BalanceView> = if profile.is_some() && loaded.may(Action::Read, Resource::Balance { party: &me }) {
-        api(handlers::analysis::balance(State(app.clone()), caller.clone(), PathParams(vec![id.to_string()]))).await?
+        api(handlers::analysis::balance(State(app.clone()), caller.clone(), NegotiationPath { id: id.to_string() }))
+            .await?
     } else {
         Vec::new()
     };
@@ -355,7 +356,7 @@ pub(crate) async fn save_profile(
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/profile")).await?;
     let me = loaded.party().to_string();
     let issues: Vec<Issue> = loaded.view.draft.as_ref().map(|d| d.issues.clone()).unwrap_or_default();
-    let path = || PathParams(vec![id.clone(), me.clone()]);
+    let path = || PartyPath { id: id.clone(), party: me.clone() };
     let current =
         match api::<Profile>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
             Ok(p) => Some(p),
@@ -401,7 +402,7 @@ pub(crate) async fn move_reservation(
             api_write(handlers::profiles::change_reservation(
                 State(app.clone()),
                 caller.clone(),
-                PathParams(vec![id.clone(), me]),
+                PartyPath { id: id.clone(), party: me },
                 IfMatch(Some(base)),
                 ApiJson(ReservationInput { reservation, note }),
             ))

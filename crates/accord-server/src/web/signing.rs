@@ -13,7 +13,7 @@ use super::{Layout, PageError, api, format, render};
 use crate::AppState;
 use crate::api::PublishedVersionView;
 use crate::auth::Caller;
-use crate::extract::PathParams;
+use crate::extract::{NegotiationPath, VersionPath};
 use crate::handlers;
 
 #[derive(askama::Template)]
@@ -44,7 +44,7 @@ pub(crate) async fn sign_page(
             api(handlers::versions::get_version(
                 State(app.clone()),
                 caller.clone(),
-                PathParams(vec![id.clone(), n.to_string()]),
+                VersionPath { id: id.clone(), number: n },
             ))
             .await?,
         ),
@@ -125,7 +125,8 @@ pub(crate) async fn evidence_page(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/evidence")).await?;
-    let answer = handlers::evidence::bundle(State(app.clone()), caller.clone(), PathParams(vec![id.clone()])).await;
+    let answer =
+        handlers::evidence::bundle(State(app.clone()), caller.clone(), NegotiationPath { id: id.clone() }).await;
     let (report, unavailable) = match answer {
         Ok(response) => {
             let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::api::{CommentInput, StanceInput, StancePosition};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, IfMatch, NegotiationPath, ProvisionPath};
 use crate::handlers;
 
 #[derive(Debug, Clone)]
@@ -340,7 +340,7 @@ pub(crate) async fn set_stance(
             api_write(handlers::stances::set_stance(
                 State(app.clone()),
                 caller.clone(),
-                PathParams(vec![id.clone(), provision.clone()]),
+                ProvisionPath { id: id.clone(), provision: provision.clone() },
                 IfMatch(Some(base)),
                 ApiJson(StanceInput { position, conditions, reason }),
             ))
@@ -371,7 +371,7 @@ pub(crate) async fn add_comment(
     let written = api_write(handlers::comments::add_comment(
         State(app.clone()),
         caller.clone(),
-        PathParams(vec![id.clone()]),
+        NegotiationPath { id: id.clone() },
         IfMatch(Some(base)),
         ApiJson(body),
     ))

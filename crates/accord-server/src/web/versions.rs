@@ -15,7 +15,7 @@ use crate::api::{PublishInput, PublishedVersionView, VersionDiff};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::error_code::ErrorCode;
-use crate::extract::{ApiJson, IfMatch, PathParams};
+use crate::extract::{ApiJson, DiffPath, IfMatch, NegotiationPath, VersionPath};
 use crate::handlers;
 
 #[derive(Debug, Clone)]
@@ -134,7 +134,7 @@ pub(crate) async fn next_version(
             let last: PublishedVersionView = api(handlers::versions::get_version(
                 State(app.clone()),
                 caller.clone(),
-                PathParams(vec![id.clone(), number.to_string()]),
+                VersionPath { id: id.clone(), number },
             ))
             .await?;
             last
@@ -180,7 +180,7 @@ pub(crate) async fn publish(
     handlers::versions::publish_version(
         State(app.clone()),
         caller,
-        PathParams(vec![id.clone()]),
+        NegotiationPath { id: id.clone() },
         IfMatch(Some(base)),
         ApiJson(PublishInput {}),
     )
@@ -253,7 +253,7 @@ pub(crate) async fn one(
 ) -> Result<Response, PageError> {
     let loaded = load(&app, &caller, &id, &format!("/n/{id}/versions/{number}")).await?;
     let version: PublishedVersionView =
-        api(handlers::versions::get_version(State(app.clone()), caller.clone(), PathParams(vec![id.clone(), number])))
+        api(handlers::versions::get_version(State(app.clone()), caller.clone(), VersionPath::parse(&id, &number)?))
             .await?;
     let ack = ack_hook(&app, &caller, &loaded, version.number, &version.content_hash).await?;
     let layout =
@@ -337,7 +337,7 @@ pub(crate) async fn diff(
     let diff: VersionDiff = api(handlers::versions::diff_versions(
         State(app.clone()),
         caller.clone(),
-        PathParams(vec![id.clone(), number, other]),
+        DiffPath::parse(&id, &number, &other)?,
     ))
     .await?;
     let hash = loaded.view.versions.iter().find(|v| v.number == diff.to).map(|v| v.content_hash.clone());
