@@ -14,7 +14,7 @@ use accord_evidence::keyfile::{self, KdfParams};
 use accord_evidence::statement::{Statement, sign_statement_hex};
 use accord_evidence::{SigningKey, SystemRng, verify_bundle, verify_log};
 use accord_merkle::{Checkpoint, HexHash};
-use accord_server::api::{
+use accord_api::{
     AcknowledgeInput, AdvanceInput, ExtendInput, KeyInput, NegotiationView, PartyKeyView, PhaseView,
     PublishedVersionView, RotateKeyInput, SignInput, SignedCheckpointView, WriteResult,
 };

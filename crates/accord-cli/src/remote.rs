@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use accord_core::{Condition, Test};
 use accord_formats::render::markdown_version;
 use accord_merkle::{Checkpoint, ConsistencyProof, HexHash, InclusionProof, leaf_hash};
-use accord_server::api::{
+use accord_api::{
     AcceptInput, AccountView, AnalysisView, CommentInput, CreateNegotiation, DraftValueInput, DraftView, EventsView,
     InvitationCreated, InviteInput, NegotiationListItem, NegotiationView, PublishInput, PublishedVersionView,
     ReservationInput, SessionView, SignIn, SignUp, StanceInput, StancePosition, StancesView, TokenView, VersionDiff,

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use accord_core::event::{Event, Payload};
-use accord_server::api::{CommentInput, StanceInput, StancePosition};
+use accord_api::{CommentInput, StanceInput, StancePosition};
 use anyhow::Context;
 use hyper::Method;
 
