@@ -383,16 +383,16 @@ mod tests {
         let reference = |name: &str| Value::from(format!("#/components/schemas/{name}"));
         let n = "/api/negotiations/{id}";
         for (path, method, status, expected) in [
-            ("/api/negotiations", "post", "201", "NegotiationView"),
-            (n, "get", "200", "NegotiationView"),
-            (&format!("{n}/draft"), "get", "200", "DraftView"),
-            (&format!("{n}/profiles/{{party}}"), "get", "200", "Profile"),
-            (&format!("{n}/versions/{{number}}"), "get", "200", "PublishedVersionView"),
-            (&format!("{n}/analysis"), "get", "200", "AnalysisView"),
-            (&format!("{n}/bundle"), "get", "200", "Bundle"),
-            (&format!("{n}/export"), "get", "200", "LogExport"),
+            ("/api/negotiations".to_string(), "post", "201", "NegotiationView"),
+            (n.to_string(), "get", "200", "NegotiationView"),
+            (format!("{n}/draft"), "get", "200", "DraftView"),
+            (format!("{n}/profiles/{{party}}"), "get", "200", "Profile"),
+            (format!("{n}/versions/{{number}}"), "get", "200", "PublishedVersionView"),
+            (format!("{n}/analysis"), "get", "200", "AnalysisView"),
+            (format!("{n}/bundle"), "get", "200", "Bundle"),
+            (format!("{n}/export"), "get", "200", "LogExport"),
         ] {
-            assert_eq!(success(path, method, status)["$ref"], reference(expected), "{method} {path}");
+            assert_eq!(success(&path, method, status)["$ref"], reference(expected), "{method} {path}");
         }
         assert_eq!(success(&format!("{n}/engagement"), "get", "200")["items"]["$ref"], reference("VersionEngagement"));
         // The draft's model types are spelled out, down to the tagged unions.
