@@ -1,8 +1,9 @@
 //! The HTTP side of the `accord` client commands: where the server is, which
 //! token to send, and how an API problem becomes an error a person can act on.
 //!
-//! The request and response bodies are `accord_server::api`'s types, so the
-//! client and the server cannot drift apart silently.
+//! The request and response bodies are `accord_api`'s types (the problem
+//! document still `accord_server::api`'s), so the client and the server
+//! cannot drift apart silently.
 
 use std::collections::BTreeMap;
 use std::io::Read;

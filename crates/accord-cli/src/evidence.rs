@@ -10,14 +10,14 @@ use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use accord_api::{
+    AcknowledgeInput, AdvanceInput, ExtendInput, KeyInput, NegotiationView, PartyKeyView, PhaseView,
+    PublishedVersionView, RotateKeyInput, SignInput, SignedCheckpointView, WriteResult,
+};
 use accord_evidence::keyfile::{self, KdfParams};
 use accord_evidence::statement::{Statement, sign_statement_hex};
 use accord_evidence::{SigningKey, SystemRng, verify_bundle, verify_log};
 use accord_merkle::{Checkpoint, HexHash};
-use accord_server::api::{
-    AcknowledgeInput, AdvanceInput, ExtendInput, KeyInput, NegotiationView, PartyKeyView, PhaseView,
-    PublishedVersionView, RotateKeyInput, SignInput, SignedCheckpointView, WriteResult,
-};
 use anyhow::{Context, anyhow, bail};
 use chrono::{DateTime, Utc};
 

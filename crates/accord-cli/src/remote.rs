@@ -8,15 +8,15 @@ use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use accord_core::{Condition, Test};
-use accord_formats::render::markdown_version;
-use accord_merkle::{Checkpoint, ConsistencyProof, HexHash, InclusionProof, leaf_hash};
-use accord_server::api::{
+use accord_api::{
     AcceptInput, AccountView, AnalysisView, CommentInput, CreateNegotiation, DraftValueInput, DraftView, EventsView,
     InvitationCreated, InviteInput, NegotiationListItem, NegotiationView, PublishInput, PublishedVersionView,
     ReservationInput, SessionView, SignIn, SignUp, StanceInput, StancePosition, StancesView, TokenView, VersionDiff,
     WriteResult,
 };
+use accord_core::{Condition, Test};
+use accord_formats::render::markdown_version;
+use accord_merkle::{Checkpoint, ConsistencyProof, HexHash, InclusionProof, leaf_hash};
 use anyhow::{Context, anyhow, bail};
 
 use crate::client::{Client, ClientConfig, Method, SeenCheckpoint, config_path};

@@ -198,6 +198,7 @@ pub struct Comment {
 
 /// One point of a party's reservation history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ReservationPoint {
     pub position: u64,
     pub at: DateTime<Utc>,

@@ -27,6 +27,7 @@ pub struct Negotiation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Owns the single negotiating text; drafts and publishes versions.
     Mediator,
@@ -58,6 +59,7 @@ impl std::fmt::Display for Role {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Party {
     pub id: String,
     pub name: String,
@@ -67,6 +69,7 @@ pub struct Party {
 /// A question the agreement must answer: which option (discrete) or which value
 /// (numeric) it settles on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Issue {
     pub id: String,
     pub title: String,
@@ -78,6 +81,7 @@ pub struct Issue {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum IssueKind {
     /// Ordered options, each with a stable id and a label.
     Discrete { options: Vec<IssueOption> },
@@ -86,12 +90,14 @@ pub enum IssueKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct IssueOption {
     pub id: String,
     pub label: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct NumericRange {
     pub min: f64,
     pub max: f64,
@@ -152,6 +158,7 @@ impl NumericRange {
 /// One issue's setting in a package, as written by people.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Value {
     Option(String),
     Number(f64),
@@ -270,6 +277,7 @@ pub fn format_plain_number(x: f64) -> String {
 /// provision's wordings say what replaces each slot for every value. A body
 /// without slots is fixed text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Provision {
     pub id: String,
     /// The number as printed ("7", "7.2", "IV").
@@ -281,6 +289,7 @@ pub struct Provision {
 
 /// The bracketed alternatives for one slot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Wording {
     pub issue: String,
     pub text: WordingText,
@@ -288,6 +297,7 @@ pub struct Wording {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum WordingText {
     /// One wording per option of a discrete issue: `(option id, text)`, in any order.
     PerOption(Vec<(String, String)>),
@@ -298,6 +308,7 @@ pub enum WordingText {
 
 /// A single-issue test, used by constraints, conditional stances and red lines.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Condition {
     pub issue: String,
     pub test: Test,
@@ -305,6 +316,7 @@ pub struct Condition {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Test {
     /// The issue takes one of these options (discrete) or values (numeric, by
     /// their written form, e.g. "600000").
@@ -334,6 +346,7 @@ impl Condition {
 /// A linkage between issues: when every `when` condition holds, every `then`
 /// condition must hold too. "If guarantees = none then army-cap = none."
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Constraint {
     pub id: String,
     pub description: Option<String>,
@@ -343,6 +356,7 @@ pub struct Constraint {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum PhaseKind {
     Consultation,
     Drafting,
@@ -362,6 +376,7 @@ impl PhaseKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Phase {
     pub id: String,
     pub name: String,
@@ -372,12 +387,14 @@ pub struct Phase {
 
 /// Phases in order; each ends no later than the next begins.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Timetable {
     pub phases: Vec<Phase>,
 }
 
 /// One party's position on one provision, as the provision reads in the draft.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Stance {
     pub party: String,
     pub provision: String,
@@ -388,6 +405,7 @@ pub struct Stance {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "position")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Position {
     Acceptable,
     /// Acceptable only if every condition holds ("only if art-9 gives
@@ -411,6 +429,7 @@ impl Position {
 /// How a profile's weights turn into shares of utility.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Weighting {
     /// Weights are divided by their sum (Accord's default: people write 3, 2, 1).
     #[default]
@@ -422,6 +441,7 @@ pub enum Weighting {
 /// How a party rates the values of one issue, on the 0–1 scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub enum Rating {
     /// Discrete issues: `(option id, rating)`. An option left out rates 0.
     Table(Vec<(String, f64)>),
@@ -436,6 +456,7 @@ pub enum Rating {
 /// the mediator see it, and the engine reveals only derived, policy-filtered
 /// figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Profile {
     pub party: String,
     /// Set when the numbers are invented for a demonstration, so every output

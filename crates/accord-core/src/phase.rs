@@ -519,6 +519,7 @@ fn opening(cursor: &Cursor<'_>, index: Option<usize>, action: Action) -> Opening
 
 /// A point in the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Moment {
     pub position: u64,
     pub at: DateTime<Utc>,
@@ -526,6 +527,7 @@ pub struct Moment {
 
 /// One party's response to one version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PartyEngagement {
     pub party: String,
     pub role: Role,
@@ -537,6 +539,7 @@ pub struct PartyEngagement {
 
 /// Who responded to one published version, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VersionEngagement {
     pub number: u32,
     pub content_hash: String,

@@ -76,6 +76,7 @@ pub fn parse_body(body: &str) -> Result<Vec<Segment>, BodyError> {
 
 /// One provision as it reads in a version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RenderedProvision {
     pub id: String,
     pub number: String,
@@ -85,6 +86,7 @@ pub struct RenderedProvision {
 
 /// An immutable text: the ordered provisions with their wording.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Version {
     pub title: String,
     pub provisions: Vec<RenderedProvision>,

@@ -59,9 +59,25 @@ impl<'de> Deserialize<'de> for PublicKeyHex {
     }
 }
 
+/// The OpenAPI form: a string of 64 lowercase hex digits, as [`Serialize`] writes it.
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for PublicKeyHex {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("^[0-9a-f]{64}$"))
+            .description(Some("An Ed25519 public key, 64 lowercase hex digits."))
+            .into()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for PublicKeyHex {}
+
 /// The whole bundle. Field order is the file's key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Bundle {
     /// [`BUNDLE_FORMAT`].
     pub format: String,
@@ -88,6 +104,7 @@ pub struct Bundle {
 /// The final version's number, content hash and text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FinalVersion {
     pub number: u32,
     pub content_hash: HexHash,
@@ -97,6 +114,7 @@ pub struct FinalVersion {
 /// One entry of the version chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VersionLink {
     pub number: u32,
     pub content_hash: HexHash,
@@ -107,6 +125,7 @@ pub struct VersionLink {
 /// An earlier checkpoint and the proof that the final checkpoint extends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct AcknowledgedCheckpoint {
     pub checkpoint: SignedCheckpoint,
     /// RFC 6962 consistency proof from this checkpoint's size to the final size.
@@ -116,6 +135,7 @@ pub struct AcknowledgedCheckpoint {
 /// One event: its exact stored bytes and its audit path.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct EvidenceEvent {
     pub position: u64,
     /// The stored bytes (compact JSON of the event) as a string: the leaf hash is

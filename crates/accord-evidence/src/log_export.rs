@@ -24,6 +24,7 @@ pub const LOG_EXPORT_FORMAT: &str = "accord-log/v1";
 /// A whole log with the server's signed checkpoints. Field order is the file's key order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LogExport {
     /// [`LOG_EXPORT_FORMAT`].
     pub format: String,
@@ -38,6 +39,7 @@ pub struct LogExport {
 /// One event: its exact stored bytes and the leaf hash the server stored for them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ExportedEvent {
     /// The stored bytes (compact JSON of the event) as a string.
     pub bytes: String,

@@ -211,6 +211,7 @@ pub fn sign_checkpoint(
 /// travels in bundles and log exports: `{"size", "root", "at", "signature"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SignedCheckpoint {
     pub size: u64,
     pub root: accord_merkle::HexHash,
@@ -258,6 +259,21 @@ impl<'de> serde::Deserialize<'de> for Sig {
         parse_hex("signature", &text).map(Sig).map_err(serde::de::Error::custom)
     }
 }
+
+/// The OpenAPI form: a string of 128 lowercase hex digits, as [`serde::Serialize`] writes it.
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for Sig {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("^[0-9a-f]{128}$"))
+            .description(Some("An Ed25519 signature, 128 lowercase hex digits."))
+            .into()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for Sig {}
 
 /// `DateTime<Utc>` as [`TIME_FORMAT`]; anything else (offsets, fractions) is refused.
 pub(crate) mod seconds {

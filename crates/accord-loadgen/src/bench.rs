@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use accord_server::api::{StanceInput, StancePosition};
+use accord_api::{StanceInput, StancePosition};
 use hyper::Method;
 
 use crate::http::Conn;

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use accord_api::{CommentInput, StanceInput, StancePosition};
 use accord_core::event::{Event, Payload};
-use accord_server::api::{CommentInput, StanceInput, StancePosition};
 use anyhow::Context;
 use hyper::Method;
 

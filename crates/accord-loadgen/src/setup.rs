@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use accord_server::api::{
+use accord_api::{
     AcceptInput, CreateNegotiation, InvitationCreated, InviteInput, NegotiationView, SignIn, SignUp, TokenView,
 };
 use anyhow::Context;

@@ -94,6 +94,21 @@ impl<'de> Deserialize<'de> for HexHash {
     }
 }
 
+/// The OpenAPI form: a string of 64 lowercase hex digits, as [`Serialize`] writes it.
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for HexHash {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some("^[0-9a-f]{64}$"))
+            .description(Some("A SHA-256 hash, 64 lowercase hex digits."))
+            .into()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for HexHash {}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // test code: a panic is a failed test
 mod tests {

@@ -7,6 +7,7 @@ use crate::verify::{VerifyError, verify_consistency, verify_inclusion};
 
 /// The log's state at one size: the pair a client pins and checks every proof against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Checkpoint {
     pub size: u64,
     pub root: HexHash,
@@ -20,6 +21,7 @@ impl Checkpoint {
 
 /// The audit path showing leaf `index` is in the tree of `size` leaves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct InclusionProof {
     pub index: u64,
     pub size: u64,
@@ -46,6 +48,7 @@ impl InclusionProof {
 
 /// The proof that the tree of `old_size` leaves is a prefix of the tree of `new_size` leaves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ConsistencyProof {
     pub old_size: u64,
     pub new_size: u64,

@@ -31,7 +31,7 @@ pub struct RawAnalysis<'a> {
     pub balance: Vec<PartyBalance>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AnalysisView {
     /// The parties the analysis is over (signatories with a profile).
     pub parties: Vec<String>,
@@ -43,7 +43,7 @@ pub struct AnalysisView {
 }
 
 /// An analysis that ran (`result`) or could not (`error`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Section<T> {
     pub result: Option<T>,
     pub error: Option<String>,
@@ -58,7 +58,7 @@ impl<T> Section<T> {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ZopaView {
     pub exists: bool,
     /// Whether `exists` is proven (rather than the search budget running out).
@@ -69,20 +69,20 @@ pub struct ZopaView {
 }
 
 /// A package, by issue, with each party's outcome as far as the viewer may see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PackageView {
     pub values: Vec<IssueValue>,
     pub outcomes: Vec<PartyOutcome>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssueValue {
     pub issue: String,
     pub value: String,
     pub label: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PartyOutcome {
     pub party: String,
     /// The party's utility: shown to the party itself only.
@@ -92,34 +92,34 @@ pub struct PartyOutcome {
     pub normalised_gain: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SolutionView {
     pub name: String,
     pub package: Section<Option<PackageView>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum RepairView {
     Repaired { changes: Vec<ChangeView>, package: PackageView },
     Unrepairable { reason: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChangeView {
     pub issue: String,
     pub from: String,
     pub to: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum ImprovementView {
     Better { package: PackageView },
     ParetoOptimal,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BalanceView {
     pub party: String,
     /// The party's utility at the draft; only for the party itself.
@@ -127,7 +127,7 @@ pub struct BalanceView {
     pub per_provision: Vec<ShareView>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ShareView {
     pub provision: String,
     pub issues: Vec<String>,

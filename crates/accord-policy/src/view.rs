@@ -11,7 +11,7 @@ use crate::{Action, Decision, Resource, Viewer, decide, may_read_event};
 /// A negotiation as one viewer may see it. Every field the viewer may not see
 /// is absent or empty; nothing is computed from data the policy withholds
 /// except the aggregates it allows (the stance counts).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NegotiationView {
     pub id: String,
     pub title: String,
@@ -34,14 +34,14 @@ pub struct NegotiationView {
     pub invitations: Option<Vec<InvitationView>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SeatView {
     pub party: String,
     pub role: Role,
     pub account: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VersionSummary {
     pub number: u32,
     pub position: u64,
@@ -50,7 +50,7 @@ pub struct VersionSummary {
 }
 
 /// The working draft.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DraftView {
     pub issues: Vec<Issue>,
     pub provisions: Vec<Provision>,
@@ -63,14 +63,14 @@ pub struct DraftView {
     pub render_error: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DraftValue {
     pub issue: String,
     pub value: Option<Value>,
     pub label: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StanceView {
     pub party: String,
     pub provision: String,
@@ -80,7 +80,7 @@ pub struct StanceView {
     pub detail: Option<Stance>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StanceCount {
     pub provision: String,
     /// Parties whose stance is `unacceptable` or `acceptable_if`.
@@ -89,14 +89,14 @@ pub struct StanceCount {
     pub recorded: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StanceHistoryEntry {
     pub position: u64,
     pub at: DateTime<Utc>,
     pub stance: Stance,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CommentView {
     pub id: String,
     pub party: String,
@@ -108,14 +108,14 @@ pub struct CommentView {
     pub outdated: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReservationEntry {
     pub party: String,
     #[serde(flatten)]
     pub point: ReservationPoint,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InvitationView {
     /// The first 16 hex digits of the token hash: enough to tell invitations apart.
     pub id: String,
@@ -305,7 +305,7 @@ pub fn is_outdated(state: &State, provision: &str, quote: &str) -> bool {
 /// to the leaf hash and checks inclusion. A redacted entry carries the leaf
 /// hash only: its place in the tree is still provable, its content is not
 /// disclosed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventEntry {
     pub position: u64,
     pub at: DateTime<Utc>,
