@@ -24,10 +24,13 @@ pub const CODES: &[(&str, u16)] = &[
     ("payload_too_large", 413),
     ("unsupported_media_type", 415),
     ("validation_failed", 422),
+    ("limit_exceeded", 422),
     ("analysis_unavailable", 422),
     ("precondition_required", 428),
     ("rate_limited", 429),
+    ("quota_exceeded", 429),
     ("internal", 500),
+    ("busy", 503),
 ];
 
 /// A field-level problem: where (RFC 6901 JSON pointer into the request body) and what.
@@ -126,6 +129,9 @@ fn title(code: &str) -> &'static str {
         "analysis_unavailable" => "The analysis cannot be run on this negotiation",
         "precondition_required" => "Say which log position you based the write on",
         "rate_limited" => "Too many attempts",
+        "limit_exceeded" => "The input is larger than the server accepts",
+        "quota_exceeded" => "Your account has reached its quota",
+        "busy" => "The server is busy; try again shortly",
         _ => "Internal error",
     }
 }
