@@ -222,6 +222,11 @@ pub struct Invitation {
     pub token_hash: String,
     pub expires_at: DateTime<Utc>,
     pub accepted_by: Option<String>,
+    /// Set when a later invitation for the same seat superseded this one
+    /// before it was accepted (the position of that invitation); a
+    /// superseded invitation can no longer be accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_at: Option<u64>,
 }
 
 /// The current state of a negotiation: a pure fold of its events.
@@ -461,6 +466,10 @@ pub enum FoldError {
         "event {position} seats account \"{account}\" as \"{party}\", but it already holds the seat of \"{holds}\""
     )]
     AccountAlreadySeated { position: u64, account: String, party: String, holds: String },
+    #[error("event {position} seats account \"{account}\" as \"{party}\", but account \"{holder}\" already holds that seat")]
+    SeatTaken { position: u64, account: String, party: String, holder: String },
+    #[error("event {position} accepts invitation {token_hash}, which the invitation at position {superseded_at} superseded")]
+    InvitationSuperseded { position: u64, token_hash: String, superseded_at: u64 },
     #[error("event {position} adds comment \"{comment}\" a second time")]
     DuplicateComment { position: u64, comment: String },
     #[error("event {position} changes the reservation of \"{party}\", which has no profile yet")]
@@ -610,12 +619,21 @@ impl State {
                 if self.invitations.iter().any(|i| &i.token_hash == token_hash) {
                     return Err(FoldError::DuplicateInvitation { position, token_hash: token_hash.clone() });
                 }
+                // One pending invitation per seat: a new one supersedes the
+                // old, so a leaked or mistaken link dies when the mediator
+                // sends a fresh one.
+                for pending in self.invitations.iter_mut().filter(|i| &i.party == party) {
+                    if pending.accepted_by.is_none() && pending.superseded_at.is_none() {
+                        pending.superseded_at = Some(position);
+                    }
+                }
                 self.invitations.push(Invitation {
                     party: party.clone(),
                     role: *role,
                     token_hash: token_hash.clone(),
                     expires_at: *expires_at,
                     accepted_by: None,
+                    superseded_at: None,
                 });
             }
             Payload::InvitationAccepted { party, account, token_hash } => {
@@ -634,6 +652,13 @@ impl State {
                         accepted_by: accepted_by.clone(),
                     });
                 }
+                if let Some(superseded_at) = invitation.superseded_at {
+                    return Err(FoldError::InvitationSuperseded {
+                        position,
+                        token_hash: token_hash.clone(),
+                        superseded_at,
+                    });
+                }
                 if event.at > invitation.expires_at {
                     return Err(FoldError::InvitationExpired {
                         position,
@@ -650,6 +675,17 @@ impl State {
                         account: account.clone(),
                         party: party.clone(),
                         holds: holds.clone(),
+                    });
+                }
+                // One holder per seat (until delegations exist): a second
+                // holder could read the party's private data and register
+                // its signing key first.
+                if let Some((_, holder)) = self.seats.iter().find(|(p, _)| p == party) {
+                    return Err(FoldError::SeatTaken {
+                        position,
+                        account: account.clone(),
+                        party: party.clone(),
+                        holder: holder.clone(),
                     });
                 }
                 invitation.accepted_by = Some(account.clone());
@@ -1392,6 +1428,32 @@ mod tests {
             Err(FoldError::UnknownParty { .. })
         ));
         assert_eq!(state, before, "a rejected event leaves the state untouched");
+    }
+
+    #[test]
+    fn a_seat_has_one_holder_and_one_pending_invitation() {
+        let mut state = State::genesis(&created()).unwrap();
+        state.apply(&invited(1, "north", Role::Signatory, "t-first")).unwrap();
+        state.apply(&invited(2, "north", Role::Signatory, "t-second")).unwrap();
+        assert_eq!(state.invitation("t-first").and_then(|i| i.superseded_at), Some(2));
+        assert_eq!(state.invitation("t-second").and_then(|i| i.superseded_at), None);
+        let before = state.clone();
+        assert!(matches!(
+            state.apply(&accepted(3, "north", "acc-north", "t-first")),
+            Err(FoldError::InvitationSuperseded { superseded_at: 2, .. })
+        ));
+        assert_eq!(state, before);
+        state.apply(&accepted(3, "north", "acc-north", "t-second")).unwrap();
+        // A third invitation for a held seat can be issued (and is then
+        // pending) but not accepted: the seat stays with its holder.
+        state.apply(&invited(4, "north", Role::Signatory, "t-third")).unwrap();
+        let before = state.clone();
+        assert!(matches!(
+            state.apply(&accepted(5, "north", "acc-intruder", "t-third")),
+            Err(FoldError::SeatTaken { ref holder, .. }) if holder == "acc-north"
+        ));
+        assert_eq!(state, before, "a rejected event leaves the state untouched");
+        assert_eq!(state.accounts_of_party("north").collect::<Vec<_>>(), vec!["acc-north"]);
     }
 
     #[test]

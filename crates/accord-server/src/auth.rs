@@ -7,9 +7,14 @@
 //! Bearer tokens (`Authorization: Bearer …`) need no CSRF token: a browser
 //! never attaches them by itself.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+use tokio::sync::Semaphore;
 
 use accord_store::{Account, TokenKind};
 use argon2::password_hash::phc::PasswordHash;
@@ -18,7 +23,6 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::error::ApiError;
@@ -26,6 +30,10 @@ use crate::error_code::ErrorCode;
 use crate::{AppState, Config};
 
 pub const SESSION_COOKIE: &str = "accord_session";
+/// The session cookie's name when it is `Secure`: the `__Host-` prefix makes
+/// browsers refuse it unless it is Secure, host-only and for `/`, so a
+/// sibling subdomain cannot plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-accord_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// 32 random bytes, hex.
@@ -60,9 +68,35 @@ fn argon2(config: &Config) -> Result<Argon2<'static>, ApiError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// Password hashes computed at once, process-wide. Each Argon2id hash holds
+/// its memory cost (19 MiB by default) while it runs, so a burst of sign-ups
+/// or sign-ins must queue rather than exhaust memory. A process-wide static
+/// because the resource it bounds — the process's memory and cores — is
+/// process-wide, whatever number of `AppState`s share it.
+static HASHING: LazyLock<Semaphore> = LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    Semaphore::new(cores.max(2))
+});
+
+/// How long a request waits for a hashing slot before it is told to come back.
+const HASHING_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    match tokio::time::timeout(HASHING_WAIT, HASHING.acquire()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(closed)) => Err(ApiError::internal(closed)),
+        Err(_) => {
+            let mut error = ApiError::new(ErrorCode::Busy, "the server is busy checking passwords; try again in a few seconds");
+            error.retry_after = Some(5);
+            Err(error)
+        }
+    }
+}
+
 /// An argon2id PHC string. Runs off the async workers: it is meant to be slow.
 pub async fn hash_password(config: &Config, password: String) -> Result<String, ApiError> {
     let hasher = argon2(config)?;
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         hasher.hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(ApiError::internal)
     })
@@ -72,6 +106,7 @@ pub async fn hash_password(config: &Config, password: String) -> Result<String, 
 
 pub async fn verify_password(config: &Config, password: String, phc: String) -> Result<bool, ApiError> {
     let verifier = argon2(config)?;
+    let _slot = hashing_slot().await?;
     tokio::task::spawn_blocking(move || {
         let Ok(parsed) = PasswordHash::new(&phc) else { return false };
         verifier.verify_password(password.as_bytes(), &parsed).is_ok()
@@ -136,14 +171,16 @@ impl FromRequestParts<AppState> for Caller {
                 }
             };
         }
-        if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
+        if let Some(token) = cookie_value(&parts.headers, app.config.session_cookie_name()) {
             let account = app.store.account_for_token(&token_hash(&token), TokenKind::Session, now).await?;
             // A stale cookie is no identity at all, not an error: the browser simply signs in again.
             let Some(account) = account else { return Ok(Caller { account: None, via: Via::None }) };
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             if !safe {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-                if sent != csrf_token(&token) {
+                // Constant time: the comparison must not tell how much of a guess was right.
+                let matches: bool = subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), csrf_token(&token).as_bytes()).into();
+                if !matches {
                     return Err(ApiError::new(
                         ErrorCode::CsrfFailed,
                         "a write made with the session cookie needs the X-CSRF-Token header from sign-in or GET /api/me",
@@ -156,67 +193,123 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-/// The client's IP as the connection saw it ("unknown" in-process).
+/// The client's address once [`crate::guard::client_address`] has looked
+/// past the configured trusted proxies.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The client's IP: past trusted proxies when the guard resolved it, else as
+/// the connection saw it ("unknown" in-process).
 pub fn client_ip(parts_extensions: &axum::http::Extensions) -> String {
+    if let Some(ClientAddress(ip)) = parts_extensions.get::<ClientAddress>() {
+        return ip.to_string();
+    }
     parts_extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_string(), |ConnectInfo(addr)| addr.ip().to_string())
 }
 
-/// Token buckets for sign-in attempts, keyed by account email and by IP.
-#[derive(Debug, Default)]
+/// Keyed token buckets (governor): sign-in attempts by account and by client
+/// address, sign-ups by client address, and one bucket for all sign-ups.
+/// Idle keys are pruned as the maps grow, so a stream of fresh addresses or
+/// emails cannot grow them without bound.
+#[derive(Debug)]
 pub struct RateLimiter {
-    buckets: Mutex<HashMap<String, (f64, DateTime<Utc>)>>,
+    sign_in_account: DefaultKeyedRateLimiter<String>,
+    sign_in_ip: DefaultKeyedRateLimiter<String>,
+    sign_up_ip: DefaultKeyedRateLimiter<String>,
+    sign_up_all: DefaultDirectRateLimiter,
+    /// Calls since the last pruning.
+    calls: AtomicU64,
+}
+
+/// Prune idle keys every this many checks.
+const PRUNE_EVERY: u64 = 1024;
+
+fn quota((burst, per_seconds): (u32, u32)) -> Quota {
+    let period = std::time::Duration::from_secs(u64::from(per_seconds.max(1)));
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(period).unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN)).allow_burst(burst)
 }
 
 impl RateLimiter {
-    /// Takes one attempt from the bucket `key` (burst, seconds per refill);
-    /// `Err(seconds to wait)` when it is empty.
-    pub fn take(&self, key: &str, (burst, per): (u32, u32), now: DateTime<Utc>) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let (tokens, since) = buckets.entry(key.to_string()).or_insert((f64::from(burst), now));
-        let elapsed = (now - *since).num_milliseconds().max(0) as f64 / 1000.0;
-        *tokens = (*tokens + elapsed / f64::from(per.max(1))).min(f64::from(burst));
-        *since = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) * f64::from(per.max(1))).ceil() as u64)
+    pub fn new(config: &Config) -> Self {
+        RateLimiter {
+            sign_in_account: governor::RateLimiter::keyed(quota(config.sign_in_per_account)),
+            sign_in_ip: governor::RateLimiter::keyed(quota(config.sign_in_per_ip)),
+            sign_up_ip: governor::RateLimiter::keyed(quota(config.sign_up_per_ip)),
+            sign_up_all: governor::RateLimiter::direct(quota(config.sign_up_overall)),
+            calls: AtomicU64::new(0),
         }
     }
+
+    fn prune_now_and_then(&self) {
+        if self.calls.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
+            for limiter in [&self.sign_in_account, &self.sign_in_ip, &self.sign_up_ip] {
+                limiter.retain_recent();
+                limiter.shrink_to_fit();
+            }
+        }
+    }
+
+    /// Keys currently held, for tests and the hostile suite's reasoning.
+    pub fn keys_held(&self) -> usize {
+        self.sign_in_account.len() + self.sign_in_ip.len() + self.sign_up_ip.len()
+    }
+
+    /// Takes one attempt from each of `checks`; the seconds to wait when one is empty.
+    fn take(&self, checks: &[(&DefaultKeyedRateLimiter<String>, &str)]) -> Result<(), u64> {
+        self.prune_now_and_then();
+        let clock = DefaultClock::default();
+        for (limiter, key) in checks {
+            if let Err(not_until) = limiter.check_key(&key.to_string()) {
+                return Err(not_until.wait_time_from(clock.now()).as_secs().max(1));
+            }
+        }
+        Ok(())
+    }
+
+    fn take_sign_up(&self, ip: &str) -> Result<(), u64> {
+        self.take(&[(&self.sign_up_ip, ip)])?;
+        let clock = DefaultClock::default();
+        self.sign_up_all.check().map_err(|not_until| not_until.wait_time_from(clock.now()).as_secs().max(1))
+    }
+}
+
+fn rate_limited(what: &str, wait: u64) -> ApiError {
+    let mut error = ApiError::new(ErrorCode::RateLimited, format!("too many {what}; try again in {wait} s"));
+    error.retry_after = Some(wait);
+    error
 }
 
 impl AppState {
     pub(crate) fn limit_sign_in(&self, email: &str, ip: &str) -> Result<(), ApiError> {
-        let now = self.clock.now();
-        let account = self.limiter.take(
-            &format!("account:{}", accord_store::email_key(email)),
-            self.config.sign_in_per_account,
-            now,
-        );
-        let ip = self.limiter.take(&format!("ip:{ip}"), self.config.sign_in_per_ip, now);
-        match (account, ip) {
-            (Ok(()), Ok(())) => Ok(()),
-            (Err(wait), _) | (_, Err(wait)) => {
-                let mut error =
-                    ApiError::new(ErrorCode::RateLimited, format!("too many sign-in attempts; try again in {wait} s"));
-                error.retry_after = Some(wait);
-                Err(error)
-            }
-        }
+        let account = format!("account:{}", accord_store::email_key(email));
+        let limits = &self.limiter;
+        limits
+            .take(&[(&limits.sign_in_account, &account), (&limits.sign_in_ip, ip)])
+            .map_err(|wait| rate_limited("sign-in attempts", wait))
+    }
+
+    /// Sign-ups from one address, and from everyone together: each costs a
+    /// slow password hash, and a flood of them would also make probing for
+    /// known addresses cheap.
+    pub(crate) fn limit_sign_up(&self, ip: &str) -> Result<(), ApiError> {
+        self.limiter.take_sign_up(ip).map_err(|wait| rate_limited("sign-ups", wait))
     }
 }
 
 /// The `Set-Cookie` value for a session.
 pub fn session_cookie(token: &str, config: &Config) -> String {
-    let secure = if config.secure_cookies { "; Secure" } else { "" };
+    let secure = if config.cookies_secure() { "; Secure" } else { "" };
     format!(
-        "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
+        "{}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{secure}",
+        config.session_cookie_name(),
         config.session_ttl.num_seconds()
     )
 }
 
-pub fn clear_cookie() -> String {
-    format!("{SESSION_COOKIE}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")
+pub fn clear_cookie(config: &Config) -> String {
+    let secure = if config.cookies_secure() { "; Secure" } else { "" };
+    format!("{}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0{secure}", config.session_cookie_name())
 }

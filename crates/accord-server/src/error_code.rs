@@ -58,17 +58,18 @@ error_codes! {
     Conflict => "conflict", 409, "The log moved on since you read it";
     EmailTaken => "email_taken", 409, "Email already registered";
     AlreadySeated => "already_seated", 409, "You already hold a seat in this negotiation";
-    // The title `wrong_phase` has always been answered with (the old title
-    // table lacked it); kept so this refactor changes no response byte.
-    WrongPhase => "wrong_phase", 409, "Internal error";
+    WrongPhase => "wrong_phase", 409, "Not allowed in this phase of the timetable";
     InvitationUnusable => "invitation_unusable", 410, "The invitation can no longer be used";
     PayloadTooLarge => "payload_too_large", 413, "The body is too large";
     UnsupportedMediaType => "unsupported_media_type", 415, "Send JSON";
     ValidationFailed => "validation_failed", 422, "Some fields are invalid";
+    LimitExceeded => "limit_exceeded", 422, "The input is larger than the server accepts";
     AnalysisUnavailable => "analysis_unavailable", 422, "The analysis cannot be run on this negotiation";
     PreconditionRequired => "precondition_required", 428, "Say which log position you based the write on";
     RateLimited => "rate_limited", 429, "Too many attempts";
+    QuotaExceeded => "quota_exceeded", 429, "Your account has reached its quota";
     Internal => "internal", 500, "Internal error";
+    Busy => "busy", 503, "The server is busy; try again shortly";
 }
 
 impl std::fmt::Display for ErrorCode {

@@ -25,6 +25,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod error_code;
+pub mod guard;
 mod extract;
 mod handlers;
 pub mod notify;
@@ -88,8 +89,25 @@ pub struct Config {
     pub sign_in_per_account: (u32, u32),
     /// Sign-in attempts per client IP: burst and seconds per refill.
     pub sign_in_per_ip: (u32, u32),
-    /// Mark cookies `Secure` (behind HTTPS).
+    /// Sign-ups per client IP: burst and seconds per refill.
+    pub sign_up_per_ip: (u32, u32),
+    /// Sign-ups from everyone together: burst and seconds per refill.
+    pub sign_up_overall: (u32, u32),
+    /// Mark cookies `Secure` (behind HTTPS). Implied by an `https` [`Config::public_url`].
     pub secure_cookies: bool,
+    /// The address people reach the server at (`--public-url`). An `https`
+    /// URL makes cookies `Secure` and `__Host-`, adds HSTS, and is the
+    /// origin cross-site checks compare with behind a proxy; reminders link to it.
+    pub public_url: Option<url::Url>,
+    /// The bearer token `/metrics` asks for; without one `/metrics` is off
+    /// (its counters would tell an outsider when a party acted).
+    pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed: the client address is
+    /// the last one in the header that is not one of them.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Longest time a request may take to answer (headers; server-sent
+    /// event streams run on after their headers).
+    pub request_timeout: std::time::Duration,
     /// Where deadline reminders go; `None` sends none.
     pub notifier: Option<Arc<dyn notify::Notifier>>,
     /// How long before a phase's deadline the parties that still owe an
@@ -108,7 +126,13 @@ impl Default for Config {
             body_limit: 1024 * 1024,
             sign_in_per_account: (5, 60),
             sign_in_per_ip: (30, 2),
+            sign_up_per_ip: (10, 60),
+            sign_up_overall: (60, 1),
             secure_cookies: false,
+            public_url: None,
+            metrics_token: None,
+            trusted_proxies: Vec::new(),
+            request_timeout: std::time::Duration::from_secs(60),
             notifier: None,
             reminder_lead: chrono::Duration::hours(24),
         }
@@ -118,7 +142,28 @@ impl Default for Config {
 impl Config {
     /// Cheap password hashing for tests (still argon2id).
     pub fn for_tests() -> Self {
-        Config { argon2_memory_kib: 64, argon2_passes: 1, ..Config::default() }
+        Config {
+            argon2_memory_kib: 64,
+            argon2_passes: 1,
+            sign_up_per_ip: (10_000, 1),
+            sign_up_overall: (10_000, 1),
+            ..Config::default()
+        }
+    }
+
+    /// Whether people reach the server over HTTPS (its public URL says so).
+    pub fn is_https(&self) -> bool {
+        self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
+    }
+
+    /// Whether the session cookie is `Secure`.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies || self.is_https()
+    }
+
+    /// The session cookie's name: `__Host-` prefixed when it is `Secure`.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.cookies_secure() { auth::SECURE_SESSION_COOKIE } else { auth::SESSION_COOKIE }
     }
 }
 
@@ -158,6 +203,7 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
+        let limiter = Arc::new(auth::RateLimiter::new(&config));
         AppState {
             store,
             clock,
@@ -165,7 +211,7 @@ impl AppState {
             cache: Arc::default(),
             analysis_cache: Arc::default(),
             frontier_cache: Arc::default(),
-            limiter: Arc::default(),
+            limiter,
             decoy_hash: Arc::default(),
             server_key: Arc::new(random_server_key()),
             metrics: Arc::default(),
@@ -595,13 +641,27 @@ pub fn router(state: AppState) -> Router {
         router = router.route(path, method_router.fallback(handlers::meta::method_not_allowed));
     }
     let limit = state.config.body_limit;
+    let timeout = state.config.request_timeout;
     // A route layer sees the matched route's template, which is what the
     // metrics and the request log record (never the concrete path).
     let tracked = axum::middleware::from_fn_with_state(state.metrics.clone(), ops::track);
+    let throttled = axum::middleware::from_fn_with_state(state.clone(), guard::throttle_sign_up);
+    // Outermost last: panics become 500s, the client address is resolved
+    // before anything reads it, cross-site writes stop before any handler.
     router
         .merge(ops::router())
+        .route_layer(throttled)
         .route_layer(tracked)
         .fallback(handlers::meta::no_such_route)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::same_origin_writes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::security_headers))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::client_address))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(guard::panic_response))
         .with_state(state)
 }

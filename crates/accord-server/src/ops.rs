@@ -134,7 +134,25 @@ async fn readyz(State(app): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(app): State<AppState>) -> Response {
+/// `/metrics` answers only with the configured bearer token: its counters
+/// (appends, analyses, requests by route) would tell an outsider when a
+/// party moved its reservation value or signed. Without a token the route
+/// is off and answers 404, like any path that does not exist.
+async fn metrics(State(app): State<AppState>, headers: axum::http::HeaderMap) -> Response {
+    let Some(expected) = app.config.metrics_token.as_deref() else {
+        return crate::error::ApiError::not_found("this page (start the server with --metrics-token to turn /metrics on)")
+            .into_response();
+    };
+    let sent = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let matches: bool = subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected.as_bytes()).into();
+    if !matches {
+        return crate::error::ApiError::new(crate::error_code::ErrorCode::Unauthenticated, "/metrics needs Authorization: Bearer <metrics token>")
+            .into_response();
+    }
     let mut response = app.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -143,15 +161,49 @@ async fn metrics(State(app): State<AppState>) -> Response {
     response
 }
 
+/// The method as a metrics label: the standard methods by name, anything
+/// else as `OTHER`, so a client cannot mint label values (one time series each).
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::PATCH => "PATCH",
+        M::DELETE => "DELETE",
+        M::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// One request in flight, for as long as this value lives.
+struct InFlight<'a>(&'a Gauge);
+
+impl<'a> InFlight<'a> {
+    fn enter(gauge: &'a Gauge) -> Self {
+        gauge.inc();
+        InFlight(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
 /// Counts and times every routed request and logs one line for it.
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let route =
         request.extensions().get::<MatchedPath>().map_or_else(|| "(no route)".to_string(), |m| m.as_str().to_string());
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_string();
     let started = Instant::now();
-    metrics.in_flight.inc();
+    // Decremented on drop: a client that disconnects mid-request drops this
+    // future, and the gauge must not stay high.
+    let in_flight = InFlight::enter(&metrics.in_flight);
     let response = next.run(request).await;
-    metrics.in_flight.dec();
+    drop(in_flight);
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     metrics.requests.get_or_create(&RequestLabels { method: method.clone(), route: route.clone(), status }).inc();

@@ -4,6 +4,7 @@
 
 mod common;
 
+use accord_server::Config;
 use axum::http::{Method, StatusCode};
 use common::{Auth, EventReader, harness, seat};
 use serde_json::json;
@@ -82,8 +83,10 @@ async fn health_readiness_and_draining() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_appends_and_analyses_by_route_template() {
-    let s = seat(harness().await).await;
-    let before = s.h.get("/metrics", &Auth::None).await;
+    let config = Config { metrics_token: Some("metrics-secret".into()), ..Config::for_tests() };
+    let s = seat(common::harness_with(config).await).await;
+    let metrics = Auth::Bearer("metrics-secret".into());
+    let before = s.h.get("/metrics", &metrics).await;
     assert_eq!(before.status, StatusCode::OK);
     let appends_before = counter(&before.text, "accord_log_appends_total");
 
@@ -105,7 +108,7 @@ async fn metrics_count_requests_appends_and_analyses_by_route_template() {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
 
-    let text = s.h.get("/metrics", &Auth::None).await.text;
+    let text = s.h.get("/metrics", &metrics).await.text;
     let draft_line = "accord_http_requests_total{method=\"GET\",route=\"/api/negotiations/{id}/draft\",status=\"200\"}";
     assert!(counter(&text, draft_line) >= 3.0, "{text}");
     assert_eq!(counter(&text, "accord_log_appends_total"), appends_before + 1.0);
@@ -115,6 +118,30 @@ async fn metrics_count_requests_appends_and_analyses_by_route_template() {
     assert!(!text.contains(&s.id), "the negotiation id leaked into /metrics");
     assert!(!text.contains("example.org"));
     assert!(text.trim_end().ends_with("# EOF"), "OpenMetrics ends with # EOF");
+}
+
+/// `/metrics` tells when parties act, so it is off without a token and
+/// answers only to the token; made-up methods share one label.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_need_the_configured_token_and_bound_their_labels() {
+    let off = harness().await;
+    assert_eq!(off.get("/metrics", &Auth::None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(off.get("/metrics", &Auth::Bearer("guess".into())).await.status, StatusCode::NOT_FOUND);
+
+    let config = Config { metrics_token: Some("metrics-secret".into()), ..Config::for_tests() };
+    let h = common::harness_with(config).await;
+    assert_eq!(h.get("/metrics", &Auth::None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(h.get("/metrics", &Auth::Bearer("metrics-secre".into())).await.status, StatusCode::UNAUTHORIZED);
+    for i in 0..20 {
+        let method = Method::from_bytes(format!("X{i}").as_bytes()).unwrap();
+        let r = h.call(method, "/api/negotiations", &Auth::None, None, None).await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+    }
+    let text = h.get("/metrics", &Auth::Bearer("metrics-secret".into())).await.text;
+    let methods: std::collections::BTreeSet<&str> =
+        text.lines().filter_map(|line| line.split("method=\"").nth(1)?.split('"').next()).collect();
+    assert!(methods.len() <= 8, "{methods:?}");
+    assert!(methods.contains("OTHER"), "{methods:?}");
 }
 
 /// The value of the first sample whose line starts with `name` (0 if absent).

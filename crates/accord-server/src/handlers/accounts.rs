@@ -123,7 +123,7 @@ pub async fn sign_out(State(app): State<AppState>, caller: Caller) -> Result<Res
         Via::None => {}
     }
     let mut headers = HeaderMap::new();
-    if let Ok(cookie) = HeaderValue::from_str(&auth::clear_cookie()) {
+    if let Ok(cookie) = HeaderValue::from_str(&auth::clear_cookie(&app.config)) {
         headers.insert(header::SET_COOKIE, cookie);
     }
     Ok((StatusCode::NO_CONTENT, headers).into_response())

@@ -35,8 +35,10 @@ pub(crate) fn url_encode(text: &str) -> String {
 }
 
 /// A local path to return to after signing in; anything else goes to the dashboard.
+/// Where to go after signing in: `next` when it is a plain local path (see
+/// [`crate::guard::local_path`]), else the home page.
 pub(crate) fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') { next.to_string() } else { "/".into() }
+    crate::guard::local_path(next).unwrap_or("/").to_string()
 }
 
 #[cfg(test)]

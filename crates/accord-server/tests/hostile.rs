@@ -1,0 +1,174 @@
+//! Hostile users, in process: each test sends what an attacker would and
+//! asserts the defence (issue: hostile users and hostile input). The same
+//! attacks run against a real `accord serve` in `scripts/hostile`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use accord_server::Config;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::{Auth, PASSWORD, harness, harness_with, seated};
+use serde_json::json;
+
+fn form_post(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut builder =
+        Request::builder().method(Method::POST).uri(path).header("content-type", "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::from(body.to_string())).unwrap()
+}
+
+fn json_post(path: &str, body: serde_json::Value, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut builder = Request::builder().method(Method::POST).uri(path).header("content-type", "application/json");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::from(body.to_string())).unwrap()
+}
+
+/// Finding 6: a cross-site form posting to /signin (or a script to
+/// /api/sessions) would sign the victim's browser into the attacker's account.
+#[tokio::test]
+async fn cross_site_sign_in_and_sign_up_are_refused() {
+    let h = harness().await;
+    h.account("attacker@example.org").await;
+    let credentials = format!("email=attacker%40example.org&password={}&next=%2F", PASSWORD.replace(' ', "+"));
+    for headers in [[("origin", "https://evil.example")], [("sec-fetch-site", "cross-site")], [("origin", "null")]] {
+        let r = h.raw(form_post("/signin", &credentials, &headers)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{headers:?}: {}", r.text);
+        assert!(r.headers.get("set-cookie").is_none(), "no session for a forged sign-in");
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    let api = json_post(
+        "/api/sessions",
+        json!({"email": "attacker@example.org", "password": PASSWORD}),
+        &[("origin", "https://evil.example")],
+    );
+    assert_eq!(h.raw(api).await.status, StatusCode::FORBIDDEN);
+    let sign_up = form_post(
+        "/signup",
+        "email=victim%40example.org&password=long+enough+password&display_name=v&next=%2F",
+        &[("origin", "https://evil.example"), ("host", "127.0.0.1")],
+    );
+    assert_eq!(h.raw(sign_up).await.status, StatusCode::FORBIDDEN);
+
+    // The server's own page posting to itself still signs in.
+    let same = form_post("/signin", &credentials, &[("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]);
+    let r = h.raw(same).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert!(r.headers.get("set-cookie").is_some());
+}
+
+/// Finding 7: `next=/%09/evil.example` came back as `Location: /\t/evil.example`.
+#[tokio::test]
+async fn sign_in_only_redirects_to_plain_local_paths() {
+    let h = harness().await;
+    h.account("someone@example.org").await;
+    for (next, expected) in [
+        ("%2F%09%2Fevil.example", "/"),
+        ("%2F%2Fevil.example", "/"),
+        ("https%3A%2F%2Fevil.example", "/"),
+        ("%2F%5Cevil.example", "/"),
+        ("%2Fn%2Fsome-negotiation%2Ftext", "/n/some-negotiation/text"),
+    ] {
+        let body = format!("email=someone%40example.org&password={}&next={next}", PASSWORD.replace(' ', "+"));
+        let r = h.raw(form_post("/signin", &body, &[])).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{next}: {}", r.text);
+        assert_eq!(r.headers["location"], expected, "{next}");
+    }
+    let newline = h.get("/signin?next=%0A", &Auth::None).await;
+    assert_eq!(newline.status, StatusCode::OK);
+}
+
+/// Finding 10: pages could be framed and carried no content-security policy.
+#[tokio::test]
+async fn pages_forbid_framing_and_foreign_scripts() {
+    let h = harness().await;
+    for path in ["/signin", "/api/openapi.json", "/healthz"] {
+        let r = h.get(path, &Auth::None).await;
+        let csp = r.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(r.headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(r.headers["x-content-type-options"], "nosniff", "{path}");
+    }
+}
+
+/// Secure, `__Host-` cookies and HSTS whenever the public URL is https.
+#[tokio::test]
+async fn an_https_public_url_makes_the_session_cookie_secure() {
+    let config = Config { public_url: Some("https://accord.example".parse().unwrap()), ..Config::for_tests() };
+    let h = harness_with(config).await;
+    h.account("secure@example.org").await;
+    let r = h
+        .call(
+            Method::POST,
+            "/api/sessions",
+            &Auth::None,
+            None,
+            Some(json!({"email": "secure@example.org", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let cookie = r.headers["set-cookie"].to_str().unwrap();
+    assert!(cookie.starts_with("__Host-accord_session=") && cookie.contains("; Secure"), "{cookie}");
+    assert!(r.headers.contains_key("strict-transport-security"));
+    // The cookie it set is the one it reads.
+    let token = cookie.split(';').next().unwrap().split_once('=').unwrap().1;
+    let me = Request::builder().uri("/api/me").header("cookie", format!("__Host-accord_session={token}"));
+    assert_eq!(h.raw(me.body(Body::empty()).unwrap()).await.status, StatusCode::OK);
+}
+
+/// Finding 4: forty sign-ups in a row were all answered 201.
+#[tokio::test]
+async fn sign_ups_are_limited_per_address() {
+    let config = Config { sign_up_per_ip: (5, 60), ..Config::for_tests() };
+    let h = harness_with(config).await;
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let body = json!({"email": format!("flood{i}@example.org"), "password": PASSWORD, "display_name": "f"});
+        let r = h.call(Method::POST, "/api/accounts", &Auth::None, None, Some(body)).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            assert!(r.headers.contains_key("retry-after"));
+            assert_eq!(r.json()["code"], "rate_limited");
+        }
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 201, 201, 201, 429, 429, 429]);
+}
+
+/// Finding 3: two invitations for one seat could both be accepted, and the
+/// second holder read and changed the party's private data.
+#[tokio::test]
+async fn a_seat_has_one_holder() {
+    let s = seated().await;
+    let intruder = s.h.account("intruder@example.org").await;
+    let size = s.h.size(&s.id, &s.auth["mediator"]).await;
+    let invite = s
+        .h
+        .call(
+            Method::POST,
+            &format!("/api/negotiations/{}/invitations", s.id),
+            &s.auth["mediator"],
+            Some(size),
+            Some(json!({"party": "ua"})),
+        )
+        .await;
+    assert_eq!(invite.status, StatusCode::CREATED, "{}", invite.text);
+    let token = invite.json()["token"].as_str().unwrap().to_string();
+    let size = s.h.size(&s.id, &s.auth["mediator"]).await;
+    let accept = s
+        .h
+        .call(
+            Method::POST,
+            &format!("/api/negotiations/{}/invitations/accept", s.id),
+            &intruder,
+            Some(size),
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert!(accept.status.is_client_error(), "{}: {}", accept.status, accept.text);
+    let profile = s.h.get(&format!("/api/negotiations/{}/profiles/ua", s.id), &intruder).await;
+    assert!(matches!(profile.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", profile.status);
+}
