@@ -427,6 +427,65 @@ fn payload(intent: &Intent, state: &State) -> Payload {
     }
 }
 
+/// The server's `commit` as it was before it moved here (accord-server,
+/// handlers.rs), minus the store and with its errors as text: the reference
+/// a plan must reproduce event for event and error for error.
+fn old_commit(
+    state: &State,
+    actor: &Actor,
+    payloads: Vec<Payload>,
+    now: DateTime<Utc>,
+    salt: &mut dyn FnMut() -> String,
+) -> Result<Vec<Event>, String> {
+    let mut next = state.clone();
+    let before: Vec<String> = validate::validate(&next.negotiation).iter().map(|p| p.to_string()).collect();
+    let mut events = Vec::new();
+    let mut push = |next: &mut State, actor: &Actor, payload: Payload| -> Result<(), String> {
+        let event = Event { position: next.size, actor: actor.clone(), at: now, payload, salt: Some(salt()) };
+        next.apply(&event).map_err(|e| format!("field: {e}"))?;
+        events.push(event);
+        Ok(())
+    };
+    for payload in phase::due(&next, now) {
+        push(&mut next, &Actor::System, payload)?;
+    }
+    for payload in payloads {
+        if let Some(action) = payload.phase_action() {
+            phase::allowed(&next, action, now).map_err(|e| format!("wrong_phase: {e}"))?;
+        }
+        push(&mut next, actor, payload)?;
+    }
+    for payload in phase::due(&next, now) {
+        push(&mut next, &Actor::System, payload)?;
+    }
+    let problems: Vec<String> = validate::validate(&next.negotiation)
+        .into_iter()
+        .filter(|p| !before.contains(&p.to_string()))
+        .map(|p| p.to_string())
+        .collect();
+    if !problems.is_empty() {
+        return Err(format!("validation: {problems:?}"));
+    }
+    if events.is_empty() {
+        return Err("internal: a write with no events".into());
+    }
+    Ok(events)
+}
+
+/// A plan's outcome in the terms of [`old_commit`].
+fn as_old_commit(result: &Result<Plan, PlanError>) -> Result<Vec<Event>, String> {
+    match result {
+        Ok(plan) => Ok(plan.events().to_vec()),
+        Err(PlanError::WrongPhase(refusal)) => Err(format!("wrong_phase: {refusal}")),
+        Err(PlanError::Fold(e)) => Err(format!("field: {e}")),
+        Err(PlanError::Invalid(problems)) => {
+            Err(format!("validation: {:?}", problems.iter().map(ToString::to_string).collect::<Vec<_>>()))
+        }
+        Err(PlanError::Empty) => Err("internal: a write with no events".into()),
+        Err(PlanError::Salt(e)) => Err(format!("internal: {e}")),
+    }
+}
+
 /// Checks everything a plan promises about `plan` of `payloads` on `before` at `now`.
 fn check_plan(before: &State, payloads: &[Payload], now: DateTime<Utc>, plan: &Plan) -> Result<(), TestCaseError> {
     prop_assert!(!plan.events().is_empty());
@@ -470,7 +529,12 @@ proptest! {
             }
             let payloads: Vec<Payload> = intents.iter().map(|i| payload(i, &log.state)).collect();
             let before = log.state.clone();
-            match log.write(payloads.clone(), now) {
+            let mut salts = log.salts;
+            let mut salt = counter(&mut salts);
+            let expected = old_commit(&before, &mediator(), payloads.clone(), now, &mut || salt().unwrap());
+            let result = log.write(payloads.clone(), now);
+            prop_assert_eq!(as_old_commit(&result), expected, "the plan writes what the server's commit wrote");
+            match result {
                 Ok(plan) => check_plan(&before, &payloads, now, &plan)?,
                 Err(PlanError::WrongPhase(refusal)) => {
                     let action = match &refusal {
