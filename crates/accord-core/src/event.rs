@@ -421,6 +421,41 @@ impl Payload {
             Payload::RemindersSent { .. } => "reminders_sent",
         }
     }
+
+    /// Which phase-gated action writing this payload is, for [`crate::phase::allowed`].
+    /// `None` for what only the server writes (the creation, the clock's
+    /// transitions and reminders): those are never judged by phase.
+    pub fn phase_action(&self) -> Option<crate::phase::Action> {
+        use crate::phase::Action;
+        Some(match self {
+            Payload::Created { .. }
+            | Payload::Closed { .. }
+            | Payload::Lapsed { .. }
+            | Payload::RemindersSent { .. } => {
+                return None;
+            }
+            Payload::IssueSet { .. }
+            | Payload::IssueRemoved { .. }
+            | Payload::ProvisionSet { .. }
+            | Payload::ProvisionRemoved { .. }
+            | Payload::DraftValueSet { .. }
+            | Payload::ConstraintSet { .. }
+            | Payload::ConstraintRemoved { .. }
+            | Payload::TimetableSet { .. } => Action::EditDraft,
+            Payload::VersionPublished { .. } => Action::Publish,
+            Payload::StanceRecorded { .. } => Action::RecordStance,
+            Payload::CommentAdded { .. } => Action::Comment,
+            Payload::ProfileSet { .. } => Action::SetProfile,
+            Payload::ReservationChanged { .. } => Action::ChangeReservation,
+            Payload::PartyInvited { .. } | Payload::InvitationAccepted { .. } => Action::Invite,
+            Payload::KeyRegistered { .. } => Action::RegisterKey,
+            Payload::KeyRotated { .. } => Action::RotateKey,
+            Payload::VersionAcknowledged { .. } => Action::Acknowledge,
+            Payload::FinalTextSigned { .. } => Action::SignFinal,
+            Payload::PhaseEntered { .. } => Action::AdvancePhase,
+            Payload::DeadlineExtended { .. } => Action::ExtendDeadline,
+        })
+    }
 }
 
 /// An event that cannot follow the log folded so far. The service validates
@@ -1337,6 +1372,132 @@ mod tests {
         let mut events = vec![created()];
         events.extend(payloads.into_iter().enumerate().map(|(i, p)| event(i as u64 + 1, p)));
         State::from_events(&events)
+    }
+
+    /// One payload of every variant, with the phase-gated action it is.
+    fn every_payload_with_its_action() -> Vec<(Payload, Option<crate::phase::Action>)> {
+        use crate::phase::Action;
+        let hex = |n: usize| "ab".repeat(n);
+        let version = crate::text::render(&negotiation(), &Package(vec![0, 0])).unwrap();
+        vec![
+            (Payload::Created { negotiation: negotiation(), creator_party: "un".into() }, None),
+            (
+                Payload::PartyInvited {
+                    party: "north".into(),
+                    role: Role::Signatory,
+                    token_hash: hex(32),
+                    expires_at: at(9),
+                },
+                Some(Action::Invite),
+            ),
+            (
+                Payload::InvitationAccepted { party: "north".into(), account: "acc-n".into(), token_hash: hex(32) },
+                Some(Action::Invite),
+            ),
+            (Payload::IssueSet { issue: negotiation().issues[0].clone() }, Some(Action::EditDraft)),
+            (Payload::IssueRemoved { issue: "guarantees".into() }, Some(Action::EditDraft)),
+            (Payload::ProvisionSet { provision: provision("art-3", "Text."), index: 0 }, Some(Action::EditDraft)),
+            (Payload::ProvisionRemoved { provision: "art-1".into() }, Some(Action::EditDraft)),
+            (
+                Payload::DraftValueSet { issue: "guarantees".into(), value: Value::Option("none".into()) },
+                Some(Action::EditDraft),
+            ),
+            (
+                Payload::ConstraintSet {
+                    constraint: Constraint { id: "c".into(), description: None, when: Vec::new(), then: Vec::new() },
+                },
+                Some(Action::EditDraft),
+            ),
+            (Payload::ConstraintRemoved { constraint: "c".into() }, Some(Action::EditDraft)),
+            (Payload::TimetableSet { timetable: Timetable::default() }, Some(Action::EditDraft)),
+            (
+                Payload::StanceRecorded { stance: stance("north", "art-1", Position::Acceptable, None) },
+                Some(Action::RecordStance),
+            ),
+            (
+                Payload::CommentAdded {
+                    comment: Comment {
+                        id: "c-1".into(),
+                        party: "north".into(),
+                        provision: "art-1".into(),
+                        quote: String::new(),
+                        text: "Too soon.".into(),
+                        private: false,
+                    },
+                },
+                Some(Action::Comment),
+            ),
+            (Payload::ProfileSet { profile: profile("north", 0.5) }, Some(Action::SetProfile)),
+            (
+                Payload::ReservationChanged { party: "north".into(), reservation: 0.4, note: None },
+                Some(Action::ChangeReservation),
+            ),
+            (
+                Payload::VersionPublished {
+                    number: 1,
+                    package: Package(vec![0, 0]),
+                    content_hash: version.content_hash_hex(),
+                    version,
+                },
+                Some(Action::Publish),
+            ),
+            (Payload::KeyRegistered { party: "north".into(), public_key: hex(32) }, Some(Action::RegisterKey)),
+            (
+                Payload::KeyRotated { party: "north".into(), public_key: hex(32), signature: hex(64) },
+                Some(Action::RotateKey),
+            ),
+            (
+                Payload::VersionAcknowledged {
+                    party: "north".into(),
+                    number: 1,
+                    content_hash: hex(32),
+                    checkpoint_size: 2,
+                    checkpoint_root: hex(32),
+                    signature: hex(64),
+                },
+                Some(Action::Acknowledge),
+            ),
+            (
+                Payload::FinalTextSigned {
+                    party: "north".into(),
+                    number: 1,
+                    content_hash: hex(32),
+                    signature: hex(64),
+                },
+                Some(Action::SignFinal),
+            ),
+            (Payload::PhaseEntered { phase: "p".into(), reason: Some("early".into()) }, Some(Action::AdvancePhase)),
+            (
+                Payload::DeadlineExtended { phase: "p".into(), end: at(90), reason: "more time".into() },
+                Some(Action::ExtendDeadline),
+            ),
+            (Payload::Closed { number: 1, content_hash: hex(32) }, None),
+            (Payload::Lapsed { phase: "p".into(), unsigned: vec!["north".into()] }, None),
+            (
+                Payload::RemindersSent {
+                    phase: "p".into(),
+                    deadline: at(90),
+                    parties: vec!["north".into()],
+                    awaited: "sign version 1".into(),
+                },
+                None,
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_payload_a_person_writes_is_a_phase_gated_action_and_the_servers_own_are_not() {
+        let cases = every_payload_with_its_action();
+        let kinds: std::collections::BTreeSet<&str> = cases.iter().map(|(p, _)| p.kind()).collect();
+        assert_eq!(kinds.len(), cases.len(), "one case per variant");
+        assert_eq!(kinds.len(), 25, "every variant of Payload has a case");
+        for (payload, action) in &cases {
+            assert_eq!(payload.phase_action(), *action, "{}", payload.kind());
+        }
+        // Every action is reachable from some payload, so none is gated in name only.
+        for action in crate::phase::Action::ALL {
+            assert!(cases.iter().any(|(_, a)| *a == Some(action)), "{action:?} has no payload");
+        }
     }
 
     #[test]

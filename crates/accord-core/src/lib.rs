@@ -12,10 +12,15 @@
 //! * [`utility`]: the one definition of a party's utility, as per-issue tables.
 //! * [`event`]: the entries of a negotiation's log and the pure fold
 //!   ([`event::State::apply`]) that turns a log into the current state.
+//! * [`phase`]: the timetable in motion (the current phase, the clock's due
+//!   transitions, which actions a phase allows).
+//! * [`plan`]: the one write path — the events a write appends, planned
+//!   against the folded state with the clock's transitions and the phase gate.
 
 pub mod event;
 pub mod model;
 pub mod phase;
+pub mod plan;
 pub mod text;
 pub mod utility;
 pub mod validate;
