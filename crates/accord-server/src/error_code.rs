@@ -58,6 +58,7 @@ error_codes! {
     Conflict => "conflict", 409, "The log moved on since you read it";
     EmailTaken => "email_taken", 409, "Email already registered";
     AlreadySeated => "already_seated", 409, "You already hold a seat in this negotiation";
+    SeatTaken => "seat_taken", 409, "Another account already holds this seat, or a newer invitation replaced this one";
     WrongPhase => "wrong_phase", 409, "Not allowed in this phase of the timetable";
     InvitationUnusable => "invitation_unusable", 410, "The invitation can no longer be used";
     PayloadTooLarge => "payload_too_large", 413, "The body is too large";

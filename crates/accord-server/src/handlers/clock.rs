@@ -1,10 +1,10 @@
 //! The clock's own writes: the phase transitions nobody wrote through (run
 //! by [`crate::AppState::tick`] every second) and the deadline reminders.
 
-use accord_core::event::{Actor, Event, Payload, State as Folded};
+use accord_core::event::{Payload, State as Folded};
 use accord_core::phase;
 
-use super::{Result, salt};
+use super::{Result, salt_source};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -19,26 +19,23 @@ pub async fn tick(app: &AppState) -> Result<usize> {
     let mut appended = 0;
     for id in app.store.negotiations().await? {
         let Some(state) = app.state(&id).await? else { continue };
-        let mut next = (*state).clone();
-        let mut events = Vec::new();
-        for payload in phase::due(&state, now) {
-            let event = Event { position: next.size, actor: Actor::System, at: now, payload, salt: Some(salt()?) };
-            next.apply(&event).map_err(|e| ApiError::internal(format!("a clock transition does not fold: {e}")))?;
-            events.push(event);
-        }
-        let mut lost_race = false;
-        if let Some(first) = events.first() {
-            match app.store.append_all(&id, first.position, &events).await {
+        let transitions = state
+            .plan_clock(now, None, &mut salt_source())
+            .map_err(|e| ApiError::internal(format!("a clock transition does not fold: {e}")))?;
+        let next = match transitions {
+            None => state,
+            Some(plan) => match app.store.append_all(&id, plan.base(), plan.events()).await {
                 Ok(_) => {
-                    appended += events.len();
-                    app.metrics.appended(events.len() as u64);
+                    appended += plan.events().len();
+                    app.metrics.appended(plan.events().len() as u64);
+                    std::sync::Arc::new(plan.into_parts().1)
                 }
-                Err(accord_store::StoreError::Conflict { .. }) => lost_race = true,
+                // After a lost race the plan is not the log; the next tick looks again.
+                Err(accord_store::StoreError::Conflict { .. }) => continue,
                 Err(e) => return Err(e.into()),
-            }
-        }
-        // After a lost race `next` is not the log; the next tick looks again.
-        if !lost_race && let Some(notifier) = &app.config.notifier {
+            },
+        };
+        if let Some(notifier) = &app.config.notifier {
             appended += remind(app, notifier.as_ref(), &id, &next, now).await?;
         }
     }
@@ -55,10 +52,13 @@ async fn remind(
     state: &Folded,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize> {
-    let Some(payload) = phase::reminders_due(state, now, app.config.reminder_lead) else { return Ok(0) };
     let (Some(current), Some(latest)) = (phase::current(state), state.latest_version()) else { return Ok(0) };
-    let Payload::RemindersSent { parties, deadline, .. } = &payload else {
-        return Err(ApiError::internal("reminders_due returned another kind of event"));
+    let planned = state
+        .plan_clock(now, Some(app.config.reminder_lead), &mut salt_source())
+        .map_err(|e| ApiError::internal(format!("a reminder does not fold: {e}")))?;
+    let Some(plan) = planned else { return Ok(0) };
+    let Some(Payload::RemindersSent { parties, deadline, .. }) = plan.events().first().map(|e| &e.payload) else {
+        return Err(ApiError::internal("the clock planned something other than a reminder"));
     };
     let (parties, deadline) = (parties.clone(), *deadline);
     let version = u64::from(latest.number);
@@ -67,15 +67,13 @@ async fn remind(
     } else {
         crate::notify::Awaited::Acknowledge { version }
     };
-    let event = Event { position: state.size, actor: Actor::System, at: now, payload, salt: Some(salt()?) };
-    let mut folded = state.clone();
-    folded.apply(&event).map_err(|e| ApiError::internal(format!("a reminder does not fold: {e}")))?;
-    match app.store.append(id, event.position, &event).await {
+    match app.store.append_all(id, plan.base(), plan.events()).await {
         Ok(_) => app.metrics.appended(1),
         // Another instance logged (and so sends) it, or the log moved on; the next tick looks again.
         Err(accord_store::StoreError::Conflict { .. }) => return Ok(0),
         Err(e) => return Err(e.into()),
     }
+    let server_url = app.config.public_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_string());
     for party in &parties {
         for account in state.accounts_of_party(party) {
             let email = match app.store.account_by_id(account).await {
@@ -99,7 +97,7 @@ async fn remind(
                 phase_kind: current.phase.kind,
                 deadline,
                 awaited: &[awaited],
-                server_url: None,
+                server_url: server_url.as_deref(),
             };
             let Some(notification) = crate::notify::Notification::reminder(&facts) else { continue };
             // The error may name the address; the log line names only the party.

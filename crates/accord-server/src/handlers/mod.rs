@@ -10,8 +10,9 @@
 
 use std::sync::Arc;
 
-use accord_core::event::{Actor, Event, Payload, State as Folded};
-use accord_core::validate::{self, PathSeg};
+use accord_core::event::{Actor, FoldError, Payload, State as Folded};
+use accord_core::plan::{PlanError, SaltError};
+use accord_core::validate::PathSeg;
 use accord_policy::view::{self, NegotiationView};
 use accord_policy::{Action, Decision, Resource, Viewer, decide};
 use accord_store::Account;
@@ -120,91 +121,44 @@ fn pointer_of(path: &[PathSeg]) -> String {
     out
 }
 
-/// A fresh salt for an event (see [`Event::salt`]): 16 random bytes, hex.
+/// A fresh salt for an event (see [`accord_core::event::Event::salt`]): 16 random bytes, hex.
 fn salt() -> Result<String> {
     auth::random_id(16)
 }
 
-/// Appends `payloads` after checking that they fold onto the state and leave
-/// no validation problem the state did not already have.
+/// Appends `payloads` as `seen`'s account, based on log position `base`:
+/// the write is planned in core ([`Folded::plan`]: the clock's transitions,
+/// the phase gate, the fold and validation) and its events are appended as
+/// one batch, all or nothing.
 async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) -> Result<WriteResult> {
     let actor = Actor::Account { account: seen.account.id.clone(), party: seen.party().map(str::to_string) };
-    let now = app.clock.now();
-    let mut next = (*seen.state).clone();
     seen.check_base(base)?;
-    let before: Vec<String> = validate::validate(&next.negotiation).iter().map(|p| p.to_string()).collect();
-    let mut events = Vec::new();
-    let mut push = |next: &mut Folded, actor: &Actor, payload: Payload| -> Result<()> {
-        let event = Event { position: next.size, actor: actor.clone(), at: now, payload, salt: Some(salt()?) };
-        next.apply(&event).map_err(|e| ApiError::field("", e.to_string()))?;
-        events.push(event);
-        Ok(())
-    };
-    // Transitions the clock has made but the background task has not yet
-    // logged come first, so the write is judged in the phase it happens in.
-    for payload in accord_core::phase::due(&next, now) {
-        push(&mut next, &Actor::System, payload)?;
-    }
-    for payload in payloads {
-        if let Some(action) = phase_action(&payload) {
-            accord_core::phase::allowed(&next, action, now)
-                .map_err(|e| ApiError::new(ErrorCode::WrongPhase, e.to_string()))?;
-        }
-        push(&mut next, &actor, payload)?;
-    }
-    // A write can complete the process (the last signature closes it).
-    for payload in accord_core::phase::due(&next, now) {
-        push(&mut next, &Actor::System, payload)?;
-    }
-    let problems: Vec<FieldError> = validate::validate(&next.negotiation)
-        .into_iter()
-        .filter(|p| !before.contains(&p.to_string()))
-        .map(|p| FieldError { pointer: pointer_of(&p.path), message: p.to_string() })
-        .collect();
-    if !problems.is_empty() {
-        return Err(ApiError::validation(problems));
-    }
-    if events.is_empty() {
-        return Err(ApiError::internal("a write with no events"));
-    }
-    // All of a write's events (with the clock's transitions before and after it) or none.
-    let appended = app.store.append_all(&seen.id, base_position(&events), &events).await?;
-    app.metrics.appended(events.len() as u64);
+    let plan = seen.state.plan(&actor, payloads, app.clock.now(), &mut salt_source()).map_err(plan_error)?;
+    let appended = app.store.append_all(&seen.id, plan.base(), plan.events()).await?;
+    app.metrics.appended(plan.events().len() as u64);
     Ok(WriteResult { position: appended.position, log_size: appended.size, root: hex::encode(appended.root) })
 }
 
-fn base_position(events: &[Event]) -> u64 {
-    events.first().map_or(0, |e| e.position)
+/// Each event's salt: 16 random bytes from the operating system, hex.
+fn salt_source() -> impl FnMut() -> std::result::Result<String, SaltError> {
+    || salt().map_err(|e| SaltError(e.detail))
 }
 
-/// Which phase-gated action a payload written by a person is.
-fn phase_action(payload: &Payload) -> Option<accord_core::phase::Action> {
-    use accord_core::phase::Action as A;
-    Some(match payload {
-        Payload::Created { .. } | Payload::Closed { .. } | Payload::Lapsed { .. } | Payload::RemindersSent { .. } => {
-            return None;
+/// A write core refused, as the API answers it.
+fn plan_error(error: PlanError) -> ApiError {
+    match error {
+        PlanError::WrongPhase(refusal) => ApiError::new(ErrorCode::WrongPhase, refusal.to_string()),
+        // One holder per seat: a second accept conflicts with the first.
+        PlanError::Fold(e @ (FoldError::SeatTaken { .. } | FoldError::InvitationSuperseded { .. })) => {
+            ApiError::new(ErrorCode::SeatTaken, e.to_string())
         }
-        Payload::IssueSet { .. }
-        | Payload::IssueRemoved { .. }
-        | Payload::ProvisionSet { .. }
-        | Payload::ProvisionRemoved { .. }
-        | Payload::DraftValueSet { .. }
-        | Payload::ConstraintSet { .. }
-        | Payload::ConstraintRemoved { .. }
-        | Payload::TimetableSet { .. } => A::EditDraft,
-        Payload::VersionPublished { .. } => A::Publish,
-        Payload::StanceRecorded { .. } => A::RecordStance,
-        Payload::CommentAdded { .. } => A::Comment,
-        Payload::ProfileSet { .. } => A::SetProfile,
-        Payload::ReservationChanged { .. } => A::ChangeReservation,
-        Payload::PartyInvited { .. } | Payload::InvitationAccepted { .. } => A::Invite,
-        Payload::KeyRegistered { .. } => A::RegisterKey,
-        Payload::KeyRotated { .. } => A::RotateKey,
-        Payload::VersionAcknowledged { .. } => A::Acknowledge,
-        Payload::FinalTextSigned { .. } => A::SignFinal,
-        Payload::PhaseEntered { .. } => A::AdvancePhase,
-        Payload::DeadlineExtended { .. } => A::ExtendDeadline,
-    })
+        PlanError::Fold(e) => ApiError::field("", e.to_string()),
+        PlanError::Invalid(problems) => ApiError::validation(
+            problems.iter().map(|p| FieldError { pointer: pointer_of(&p.path), message: p.to_string() }).collect(),
+        ),
+        PlanError::Empty => ApiError::internal("a write with no events"),
+        PlanError::Salt(e) => ApiError::internal(e),
+    }
 }
 
 fn etag(size: u64) -> HeaderMap {

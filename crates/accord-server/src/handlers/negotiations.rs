@@ -1,7 +1,8 @@
 //! Negotiations as a whole: the caller's list, creation (from a scenario or
 //! empty, as one batch of events) and the negotiation as the caller may see it.
 
-use accord_core::event::{Actor, Event, Payload, State as Folded};
+use accord_core::event::{Actor, State as Folded};
+use accord_core::plan::PlanError;
 use accord_core::{Negotiation, Party, Role};
 use accord_policy::view;
 use accord_policy::{Action, Resource, Viewer, decide};
@@ -10,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, denied, etag, salt, seen};
+use super::{Result, denied, etag, plan_error, salt_source, seen};
 use crate::AppState;
 use crate::api::{CreateNegotiation, NegotiationListItem};
 use crate::auth::{self, Caller};
@@ -152,25 +153,17 @@ pub async fn create_negotiation(
     let base = if negotiation.id.is_empty() { slug(&negotiation.title) } else { slug(&negotiation.id) };
     let id = format!("{base}-{}", auth::random_id(3)?);
     negotiation.id = id.clone();
-    let profiles = std::mem::take(&mut negotiation.profiles);
-    let stances = std::mem::take(&mut negotiation.stances);
     let actor = Actor::Account { account: account.id.clone(), party: Some(creator_party.clone()) };
-    let now = app.clock.now();
-    let mut payloads = vec![Payload::Created { negotiation, creator_party }];
-    payloads.extend(profiles.into_iter().map(|profile| Payload::ProfileSet { profile }));
-    payloads.extend(stances.into_iter().map(|stance| Payload::StanceRecorded { stance }));
-    let events: Vec<Event> = payloads
-        .into_iter()
-        .enumerate()
-        .map(|(i, payload)| {
-            Ok(Event { position: i as u64, actor: actor.clone(), at: now, payload, salt: Some(salt()?) })
-        })
-        .collect::<Result<_>>()?;
-    let state = Folded::from_events(&events).map_err(|e| ApiError::field("/scenario_toml", e.to_string()))?;
+    let plan = Folded::plan_creation(&actor, negotiation, creator_party, app.clock.now(), &mut salt_source())
+        .map_err(|e| match e {
+            PlanError::Fold(e) => ApiError::field("/scenario_toml", e.to_string()),
+            other => plan_error(other),
+        })?;
     // One batch: the negotiation exists, for every reader and for the clock
     // of every server instance, only once all its creation events are in.
-    app.store.append_all(&id, 0, &events).await?;
-    app.metrics.appended(events.len() as u64);
+    app.store.append_all(&id, 0, plan.events()).await?;
+    app.metrics.appended(plan.events().len() as u64);
+    let state = plan.state();
     let viewer = Viewer::in_negotiation(&state, Some(&account.id));
     let view = view::view_state(&viewer, &state)
         .ok_or_else(|| ApiError::internal("the creator cannot see the negotiation"))?;

@@ -82,49 +82,44 @@ pub async fn diff_versions(
     seen.require(Action::Read, Resource::Versions)?;
     let from = find_version(&seen, number)?;
     let to = find_version(&seen, other)?;
-    Ok(Json(diff(&from, &to)).into_response())
+    // Bounded (size caps, a deadline), but seconds of CPU on hostile text:
+    // off the async threads, so other requests and the clock go on.
+    let diff = tokio::task::spawn_blocking(move || diff(&from, &to)).await.map_err(ApiError::internal)?;
+    Ok(Json(diff).into_response())
 }
 
+/// The word-level diff of two versions, computed below the server
+/// (`accord_formats::diff`, with its size caps and deadlines) and put in the
+/// API's wire types.
 pub(crate) fn diff(from: &PublishedVersionView, to: &PublishedVersionView) -> VersionDiff {
-    use similar::{ChangeTag, TextDiff};
-    let old = &from.version.provisions;
-    let new = &to.version.provisions;
-    let render = |p: &text::RenderedProvision| format!("{} {}\n{}\n", p.number, p.heading, p.text);
-    let mut ids: Vec<&str> = new.iter().map(|p| p.id.as_str()).collect();
-    for p in old {
-        if !ids.contains(&p.id.as_str()) {
-            ids.push(&p.id);
-        }
+    let computed = accord_formats::diff::diff_versions(
+        from.number,
+        &from.version.provisions,
+        to.number,
+        &to.version.provisions,
+    );
+    VersionDiff {
+        from: computed.from,
+        to: computed.to,
+        provisions: computed
+            .provisions
+            .into_iter()
+            .map(|p| ProvisionDiff {
+                id: p.id,
+                change: p.change.as_str().to_string(),
+                lines: p
+                    .lines
+                    .into_iter()
+                    .map(|line| DiffLine {
+                        tag: line.tag.as_str().to_string(),
+                        segments: line
+                            .segments
+                            .into_iter()
+                            .map(|s| DiffSegment { text: s.text, emphasized: s.emphasized })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
-    let provisions = ids
-        .into_iter()
-        .map(|id| {
-            let before = old.iter().find(|p| p.id == id).map(render).unwrap_or_default();
-            let after = new.iter().find(|p| p.id == id).map(render).unwrap_or_default();
-            let change = match (before.is_empty(), after.is_empty()) {
-                (true, _) => "added",
-                (_, true) => "removed",
-                _ if before == after => "same",
-                _ => "changed",
-            };
-            let text_diff = TextDiff::from_lines(&before, &after);
-            let mut lines = Vec::new();
-            for op in text_diff.ops() {
-                for change in text_diff.iter_inline_changes(op) {
-                    let tag = match change.tag() {
-                        ChangeTag::Equal => "equal",
-                        ChangeTag::Delete => "delete",
-                        ChangeTag::Insert => "insert",
-                    };
-                    let segments = change
-                        .iter_strings_lossy()
-                        .map(|(emphasized, text)| DiffSegment { text: text.into_owned(), emphasized })
-                        .collect();
-                    lines.push(DiffLine { tag: tag.to_string(), segments });
-                }
-            }
-            ProvisionDiff { id: id.to_string(), change: change.to_string(), lines }
-        })
-        .collect();
-    VersionDiff { from: from.number, to: to.number, provisions }
 }
