@@ -258,7 +258,10 @@ where
     /// batch starts its log, then each event's.
     pub(crate) fn insert_batch(negotiation: &str, batch: &Batch) -> Vec<Query<'static, DB, DB::Arguments>> {
         let negotiation_row = batch.creates_negotiation().map(|first| Self::insert_negotiation(negotiation, first));
-        negotiation_row.into_iter().chain(batch.events().iter().map(|event| Self::insert_event(negotiation, event))).collect()
+        negotiation_row
+            .into_iter()
+            .chain(batch.events().iter().map(|event| Self::insert_event(negotiation, event)))
+            .collect()
     }
 
     pub(crate) fn account<'a>(key: &'a AccountKey<'_>) -> QueryAs<'a, DB, Account, DB::Arguments> {

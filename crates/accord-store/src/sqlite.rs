@@ -238,7 +238,9 @@ impl crate::Store for SqliteStore {
         let batch = &batch;
         match Self::write(move || Self::try_append(pool, negotiation, batch)).await {
             // The backstop fired: someone committed this position first.
-            Err(StoreError::Duplicate { .. }) => Err(batch.conflict(negotiation, self.log_size_inner(negotiation).await?)),
+            Err(StoreError::Duplicate { .. }) => {
+                Err(batch.conflict(negotiation, self.log_size_inner(negotiation).await?))
+            }
             Ok(appended) => {
                 // No receiver is not an error: nobody is watching.
                 let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size: appended.size });
