@@ -38,9 +38,10 @@ use chrono::{DateTime, Utc};
 pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
 
 pub mod backup;
+mod batch;
 pub mod conformance;
-mod import;
 mod postgres;
+mod sql;
 mod sqlite;
 pub mod testing;
 
@@ -155,7 +156,8 @@ pub struct LogGrew {
 /// it lagged (and should re-read the log sizes it cares about).
 pub const ANNOUNCEMENT_BUFFER: usize = 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An account; read from the store as a row of the `accounts` table.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Account {
     pub id: String,
     pub email: String,
@@ -345,43 +347,6 @@ fn proof_error(negotiation: &str, error: accord_merkle::ProofError) -> StoreErro
 
 /// The bytes an event is stored and hashed as, and their leaf hash. Every
 /// backend calls this, so all of them hash the same bytes.
-/// One event as a backend writes it: its bytes, leaf hash and actor column.
-pub(crate) struct EncodedEvent<'e> {
-    pub event: &'e Event,
-    pub bytes: Vec<u8>,
-    pub leaf_hash: Hash,
-    pub actor: String,
-}
-
-/// Checks a batch for [`Store::append_all`] (non-empty, consecutive positions
-/// from `expected_position`, each fits an i64) and encodes it.
-pub(crate) fn encode_batch(expected_position: u64, events: &[Event]) -> Result<Vec<EncodedEvent<'_>>, StoreError> {
-    if events.is_empty() {
-        return Err(StoreError::Invalid { reason: "a write of no events".into() });
-    }
-    events
-        .iter()
-        .zip(expected_position..)
-        .map(|(event, position)| {
-            if event.position != position {
-                return Err(StoreError::Invalid {
-                    reason: format!(
-                        "an event claiming position {} cannot be appended at position {position}",
-                        event.position
-                    ),
-                });
-            }
-            if i64::try_from(position).is_err() {
-                return Err(StoreError::Invalid { reason: format!("{position} is beyond the largest log position") });
-            }
-            let (bytes, leaf_hash) = encode_event(event)?;
-            let actor = serde_json::to_string(&event.actor)
-                .map_err(|e| StoreError::Invalid { reason: format!("the actor cannot be encoded: {e}") })?;
-            Ok(EncodedEvent { event, bytes, leaf_hash, actor })
-        })
-        .collect()
-}
-
 pub fn encode_event(event: &Event) -> Result<(Vec<u8>, Hash), StoreError> {
     let bytes = serde_json::to_vec(event)
         .map_err(|e| StoreError::Invalid { reason: format!("event {} cannot be encoded: {e}", event.position) })?;

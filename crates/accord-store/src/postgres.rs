@@ -33,22 +33,24 @@
 //! `at` is exact, since events are read back from their stored bytes.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use accord_core::event::Event;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-
-use std::sync::Arc;
-
+use sqlx::Postgres;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use tokio::sync::broadcast;
 
-use crate::{
-    Account, Appended, EncodedEvent, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key,
-    encode_batch,
-};
+use crate::batch::Batch;
+use crate::sql::{self, AccountKey, backend};
+use crate::{Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind};
+
+mod import;
+
+/// The shared queries, for PostgreSQL.
+type Sql = sql::Sql<Postgres>;
 
 /// The `NOTIFY` channel of appends; the payload is `SIZE NEGOTIATION`.
 pub const CHANNEL: &str = "accord_log_grew";
@@ -158,11 +160,9 @@ impl PostgresStore {
         self.pool.close().await;
     }
 
-    async fn try_append(&self, negotiation: &str, batch: &[EncodedEvent<'_>]) -> Result<Appended, AppendFailure> {
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-            return Err(StoreError::Invalid { reason: "a write of no events".into() }.into());
-        };
-        let expected = first.event.position;
+    /// An append: the negotiation's advisory lock first, then the log's
+    /// end is checked and the batch written and announced.
+    async fn try_append(&self, negotiation: &str, batch: &Batch) -> Result<Appended, AppendFailure> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind(APPEND_LOCK_CLASS)
@@ -172,69 +172,32 @@ impl PostgresStore {
             .map_err(backend)?;
         // Read committed: this statement's snapshot is taken after the lock
         // was granted, so it sees every append committed before.
-        let rows = sqlx::query("SELECT position, leaf_hash FROM events WHERE negotiation = $1 ORDER BY position")
-            .bind(negotiation)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let mut leaves = leaves_from_rows(negotiation, &rows)?;
-        let size = leaves.len() as u64;
-        if size != expected {
-            // Dropping `tx` rolls back; nothing was written.
-            return Err(StoreError::Conflict { negotiation: negotiation.to_string(), expected, actual: size }.into());
+        let log = Sql::leaves(negotiation).fetch_all(&mut *tx).await.map_err(backend)?;
+        // On `Conflict`, dropping `tx` rolls back; nothing was written.
+        let appended = batch.appended_to(negotiation, log)?;
+        for insert in Sql::insert_batch(negotiation, batch) {
+            insert.execute(&mut *tx).await?;
         }
-        if expected == 0 {
-            sqlx::query("INSERT INTO negotiations (id, created_at) VALUES ($1, $2)")
-                .bind(negotiation)
-                .bind(first.event.at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for encoded in batch {
-            sqlx::query(
-                "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(negotiation)
-            .bind(to_i64(encoded.event.position)?)
-            .bind(encoded.event.at)
-            .bind(encoded.actor.as_str())
-            .bind(encoded.bytes.as_slice())
-            .bind(encoded.leaf_hash.as_slice())
-            .execute(&mut *tx)
-            .await?;
-            leaves.push(encoded.leaf_hash);
-        }
-        let size = last.event.position + 1;
-        let root = accord_merkle::root_at(leaves.as_slice(), size).map_err(|e| StoreError::Backend(e.to_string()))?;
         // Delivered to listeners at commit, and only if the commit succeeds.
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
-            .bind(format!("{size} {negotiation}"))
+            .bind(format!("{} {negotiation}", appended.size))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         // This server's subscribers hear it at once; the notification's echo
         // repeats it, which subscribers tolerate.
-        let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size });
-        Ok(Appended { position: last.event.position, leaf_hash: last.leaf_hash, size, root })
+        let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size: appended.size });
+        Ok(appended)
     }
 
-    async fn account_where(&self, column: &str, value: &str) -> Result<Option<Account>, StoreError> {
-        // `column` is one of two literals chosen below, never input.
-        let sql =
-            format!("SELECT id, email, display_name, password_hash, created_at FROM accounts WHERE {column} = $1");
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.map(|row| account_from_row(&row)).transpose()
+    async fn account(&self, key: AccountKey<'_>) -> Result<Option<Account>, StoreError> {
+        Sql::account(&key).fetch_optional(&self.pool).await.map_err(backend)
     }
 
     async fn log_size_inner(&self, negotiation: &str) -> Result<u64, StoreError> {
-        let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position) + 1, 0) FROM events WHERE negotiation = $1")
-            .bind(negotiation)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
-        u64::try_from(size).map_err(|_| StoreError::Backend(format!("negative log size {size} for {negotiation}")))
+        let (size,) = Sql::log_size(negotiation).fetch_one(&self.pool).await.map_err(backend)?;
+        sql::log_size(negotiation, size)
     }
 }
 
@@ -261,49 +224,6 @@ impl From<sqlx::Error> for AppendFailure {
     }
 }
 
-fn backend(error: sqlx::Error) -> StoreError {
-    StoreError::Backend(error.to_string())
-}
-
-fn to_i64(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value)
-        .map_err(|_| StoreError::Invalid { reason: format!("{value} is beyond the largest log position") })
-}
-
-/// Positions and sizes beyond `i64::MAX` cannot exist in the table; clamping
-/// them keeps range queries meaningful ("to the end").
-fn clamp_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn leaves_from_rows(negotiation: &str, rows: &[PgRow]) -> Result<Vec<Hash>, StoreError> {
-    rows.iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let position: i64 = row.try_get("position").map_err(backend)?;
-            if position != index as i64 {
-                return Err(StoreError::Backend(format!(
-                    "the log of negotiation {negotiation} has position {position} where {index} was due"
-                )));
-            }
-            let bytes: Vec<u8> = row.try_get("leaf_hash").map_err(backend)?;
-            Hash::try_from(bytes.as_slice()).map_err(|_| {
-                StoreError::Backend(format!("event {index} of negotiation {negotiation} has a malformed leaf hash"))
-            })
-        })
-        .collect()
-}
-
-fn account_from_row(row: &PgRow) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: row.try_get("id").map_err(backend)?,
-        email: row.try_get("email").map_err(backend)?,
-        display_name: row.try_get("display_name").map_err(backend)?,
-        password_hash: row.try_get("password_hash").map_err(backend)?,
-        created_at: row.try_get("created_at").map_err(backend)?,
-    })
-}
-
 #[async_trait]
 impl crate::Store for PostgresStore {
     async fn append_all(
@@ -312,40 +232,17 @@ impl crate::Store for PostgresStore {
         expected_position: u64,
         events: &[Event],
     ) -> Result<Appended, StoreError> {
-        let batch = encode_batch(expected_position, events)?;
+        let batch = Batch::encode(expected_position, events)?;
         match self.try_append(negotiation, &batch).await {
             Ok(appended) => Ok(appended),
             Err(AppendFailure::Store(error)) => Err(error),
-            Err(AppendFailure::LostRace) => Err(StoreError::Conflict {
-                negotiation: negotiation.to_string(),
-                expected: expected_position,
-                actual: self.log_size_inner(negotiation).await?,
-            }),
+            Err(AppendFailure::LostRace) => Err(batch.conflict(negotiation, self.log_size_inner(negotiation).await?)),
         }
     }
 
     async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError> {
-        let to = to.map_or(i64::MAX, clamp_i64);
-        let rows = sqlx::query(
-            "SELECT position, bytes, leaf_hash FROM events \
-             WHERE negotiation = $1 AND position >= $2 AND position < $3 ORDER BY position",
-        )
-        .bind(negotiation)
-        .bind(clamp_i64(from))
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.into_iter()
-            .map(|row| {
-                let position: i64 = row.try_get("position").map_err(backend)?;
-                let bytes: Vec<u8> = row.try_get("bytes").map_err(backend)?;
-                let leaf_hash: Vec<u8> = row.try_get("leaf_hash").map_err(backend)?;
-                let position = u64::try_from(position)
-                    .map_err(|_| StoreError::Backend(format!("negative position {position} in {negotiation}")))?;
-                decode_event(negotiation, position, bytes, &leaf_hash)
-            })
-            .collect()
+        let rows = Sql::events(negotiation, from, to).fetch_all(&self.pool).await.map_err(backend)?;
+        sql::events(negotiation, rows)
     }
 
     async fn log_size(&self, negotiation: &str) -> Result<u64, StoreError> {
@@ -353,24 +250,8 @@ impl crate::Store for PostgresStore {
     }
 
     async fn leaf_hashes(&self, negotiation: &str, size: u64) -> Result<Vec<Hash>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, leaf_hash FROM events WHERE negotiation = $1 AND position < $2 ORDER BY position",
-        )
-        .bind(negotiation)
-        .bind(clamp_i64(size))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        let leaves = leaves_from_rows(negotiation, &rows)?;
-        if (leaves.len() as u64) < size {
-            return Err(StoreError::NotFound {
-                what: format!(
-                    "size {size} of the log of negotiation {negotiation}, which holds {} events",
-                    leaves.len()
-                ),
-            });
-        }
-        Ok(leaves)
+        let rows = Sql::leaves_below(negotiation, size).fetch_all(&self.pool).await.map_err(backend)?;
+        sql::leaves_up_to(negotiation, size, rows)
     }
 
     fn subscribe(&self) -> broadcast::Receiver<LogGrew> {
@@ -378,28 +259,14 @@ impl crate::Store for PostgresStore {
     }
 
     async fn negotiations(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM negotiations ORDER BY created_at, id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(|row| row.try_get("id").map_err(backend)).collect()
+        let rows = Sql::negotiations().fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     async fn create_account(&self, account: &Account) -> Result<(), StoreError> {
         // One statement: the id and email constraints decide, so two servers
         // creating the same account at once cannot both succeed.
-        let done = sqlx::query(
-            "INSERT INTO accounts (id, email, email_key, display_name, password_hash, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&account.id)
-        .bind(&account.email)
-        .bind(email_key(&account.email))
-        .bind(&account.display_name)
-        .bind(&account.password_hash)
-        .bind(account.created_at)
-        .execute(&self.pool)
-        .await;
+        let done = Sql::insert_account(account).execute(&self.pool).await;
         match done {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
@@ -415,11 +282,11 @@ impl crate::Store for PostgresStore {
     }
 
     async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
-        self.account_where("email_key", &email_key(email)).await
+        self.account(AccountKey::email(email)).await
     }
 
     async fn account_by_id(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        self.account_where("id", id).await
+        self.account(AccountKey::Id(id)).await
     }
 
     async fn create_token(
@@ -432,23 +299,11 @@ impl crate::Store for PostgresStore {
         // The account is checked first so an unknown account is `NotFound`
         // even for a hash already stored, as in every backend; accounts are
         // never deleted, so the answer cannot change before the insert.
-        let known = sqlx::query("SELECT 1 FROM accounts WHERE id = $1")
-            .bind(account)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
+        let known = Sql::account_exists(account).fetch_optional(&self.pool).await.map_err(backend)?;
         if known.is_none() {
             return Err(StoreError::NotFound { what: format!("account {account}") });
         }
-        let done = sqlx::query(
-            "INSERT INTO tokens (token_hash, account, kind, expires_at, revoked) VALUES ($1, $2, $3, $4, FALSE)",
-        )
-        .bind(token_hash)
-        .bind(account)
-        .bind(kind.as_str())
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await;
+        let done = Sql::insert_token(token_hash, account, kind, expires_at).execute(&self.pool).await;
         match done {
             Ok(_) => Ok(()),
             Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
@@ -467,32 +322,12 @@ impl crate::Store for PostgresStore {
         kind: TokenKind,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(
-            "SELECT t.kind, t.expires_at, t.revoked, a.id, a.email, a.display_name, a.password_hash, a.created_at \
-             FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.token_hash = $1",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let stored_kind: String = row.try_get("kind").map_err(backend)?;
-        let expires_at: DateTime<Utc> = row.try_get("expires_at").map_err(backend)?;
-        let revoked: bool = row.try_get("revoked").map_err(backend)?;
-        // Compared in Rust, as in the SQLite backend: one rule for every backend.
-        let live = TokenKind::parse(&stored_kind) == Some(kind) && !revoked && now < expires_at;
-        if !live {
-            return Ok(None);
-        }
-        account_from_row(&row).map(Some)
+        let row = Sql::token_with_account(token_hash).fetch_optional(&self.pool).await.map_err(backend)?;
+        Ok(sql::live_token_account(row, kind, now))
     }
 
     async fn revoke_token(&self, token_hash: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE tokens SET revoked = TRUE WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+        let done = Sql::revoke_token(token_hash).execute(&self.pool).await.map_err(backend)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound { what: "a token with this hash".into() });
         }
@@ -500,16 +335,10 @@ impl crate::Store for PostgresStore {
     }
 
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, email, display_name, password_hash, created_at FROM accounts ORDER BY created_at, id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(account_from_row).collect()
+        Sql::accounts().fetch_all(&self.pool).await.map_err(backend)
     }
 
     async fn import(&self) -> Result<Box<dyn crate::backup::Import>, StoreError> {
-        crate::import::PostgresImport::begin(&self.pool).await
+        import::PostgresImport::begin(&self.pool).await
     }
 }

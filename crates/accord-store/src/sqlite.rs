@@ -22,13 +22,17 @@ use std::time::{Duration, Instant};
 use accord_core::event::Event;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
+use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use crate::{
-    Account, Appended, EncodedEvent, Hash, LogGrew, StoreError, StoredEvent, TokenKind, decode_event, email_key,
-    encode_batch,
-};
+use crate::batch::Batch;
+use crate::sql::{self, AccountKey, backend};
+use crate::{Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind};
+
+mod import;
+
+/// The shared queries, for SQLite.
+type Sql = sql::Sql<Sqlite>;
 
 /// How long one statement waits for another connection's write lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -115,80 +119,32 @@ impl SqliteStore {
         }
     }
 
-    async fn try_append(pool: &SqlitePool, negotiation: &str, batch: &[EncodedEvent<'_>]) -> Result<Appended, Failure> {
-        let (Some(first), Some(last)) = (batch.first(), batch.last()) else {
-            return Err(Failure::Store(StoreError::Invalid { reason: "a write of no events".into() }));
-        };
-        let expected = first.event.position;
+    /// One attempt at an append: the write lock first, then the log's end
+    /// is checked and the batch written.
+    async fn try_append(pool: &SqlitePool, negotiation: &str, batch: &Batch) -> Result<Appended, Failure> {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query("SELECT position, leaf_hash FROM events WHERE negotiation = ? ORDER BY position")
-            .bind(negotiation)
-            .fetch_all(&mut *tx)
-            .await?;
-        let mut leaves = leaves_from_rows(negotiation, &rows)?;
-        let size = leaves.len() as u64;
-        if size != expected {
-            // Dropping `tx` rolls back; nothing was written.
-            return Err(Failure::Store(StoreError::Conflict {
-                negotiation: negotiation.to_string(),
-                expected,
-                actual: size,
-            }));
+        let log = Sql::leaves(negotiation).fetch_all(&mut *tx).await?;
+        // On `Conflict`, dropping `tx` rolls back; nothing was written.
+        let appended = batch.appended_to(negotiation, log)?;
+        for insert in Sql::insert_batch(negotiation, batch) {
+            insert.execute(&mut *tx).await?;
         }
-        if expected == 0 {
-            sqlx::query("INSERT INTO negotiations (id, created_at) VALUES (?, ?)")
-                .bind(negotiation)
-                .bind(first.event.at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        for encoded in batch {
-            sqlx::query(
-                "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(negotiation)
-            .bind(to_i64(encoded.event.position)?)
-            .bind(encoded.event.at)
-            .bind(encoded.actor.as_str())
-            .bind(encoded.bytes.as_slice())
-            .bind(encoded.leaf_hash.as_slice())
-            .execute(&mut *tx)
-            .await?;
-            leaves.push(encoded.leaf_hash);
-        }
-        let size = last.event.position + 1;
-        let root = accord_merkle::root_at(leaves.as_slice(), size)
-            .map_err(|e| Failure::Store(StoreError::Backend(e.to_string())))?;
         tx.commit().await?;
-        Ok(Appended { position: last.event.position, leaf_hash: last.leaf_hash, size, root })
+        Ok(appended)
     }
 
     async fn try_create_account(pool: &SqlitePool, account: &Account) -> Result<(), Failure> {
-        let key = email_key(&account.email);
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let id_taken =
-            sqlx::query("SELECT 1 FROM accounts WHERE id = ?").bind(&account.id).fetch_optional(&mut *tx).await?;
-        if id_taken.is_some() {
+        if Sql::account_exists(&account.id).fetch_optional(&mut *tx).await?.is_some() {
             return Err(Failure::Store(StoreError::Duplicate { what: format!("account {}", account.id) }));
         }
-        let email_taken =
-            sqlx::query("SELECT 1 FROM accounts WHERE email_key = ?").bind(&key).fetch_optional(&mut *tx).await?;
-        if email_taken.is_some() {
+        let key = crate::email_key(&account.email);
+        if Sql::email_key_taken(&key).fetch_optional(&mut *tx).await?.is_some() {
             return Err(Failure::Store(StoreError::Duplicate {
                 what: format!("an account with email {}", account.email.trim()),
             }));
         }
-        sqlx::query(
-            "INSERT INTO accounts (id, email, email_key, display_name, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&account.id)
-        .bind(&account.email)
-        .bind(&key)
-        .bind(&account.display_name)
-        .bind(&account.password_hash)
-        .bind(account.created_at)
-        .execute(&mut *tx)
-        .await?;
+        Sql::insert_account(account).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -201,41 +157,32 @@ impl SqliteStore {
         expires_at: DateTime<Utc>,
     ) -> Result<(), Failure> {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let known = sqlx::query("SELECT 1 FROM accounts WHERE id = ?").bind(account).fetch_optional(&mut *tx).await?;
-        if known.is_none() {
+        if Sql::account_exists(account).fetch_optional(&mut *tx).await?.is_none() {
             return Err(Failure::Store(StoreError::NotFound { what: format!("account {account}") }));
         }
-        let taken =
-            sqlx::query("SELECT 1 FROM tokens WHERE token_hash = ?").bind(token_hash).fetch_optional(&mut *tx).await?;
-        if taken.is_some() {
+        if Sql::token_exists(token_hash).fetch_optional(&mut *tx).await?.is_some() {
             return Err(Failure::Store(StoreError::Duplicate { what: "a token with this hash".into() }));
         }
-        sqlx::query("INSERT INTO tokens (token_hash, account, kind, expires_at, revoked) VALUES (?, ?, ?, ?, 0)")
-            .bind(token_hash)
-            .bind(account)
-            .bind(kind.as_str())
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+        Sql::insert_token(token_hash, account, kind, expires_at).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn try_revoke_token(pool: &SqlitePool, token_hash: &str) -> Result<(), Failure> {
-        let done =
-            sqlx::query("UPDATE tokens SET revoked = 1 WHERE token_hash = ?").bind(token_hash).execute(pool).await?;
+        let done = Sql::revoke_token(token_hash).execute(pool).await?;
         if done.rows_affected() == 0 {
             return Err(Failure::Store(StoreError::NotFound { what: "a token with this hash".into() }));
         }
         Ok(())
     }
 
-    async fn account_where(&self, column: &str, value: &str) -> Result<Option<Account>, StoreError> {
-        // `column` is one of two literals chosen below, never input.
-        let sql = format!("SELECT id, email, display_name, password_hash, created_at FROM accounts WHERE {column} = ?");
-        let row =
-            sqlx::query(sqlx::AssertSqlSafe(sql)).bind(value).fetch_optional(&self.pool).await.map_err(backend)?;
-        row.map(|row| account_from_row(&row)).transpose()
+    async fn account(&self, key: AccountKey<'_>) -> Result<Option<Account>, StoreError> {
+        Sql::account(&key).fetch_optional(&self.pool).await.map_err(backend)
+    }
+
+    async fn log_size_inner(&self, negotiation: &str) -> Result<u64, StoreError> {
+        let (size,) = Sql::log_size(negotiation).fetch_one(&self.pool).await.map_err(backend)?;
+        sql::log_size(negotiation, size)
     }
 }
 
@@ -278,49 +225,6 @@ fn is_busy(error: &sqlx::Error) -> bool {
     }
 }
 
-fn backend(error: sqlx::Error) -> StoreError {
-    StoreError::Backend(error.to_string())
-}
-
-fn to_i64(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value)
-        .map_err(|_| StoreError::Invalid { reason: format!("{value} is beyond the largest log position") })
-}
-
-/// Positions and sizes beyond `i64::MAX` cannot exist in the table; clamping
-/// them keeps range queries meaningful ("to the end").
-fn clamp_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn leaves_from_rows(negotiation: &str, rows: &[sqlx::sqlite::SqliteRow]) -> Result<Vec<Hash>, StoreError> {
-    rows.iter()
-        .enumerate()
-        .map(|(index, row)| {
-            let position: i64 = row.try_get("position").map_err(backend)?;
-            if position != index as i64 {
-                return Err(StoreError::Backend(format!(
-                    "the log of negotiation {negotiation} has position {position} where {index} was due"
-                )));
-            }
-            let bytes: Vec<u8> = row.try_get("leaf_hash").map_err(backend)?;
-            Hash::try_from(bytes.as_slice()).map_err(|_| {
-                StoreError::Backend(format!("event {index} of negotiation {negotiation} has a malformed leaf hash"))
-            })
-        })
-        .collect()
-}
-
-fn account_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Account, StoreError> {
-    Ok(Account {
-        id: row.try_get("id").map_err(backend)?,
-        email: row.try_get("email").map_err(backend)?,
-        display_name: row.try_get("display_name").map_err(backend)?,
-        password_hash: row.try_get("password_hash").map_err(backend)?,
-        created_at: row.try_get("created_at").map_err(backend)?,
-    })
-}
-
 #[async_trait]
 impl crate::Store for SqliteStore {
     async fn append_all(
@@ -329,23 +233,20 @@ impl crate::Store for SqliteStore {
         expected_position: u64,
         events: &[Event],
     ) -> Result<Appended, StoreError> {
-        let batch = encode_batch(expected_position, events)?;
+        let batch = Batch::encode(expected_position, events)?;
         let pool = &self.pool;
-        let batch = batch.as_slice();
-        let outcome = Self::write(move || Self::try_append(pool, negotiation, batch)).await;
-        match outcome {
+        let batch = &batch;
+        match Self::write(move || Self::try_append(pool, negotiation, batch)).await {
             // The backstop fired: someone committed this position first.
-            Err(StoreError::Duplicate { .. }) => Err(StoreError::Conflict {
-                negotiation: negotiation.to_string(),
-                expected: expected_position,
-                actual: self.log_size_inner(negotiation).await?,
-            }),
+            Err(StoreError::Duplicate { .. }) => {
+                Err(batch.conflict(negotiation, self.log_size_inner(negotiation).await?))
+            }
             Ok(appended) => {
                 // No receiver is not an error: nobody is watching.
                 let _ = self.announcer.send(LogGrew { negotiation: negotiation.to_string(), size: appended.size });
                 Ok(appended)
             }
-            other => other,
+            Err(other) => Err(other),
         }
     }
 
@@ -354,27 +255,8 @@ impl crate::Store for SqliteStore {
     }
 
     async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError> {
-        let to = to.map_or(i64::MAX, clamp_i64);
-        let rows = sqlx::query(
-            "SELECT position, bytes, leaf_hash FROM events \
-             WHERE negotiation = ? AND position >= ? AND position < ? ORDER BY position",
-        )
-        .bind(negotiation)
-        .bind(clamp_i64(from))
-        .bind(to)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.into_iter()
-            .map(|row| {
-                let position: i64 = row.try_get("position").map_err(backend)?;
-                let bytes: Vec<u8> = row.try_get("bytes").map_err(backend)?;
-                let leaf_hash: Vec<u8> = row.try_get("leaf_hash").map_err(backend)?;
-                let position = u64::try_from(position)
-                    .map_err(|_| StoreError::Backend(format!("negative position {position} in {negotiation}")))?;
-                decode_event(negotiation, position, bytes, &leaf_hash)
-            })
-            .collect()
+        let rows = Sql::events(negotiation, from, to).fetch_all(&self.pool).await.map_err(backend)?;
+        sql::events(negotiation, rows)
     }
 
     async fn log_size(&self, negotiation: &str) -> Result<u64, StoreError> {
@@ -382,32 +264,13 @@ impl crate::Store for SqliteStore {
     }
 
     async fn leaf_hashes(&self, negotiation: &str, size: u64) -> Result<Vec<Hash>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT position, leaf_hash FROM events WHERE negotiation = ? AND position < ? ORDER BY position",
-        )
-        .bind(negotiation)
-        .bind(clamp_i64(size))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        let leaves = leaves_from_rows(negotiation, &rows)?;
-        if (leaves.len() as u64) < size {
-            return Err(StoreError::NotFound {
-                what: format!(
-                    "size {size} of the log of negotiation {negotiation}, which holds {} events",
-                    leaves.len()
-                ),
-            });
-        }
-        Ok(leaves)
+        let rows = Sql::leaves_below(negotiation, size).fetch_all(&self.pool).await.map_err(backend)?;
+        sql::leaves_up_to(negotiation, size, rows)
     }
 
     async fn negotiations(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT id FROM negotiations ORDER BY created_at, id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter().map(|row| row.try_get("id").map_err(backend)).collect()
+        let rows = Sql::negotiations().fetch_all(&self.pool).await.map_err(backend)?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
     }
 
     async fn create_account(&self, account: &Account) -> Result<(), StoreError> {
@@ -416,11 +279,11 @@ impl crate::Store for SqliteStore {
     }
 
     async fn account_by_email(&self, email: &str) -> Result<Option<Account>, StoreError> {
-        self.account_where("email_key", &email_key(email)).await
+        self.account(AccountKey::email(email)).await
     }
 
     async fn account_by_id(&self, id: &str) -> Result<Option<Account>, StoreError> {
-        self.account_where("id", id).await
+        self.account(AccountKey::Id(id)).await
     }
 
     async fn create_token(
@@ -440,25 +303,8 @@ impl crate::Store for SqliteStore {
         kind: TokenKind,
         now: DateTime<Utc>,
     ) -> Result<Option<Account>, StoreError> {
-        let row = sqlx::query(
-            "SELECT t.kind, t.expires_at, t.revoked, a.id, a.email, a.display_name, a.password_hash, a.created_at \
-             FROM tokens t JOIN accounts a ON a.id = t.account WHERE t.token_hash = ?",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let stored_kind: String = row.try_get("kind").map_err(backend)?;
-        let expires_at: DateTime<Utc> = row.try_get("expires_at").map_err(backend)?;
-        let revoked: bool = row.try_get("revoked").map_err(backend)?;
-        // Compared here rather than in SQL: the rule is the same for every
-        // backend and does not depend on how each one orders timestamps.
-        let live = TokenKind::parse(&stored_kind) == Some(kind) && !revoked && now < expires_at;
-        if !live {
-            return Ok(None);
-        }
-        account_from_row(&row).map(Some)
+        let row = Sql::token_with_account(token_hash).fetch_optional(&self.pool).await.map_err(backend)?;
+        Ok(sql::live_token_account(row, kind, now))
     }
 
     async fn revoke_token(&self, token_hash: &str) -> Result<(), StoreError> {
@@ -467,27 +313,10 @@ impl crate::Store for SqliteStore {
     }
 
     async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, email, display_name, password_hash, created_at FROM accounts ORDER BY created_at, id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?;
-        rows.iter().map(account_from_row).collect()
+        Sql::accounts().fetch_all(&self.pool).await.map_err(backend)
     }
 
     async fn import(&self) -> Result<Box<dyn crate::backup::Import>, StoreError> {
-        crate::import::SqliteImport::begin(&self.pool).await
-    }
-}
-
-impl SqliteStore {
-    async fn log_size_inner(&self, negotiation: &str) -> Result<u64, StoreError> {
-        let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position) + 1, 0) FROM events WHERE negotiation = ?")
-            .bind(negotiation)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)?;
-        u64::try_from(size).map_err(|_| StoreError::Backend(format!("negative log size {size} for {negotiation}")))
+        import::SqliteImport::begin(&self.pool).await
     }
 }
