@@ -1,6 +1,6 @@
 //! The client trusts the system's certificate store as well as its bundled
 //! roots: against an HTTPS server whose certificate comes from a private CA,
-//! `accord login` fails the TLS handshake until that CA is in the system
+//! `accord` fails the TLS handshake until that CA is in the system
 //! store (here SSL_CERT_FILE, which the platform loader honours on Unix).
 //! The server is `openssl s_server`; the test says so and passes when
 //! openssl is not installed.
@@ -30,19 +30,20 @@ impl Drop for Server {
     }
 }
 
-/// `accord login` against the server; its error text.
-fn login(port: u16, ca_file: Option<&Path>, empty_dir: &Path, config: &Path) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_accord"));
-    command
-        .args(["login", "--server", &format!("https://localhost:{port}"), "--email", "x@example.org"])
-        .args(["--password-stdin"])
+/// `accord whoami` (a GET; `s_server -www` answers GETs only) against the
+/// server; its error text.
+fn whoami(port: u16, ca_file: Option<&Path>, empty_dir: &Path, config: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_accord"))
+        .arg("whoami")
         .env("ACCORD_CONFIG", config)
-        .env("ACCORD_PASSWORD", "irrelevant")
+        .env("ACCORD_SERVER", format!("https://127.0.0.1:{port}"))
+        .env("ACCORD_TOKEN", "accord_irrelevant")
         // The system store is only what the test says: the CA file, or nothing.
         .env("SSL_CERT_DIR", empty_dir)
-        .env("SSL_CERT_FILE", ca_file.unwrap_or(&empty_dir.join("none.pem")))
-        .stdin(Stdio::null());
-    let output = command.output().unwrap();
+        .env("SSL_CERT_FILE", ca_file.map_or_else(|| empty_dir.join("none.pem"), Path::to_path_buf))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
     assert!(!output.status.success(), "s_server is no Accord server");
     String::from_utf8_lossy(&output.stderr).to_string()
 }
@@ -88,7 +89,7 @@ fn a_private_ca_in_the_system_store_is_trusted() {
         ],
     ) && std::fs::write(
         d.join("ext.cnf"),
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
     )
     .is_ok()
         && openssl(
@@ -136,10 +137,10 @@ fn a_private_ca_in_the_system_store_is_trusted() {
     std::fs::create_dir(&empty).unwrap();
     let config = d.join("client.toml");
 
-    let untrusted = login(port, None, &empty, &config);
+    let untrusted = whoami(port, None, &empty, &config);
     assert!(untrusted.to_lowercase().contains("certificate") || untrusted.contains("UnknownIssuer"), "{untrusted}");
 
-    let trusted = login(port, Some(&d.join("ca.pem")), &empty, &config);
+    let trusted = whoami(port, Some(&d.join("ca.pem")), &empty, &config);
     assert!(
         !trusted.contains("UnknownIssuer") && !trusted.to_lowercase().contains("certificate"),
         "with the CA in the system store the handshake succeeds (only the HTTP exchange fails): {trusted}"

@@ -6,7 +6,6 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 
 fn accord() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_accord"));
@@ -44,17 +43,12 @@ fn serve_takes_its_settings_from_the_environment_and_logs_json_to_a_pipe() {
         }
     };
     assert!(!served.contains(":8080/"), "ACCORD_BIND chose a free port: {served}");
-    let (log_tx, log_rx) = mpsc::channel();
     let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let _ = log_tx.send(line.unwrap());
-        }
-    });
+    let reader = std::thread::spawn(move || BufReader::new(stderr).lines().map(Result::unwrap).collect::<Vec<_>>());
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "a clean stop: {status}");
-    let lines: Vec<String> = log_rx.try_iter().collect();
+    let lines = reader.join().unwrap();
     assert!(!lines.is_empty(), "the server logged something");
     for line in &lines {
         serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
