@@ -37,20 +37,50 @@ pub struct SeenCheckpoint {
     pub root: String,
 }
 
-/// Where the client configuration lives: `$ACCORD_CONFIG`, else
-/// `$XDG_CONFIG_HOME/accord/client.toml`, else `~/.config/accord/client.toml`.
+/// Where the client configuration lives: `$ACCORD_CONFIG`, else the
+/// platform's configuration directory (`$XDG_CONFIG_HOME` or `~/.config` on
+/// Linux and macOS, `%APPDATA%` on Windows) + `accord/client.toml`. A file at
+/// the path earlier versions used (`$XDG_CONFIG_HOME` or `$HOME/.config`,
+/// on every platform) is still read and written while the platform's path has
+/// none, so an upgrade does not sign anyone out.
 pub fn config_path() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("ACCORD_CONFIG") {
         return Ok(PathBuf::from(path));
     }
+    let platform = {
+        use etcetera::BaseStrategy;
+        etcetera::choose_base_strategy().ok().map(|dirs| config_file_under(dirs.config_dir()))
+    };
+    choose_config_path(platform, legacy_config_path(), |path| path.exists())
+        .ok_or_else(|| anyhow!("cannot find a place for the client configuration: set ACCORD_CONFIG or HOME"))
+}
+
+/// The configuration's place under a configuration directory.
+fn config_file_under(dir: PathBuf) -> PathBuf {
+    dir.join("accord").join("client.toml")
+}
+
+/// The path of earlier versions: `$XDG_CONFIG_HOME` (any non-empty value)
+/// or `$HOME/.config`, then `accord/client.toml`.
+fn legacy_config_path() -> Option<PathBuf> {
     let base = match std::env::var_os("XDG_CONFIG_HOME") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => match std::env::var_os("HOME") {
-            Some(home) => PathBuf::from(home).join(".config"),
-            None => bail!("cannot find a place for the client configuration: set ACCORD_CONFIG or HOME"),
-        },
+        _ => PathBuf::from(std::env::var_os("HOME")?).join(".config"),
     };
-    Ok(base.join("accord").join("client.toml"))
+    Some(config_file_under(base))
+}
+
+/// The platform's path, unless only the legacy path holds a file.
+fn choose_config_path(
+    platform: Option<PathBuf>,
+    legacy: Option<PathBuf>,
+    exists: impl Fn(&Path) -> bool,
+) -> Option<PathBuf> {
+    match (platform, legacy) {
+        (Some(platform), Some(legacy)) if !exists(&platform) && exists(&legacy) => Some(legacy),
+        (Some(platform), _) => Some(platform),
+        (None, legacy) => legacy,
+    }
 }
 
 impl ClientConfig {
@@ -104,11 +134,14 @@ impl Client {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             bail!("the server address must start with http:// or https://, got {base:?}");
         }
-        let agent = ureq::Agent::config_builder()
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(120)))
-            .build()
-            .into();
+            .timeout_global(Some(std::time::Duration::from_secs(120)));
+        if base.starts_with("https://") {
+            let roots = trusted_roots(&platform_roots());
+            config = config.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+        }
+        let agent = config.build().into();
         Ok(Client { base, token, agent })
     }
 
@@ -215,6 +248,25 @@ impl Client {
     }
 }
 
+/// The platform's trusted certificates (on Linux the distribution's bundle,
+/// or `SSL_CERT_FILE` / `SSL_CERT_DIR`; the keychain on macOS; the Windows
+/// store), where an organisation installs its internal CA. Certificates that
+/// cannot be read are skipped: the bundled roots still apply.
+fn platform_roots() -> Vec<ureq::tls::Certificate<'static>> {
+    let found = rustls_native_certs::load_native_certs();
+    found.certs.iter().map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned()).collect()
+}
+
+/// The roots a server's certificate may chain to: the bundled Mozilla roots
+/// (so a machine with no usable store still reaches public servers) and
+/// every platform root (so `accord login` works against an internal CA).
+fn trusted_roots(platform: &[ureq::tls::Certificate<'static>]) -> ureq::tls::RootCerts {
+    let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .map(|der| ureq::tls::Certificate::from_der(der.as_ref()).to_owned());
+    bundled.chain(platform.iter().cloned()).into()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -258,3 +310,37 @@ impl std::fmt::Display for ApiFailure {
 }
 
 impl std::error::Error for ApiFailure {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_platform_path_is_used_unless_only_the_old_path_has_a_file() {
+        let platform = PathBuf::from("/platform/accord/client.toml");
+        let legacy = PathBuf::from("/legacy/accord/client.toml");
+        let choose = |existing: &[&PathBuf]| {
+            choose_config_path(Some(platform.clone()), Some(legacy.clone()), |p| existing.iter().any(|e| *e == p))
+        };
+        assert_eq!(choose(&[]), Some(platform.clone()), "a first login writes to the platform's place");
+        assert_eq!(choose(&[&legacy]), Some(legacy.clone()), "an existing file keeps working");
+        assert_eq!(choose(&[&platform, &legacy]), Some(platform.clone()), "the platform's file wins");
+        assert_eq!(choose_config_path(None, Some(legacy.clone()), |_| false), Some(legacy));
+        assert_eq!(choose_config_path(None, None, |_| true), None);
+    }
+
+    #[test]
+    fn trusted_roots_are_the_bundled_ones_and_the_platform_ones() {
+        let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS.len();
+        assert!(bundled > 100, "the Mozilla bundle is there");
+        let internal_ca = ureq::tls::Certificate::from_der(b"an internal CA's DER bytes").to_owned();
+        match trusted_roots(std::slice::from_ref(&internal_ca)) {
+            ureq::tls::RootCerts::Specific(roots) => {
+                assert_eq!(roots.len(), bundled + 1);
+                assert!(roots.iter().any(|root| root.der() == internal_ca.der()), "the platform's CA is trusted");
+                assert_eq!(roots[0].der(), webpki_root_certs::TLS_SERVER_ROOT_CERTS[0].as_ref());
+            }
+            other => panic!("expected specific roots, got {other:?}"),
+        }
+    }
+}

@@ -2,15 +2,17 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod analyze;
 mod analyze_extra;
 mod backup;
 mod check;
 mod client;
+mod completions;
 mod evidence;
 mod genius;
+mod man;
 mod remote;
 mod render;
 mod report;
@@ -92,6 +94,8 @@ enum Command {
     VerifyLog(evidence::VerifyArgs),
     Backup(backup::BackupArgs),
     Restore(backup::RestoreArgs),
+    Completions(completions::Args),
+    Man(man::Args),
 }
 
 fn main() -> ExitCode {
@@ -124,6 +128,8 @@ fn main() -> ExitCode {
         Command::VerifyLog(args) => evidence::verify_log_file(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
+        Command::Completions(args) => completions::run(args, Cli::command()),
+        Command::Man(args) => man::run(args, Cli::command()),
     };
     match result {
         Ok(code) => code,

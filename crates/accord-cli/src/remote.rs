@@ -25,9 +25,14 @@ use crate::report::Table;
 /// Sign in to an Accord server and keep an API token for the other commands.
 ///
 /// The token is stored in the client configuration ($ACCORD_CONFIG, else
-/// ~/.config/accord/client.toml), readable by you only. The password is read
-/// from the terminal, or from standard input with --password-stdin, or from
-/// $ACCORD_PASSWORD.
+/// accord/client.toml in the platform's configuration directory:
+/// ~/.config on Linux and macOS, %APPDATA% on Windows), readable by you only.
+/// The password is read from the terminal, or from standard input with
+/// --password-stdin, or from $ACCORD_PASSWORD.
+///
+/// An https:// server's certificate may chain to Mozilla's roots (built in)
+/// or to any root the system trusts (on Linux the CA bundle, or
+/// SSL_CERT_FILE), so an organisation's internal CA works.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:

@@ -3,12 +3,26 @@
 
 use accord_core::Negotiation;
 
-/// A left-aligned text table with a header rule.
+/// A left-aligned text table under an indented header and rule, columns two
+/// spaces apart. Widths are display widths (comfy-table measures them with
+/// Unicode's width tables), so Cyrillic or CJK party names line up; on a
+/// terminal, long cells wrap to fit its width.
 #[derive(Debug)]
 pub struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
+
+/// The indentation of every line, as in the rest of the reports.
+const TABLE_INDENT: &str = "  ";
+
+/// The table drawing: no borders, one space of padding after each column
+/// plus a space junction (two spaces between columns), and an unbroken rule
+/// under the header.
+const TABLE_STYLE: comfy_table::TableStyle = comfy_table::TableStyle::new()
+    .header_lines(comfy_table::ContentLineStyle::none().junction(' '))
+    .header_separator(comfy_table::LineStyle::none().fill('-').junction('-'))
+    .content_lines(comfy_table::ContentLineStyle::none().junction(' '));
 
 impl Table {
     pub fn new(header: Vec<String>) -> Self {
@@ -23,32 +37,37 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// The table for standard output: wrapped to the terminal's width when
+    /// standard output is a terminal, unwrapped otherwise (a pipe or a file
+    /// gets whole cells).
     pub fn render(&self) -> String {
-        let columns = self.header.len();
-        let mut widths: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
-        for row in &self.rows {
-            for (i, cell) in row.iter().enumerate().take(columns) {
-                widths[i] = widths[i].max(cell.chars().count());
-            }
+        let terminal = self.layout(None).width();
+        self.render_within(terminal)
+    }
+
+    /// The table wrapped to `width` columns (indentation included), or
+    /// unwrapped with `None`.
+    pub fn render_within(&self, width: Option<u16>) -> String {
+        let table = self.layout(width.map(|w| w.saturating_sub(TABLE_INDENT.len() as u16)));
+        table.lines().map(|line| format!("{TABLE_INDENT}{}\n", line.trim_end())).collect()
+    }
+
+    fn layout(&self, width: Option<u16>) -> comfy_table::Table {
+        let mut table = comfy_table::Table::new();
+        table.load_style(TABLE_STYLE).set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        if let Some(width) = width {
+            table.set_width(width);
         }
-        let line = |cells: &[String]| -> String {
-            let mut s = String::from(" ");
-            for (i, cell) in cells.iter().enumerate().take(columns) {
-                let pad = widths[i] - cell.chars().count();
-                s.push(' ');
-                s.push_str(cell);
-                if i + 1 < columns {
-                    s.push_str(&" ".repeat(pad + 1));
-                }
-            }
-            s.trim_end().to_string() + "\n"
-        };
-        let mut out = line(&self.header);
-        out += &format!("  {}\n", widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+        table.set_header(self.header.clone());
         for row in &self.rows {
-            out += &line(row);
+            table.add_row(row.iter().take(self.header.len()).cloned().collect::<Vec<_>>());
         }
-        out
+        let last = self.header.len().saturating_sub(1);
+        for (i, column) in table.column_iter_mut().enumerate() {
+            // The last column needs no space after it: the rule stops at its widest cell.
+            column.set_padding((0, if i == last { 0 } else { 1 }));
+        }
+        table
     }
 }
 
@@ -156,7 +175,37 @@ mod tests {
     fn table_aligns_columns() {
         let mut t = Table::new(vec!["a".into(), "bb".into()]);
         t.row(vec!["long".into(), "x".into()]);
-        assert_eq!(t.render(), "  a     bb\n  ----  --\n  long  x\n");
+        assert_eq!(t.render_within(None), "  a     bb\n  --------\n  long  x\n");
+    }
+
+    /// Display width, not bytes or chars: Cyrillic letters are two bytes and
+    /// one column, CJK ideographs one char and two columns.
+    #[test]
+    fn table_aligns_cyrillic_and_wide_characters_by_display_width() {
+        let mut t = Table::new(vec!["party".into(), "role".into()]);
+        t.row(vec!["Україна".into(), "signatory".into()]);
+        t.row(vec!["Россия".into(), "signatory".into()]);
+        t.row(vec!["中国".into(), "observer".into()]);
+        let rendered = t.render_within(None);
+        assert_eq!(
+            rendered,
+            "  party    role\n  ------------------\n  Україна  signatory\n  Россия   signatory\n  中国     observer\n"
+        );
+    }
+
+    #[test]
+    fn long_cells_wrap_within_the_width() {
+        let mut t = Table::new(vec!["provision".into(), "reason".into()]);
+        let reason = "no withdrawal without a referendum in the affected regions";
+        t.row(vec!["art-2".into(), reason.into()]);
+        let rendered = t.render_within(Some(30));
+        let lines: Vec<&str> = rendered.lines().collect();
+        assert!(lines.len() > 3, "the reason wraps onto several lines:\n{rendered}");
+        assert!(lines.iter().all(|line| line.chars().count() <= 30), "every line fits:\n{rendered}");
+        let words: Vec<&str> = lines[2..].iter().flat_map(|line| line.split_whitespace()).collect();
+        assert_eq!(words.join(" "), format!("art-2 {reason}"), "no word is lost:\n{rendered}");
+        assert!(lines[3..].iter().all(|line| line.starts_with("         ")), "continuations stay in their column");
+        assert_eq!(t.render_within(None).lines().count(), 3, "unwrapped without a width");
     }
 
     #[test]

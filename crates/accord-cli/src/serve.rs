@@ -9,28 +9,38 @@ use accord_server::demo::{DEMO_ACCOUNTS, DEMO_PASSWORD, ensure_demo};
 use accord_server::{AppState, Config, SystemClock, router};
 use anyhow::Context;
 
+use crate::report::Table;
+
 /// Run the Accord service: the HTTP API under /api/ (OpenAPI at /api/openapi.json).
 ///
 /// Every change is an event in the negotiation's log, stored durably in
 /// SQLite (one host) or PostgreSQL (several servers sharing one database);
 /// each party sees only what the confidentiality policy allows.
+///
+/// Every setting can also come from the environment (ACCORD_DATABASE,
+/// ACCORD_BIND, …, named under each flag), so a database or SMTP password
+/// need not appear on a command line, where `ps` shows it to every user; a
+/// flag wins over its variable.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
   accord serve --demo
   accord serve --database sqlite:/var/lib/accord/accord.db --bind 0.0.0.0:8080
-  accord serve --database postgres://accord@db.internal:5432/accord --bind 0.0.0.0:8080
+  ACCORD_DATABASE=postgres://accord:PASSWORD@db.internal:5432/accord accord serve --bind 0.0.0.0:8080
   accord serve --notify outbox:./accord-outbox.jsonl
-  accord serve --notify smtp://localhost:25?from=accord@example.org")]
+  accord serve --notify smtp://localhost:25?from=accord@example.org
+
+A hardened systemd unit that reads these variables from a file: deploy/accord.service (docs/deploy.md).")]
 pub struct Args {
     /// The database: `sqlite:PATH` or a file path (default `sqlite:./accord.db`; with --demo,
     /// `sqlite:./accord-demo.db`), or `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, which any
     /// number of servers may share. Migrations run at start.
-    #[arg(long)]
+    // hide_env_values: --help must not print a password it found in the environment.
+    #[arg(long, env = "ACCORD_DATABASE", hide_env_values = true)]
     pub database: Option<String>,
 
     /// The address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "ACCORD_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
     /// Load the peace-framework example with a demo account for every party
@@ -44,34 +54,58 @@ pub struct Args {
     /// `smtp://[USER:PASSWORD@]HOST[:PORT]?from=ADDRESS[&tls=required|opportunistic|none]`
     /// (plain text to a loopback relay, STARTTLS required elsewhere unless tls= says
     /// otherwise) or `smtps://…` (TLS from the start).
-    #[arg(long, default_value = "none", value_name = "URL")]
+    #[arg(long, env = "ACCORD_NOTIFY", hide_env_values = true, default_value = "none", value_name = "URL")]
     pub notify: String,
 
     /// The file holding the server's Ed25519 key, which signs log checkpoints
     /// (default: next to a SQLite database, `PATH.server-key`; with PostgreSQL,
     /// `./accord-server.key`). Made on first start, readable by its owner only.
     /// Every server sharing a database must use the same key file.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, env = "ACCORD_SERVER_KEY", value_name = "PATH")]
     pub server_key: Option<PathBuf>,
 
     /// How the request log is written to standard error: `json`, one object
-    /// per line for a log collector, or `text` for a person. Which lines
-    /// appear is set by RUST_LOG (default `info`; e.g. `RUST_LOG=warn`).
-    /// Log lines carry route templates, statuses and timings, never a
-    /// negotiation's content.
-    #[arg(long, default_value = "json", value_parser = ["json", "text"])]
-    pub log_format: String,
+    /// per line for a log collector; `text` for a person; `auto` (the
+    /// default), text when standard error is a terminal and JSON otherwise.
+    /// Which lines appear is set by RUST_LOG (default `info`; e.g.
+    /// `RUST_LOG=warn`). Log lines carry route templates, statuses and
+    /// timings, never a negotiation's content.
+    #[arg(long, env = "ACCORD_LOG_FORMAT", value_enum, default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
 
     /// On SIGTERM or Ctrl-C, stop accepting connections, report not ready on
     /// /readyz, and give requests already in flight this many seconds to
     /// finish before exiting.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(long, env = "ACCORD_DRAIN_TIMEOUT", default_value_t = 30, value_name = "SECONDS")]
     pub drain_timeout: u64,
 
     /// Mark the session cookie `Secure`, so browsers send it over HTTPS only.
     /// Use it whenever users reach Accord through TLS (see docs/deploy.md).
-    #[arg(long)]
+    /// From the environment: ACCORD_SECURE_COOKIES=true.
+    #[arg(long, env = "ACCORD_SECURE_COOKIES")]
     pub secure_cookies: bool,
+}
+
+/// The shape of the log lines on standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Text for a person when standard error is a terminal, JSON otherwise.
+    Auto,
+    /// One JSON object per line, for a log collector.
+    Json,
+    /// Plain text for a person.
+    Text,
+}
+
+impl LogFormat {
+    /// Whether lines are JSON, given whether standard error is a terminal.
+    fn is_json(self, stderr_is_terminal: bool) -> bool {
+        match self {
+            LogFormat::Auto => !stderr_is_terminal,
+            LogFormat::Json => true,
+            LogFormat::Text => false,
+        }
+    }
 }
 
 fn default_key_path(database: &str) -> PathBuf {
@@ -139,12 +173,30 @@ fn spawn_clock(state: AppState) {
     });
 }
 
-fn init_logging(format: &str) {
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
+    let json = format.is_json(std::io::stderr().is_terminal());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     // A second initialisation (tests running `serve` twice in one process) keeps the first.
-    let _ = if format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// The browser's Argon2id module (npm's hash-wasm), which the key panel loads
+/// to open and seal `accord keygen` key files. It is embedded only when
+/// scripts/web-deps ran before the build, since third-party JavaScript is not
+/// kept in the repository.
+const BROWSER_ARGON2_MODULE: &str = "/static/vendor/hash-wasm/index.esm.min.js";
+
+/// Whether this build serves the browser's key-file support: the router is
+/// asked in-process, so the answer is exactly what a browser would get.
+async fn serves_browser_key_files(app: axum::Router) -> bool {
+    use tower::ServiceExt;
+    match axum::http::Request::get(BROWSER_ARGON2_MODULE).body(axum::body::Body::empty()) {
+        Ok(request) => app.oneshot(request).await.is_ok_and(|response| response.status().is_success()),
+        Err(_) => false,
+    }
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM (what
@@ -172,7 +224,7 @@ async fn stop_requested() {
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    init_logging(&args.log_format);
+    init_logging(args.log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
     runtime.block_on(serve(args))
 }
@@ -203,9 +255,11 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
         let verb = if demo.created { "created" } else { "reused" };
         println!("Demo negotiation {} ({verb}) in {shown}", demo.negotiation);
         println!("Sign in with any of these (password for all: {DEMO_PASSWORD}):");
+        let mut accounts = Table::new(vec!["email".into(), "party".into(), "role".into()]);
         for (role, party, email) in DEMO_ACCOUNTS {
-            println!("  {email:<32} {party:<3} {role}");
+            accounts.row(vec![email.to_string(), party.to_string(), role.to_string()]);
         }
+        print!("{}", accounts.render());
         println!("Then, in another terminal:");
         println!("  accord login --server {url} --email {}", DEMO_ACCOUNTS[1].2);
         println!("  accord negotiation list");
@@ -213,6 +267,13 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     }
     if args.notify != "none" {
         println!("Deadline reminders go to {}", accord_server::notify::redact(&args.notify));
+    }
+    if !serves_browser_key_files(router(state.clone())).await {
+        tracing::warn!(
+            module = BROWSER_ARGON2_MODULE,
+            "this build has no browser key files: the web pages cannot export or import `accord keygen` key files; \
+             run scripts/web-deps (npm) before cargo build to include them"
+        );
     }
     println!("Accord is serving {url}/api/ (OpenAPI: {url}/api/openapi.json); Ctrl-C stops it.");
     let metrics = state.metrics.clone();
@@ -242,5 +303,18 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             tracing::warn!(seconds = args.drain_timeout, "stopped with requests still in flight after the drain timeout");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogFormat;
+
+    #[test]
+    fn auto_logs_text_to_a_terminal_and_json_elsewhere() {
+        assert!(!LogFormat::Auto.is_json(true), "a person at a terminal reads text");
+        assert!(LogFormat::Auto.is_json(false), "a pipe, a file or a journal gets JSON");
+        assert!(LogFormat::Json.is_json(true) && LogFormat::Json.is_json(false));
+        assert!(!LogFormat::Text.is_json(true) && !LogFormat::Text.is_json(false));
     }
 }
