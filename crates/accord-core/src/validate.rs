@@ -9,11 +9,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::limits::{self, format_count, issue_value_count, numeric_value_count};
 use crate::model::{
     Condition, IssueKind, Negotiation, NumericRange, Position, Profile, Rating, Role, Test, Value, Weighting,
     WordingText, describe_domain, format_plain_number,
 };
-use crate::limits::{self, format_count, issue_value_count, numeric_value_count};
 use crate::text::{Segment, parse_body};
 
 /// One step of a path into the model, named as the scenario file names it:
@@ -1643,8 +1643,7 @@ mod tests {
     #[test]
     fn too_many_options_and_too_many_values_in_all_are_refused() {
         let mut n = sample();
-        let many: Vec<IssueOption> =
-            (0..=limits::MAX_VALUES_PER_ISSUE).map(|k| option(&format!("o{k}"))).collect();
+        let many: Vec<IssueOption> = (0..=limits::MAX_VALUES_PER_ISSUE).map(|k| option(&format!("o{k}"))).collect();
         n.issues[0].kind = IssueKind::Discrete { options: many };
         let problems = validate(&n);
         assert!(
@@ -1667,7 +1666,8 @@ mod tests {
         let problems = validate(&n);
         assert!(
             problems.iter().any(|p| p.path == path(&["issue"])
-                && p.message == "the issues take 1,100,003 values together, more than the limit of 1,000,000 \
+                && p.message
+                    == "the issues take 1,100,003 values together, more than the limit of 1,000,000 \
                                  (limits::MAX_TOTAL_VALUES)"),
             "{problems:#?}"
         );
@@ -1677,9 +1677,7 @@ mod tests {
     fn ten_thousand_issues_are_refused_alone() {
         let mut n = sample();
         let template = n.issues[0].clone();
-        n.issues = (0..10_000)
-            .map(|k| Issue { id: format!("issue-{k}"), ..template.clone() })
-            .collect();
+        n.issues = (0..10_000).map(|k| Issue { id: format!("issue-{k}"), ..template.clone() }).collect();
         let p = only(
             &n,
             &["issue"],

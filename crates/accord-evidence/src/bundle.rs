@@ -143,7 +143,11 @@ pub struct OtherLeaf {
 
 /// The evidence index statement of a bundle: the final checkpoint and the
 /// positions of its evidence events.
-pub fn index_statement(negotiation: &str, checkpoint: accord_merkle::Checkpoint, events: &[EvidenceEvent]) -> Statement {
+pub fn index_statement(
+    negotiation: &str,
+    checkpoint: accord_merkle::Checkpoint,
+    events: &[EvidenceEvent],
+) -> Statement {
     Statement::BundleIndex {
         negotiation: negotiation.to_owned(),
         checkpoint,

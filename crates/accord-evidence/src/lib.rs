@@ -2,7 +2,8 @@
 //! reading, passphrase prompts and HTTP live in the CLI and the server.
 //!
 //! * [`statement`]: the exact text lines parties and the server sign
-//!   (acknowledgement, final signature, key rotation, checkpoint), Ed25519
+//!   (acknowledgement, final signature, key rotation, key registration,
+//!   checkpoint, bundle index), Ed25519
 //!   signing and strict verification over them, and [`SignedCheckpoint`].
 //! * [`key`]: [`parse_public_key`], the one gate for public keys (on the
 //!   curve, canonical, not of small order), and the proof of possession of a
@@ -10,7 +11,9 @@
 //! * [`keyfile`]: the passphrase-protected key file of `accord keygen`
 //!   (Argon2id + AES-256-GCM, WebCrypto-compatible): [`keyfile::seal`],
 //!   [`keyfile::open`], [`keyfile::generate_signing_key`].
-//! * [`bundle`]: the certificate of completion, [`Bundle::build`] from the
+//! * [`bundle`]: the certificate of completion (`accord-bundle/v2`: every leaf
+//!   up to the final checkpoint, and the server's signed evidence index, so
+//!   nothing can be left out unnoticed), [`Bundle::build`] from the
 //!   server's stored log and [`Bundle::to_bytes`].
 //! * [`verify_bundle`]: offline verification of a bundle into a [`Report`]
 //!   of named checks and a human [`Report::summary`].

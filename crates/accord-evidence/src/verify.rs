@@ -4,8 +4,8 @@ use accord_core::event::Event;
 use accord_merkle::{Checkpoint, Hash, HexHash, root_at};
 
 use crate::bundle::{BUNDLE_FORMAT, BUNDLE_FORMAT_V1, Bundle, VersionLink, index_statement, is_evidence};
-use crate::statement::verify_statement;
 use crate::report::{Check, Facts, Group, Outcome, Report, check_canonical, fail, pass};
+use crate::statement::verify_statement;
 use crate::walk::walk;
 
 /// The `format` field alone, read before the whole file so that a bundle of an

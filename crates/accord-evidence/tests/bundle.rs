@@ -395,7 +395,9 @@ fn no_evidence_event_can_be_dropped_reordered_duplicated_or_hidden() {
         let report = refused(&hidden, &format!("hiding event {position} as a leaf hash"));
         let failed = failures(&report);
         assert!(
-            failed.iter().any(|f| f.starts_with("evidence index: the server's signature over the evidence index does not verify")),
+            failed.iter().any(
+                |f| f.starts_with("evidence index: the server's signature over the evidence index does not verify")
+            ),
             "{failed:#?}"
         );
     }
@@ -433,7 +435,8 @@ fn a_server_hiding_an_acknowledgement_signs_a_refutable_index() {
         },
     );
     let index = accord_evidence::bundle::index_statement(NEGOTIATION, bundle.checkpoint.checkpoint(), &bundle.events);
-    bundle.index_signature = accord_evidence::statement::Sig(accord_evidence::sign_statement(&server_key(), &index).unwrap());
+    bundle.index_signature =
+        accord_evidence::statement::Sig(accord_evidence::sign_statement(&server_key(), &index).unwrap());
     // The verifier alone cannot tell a hidden leaf from a private one...
     assert!(verify_bundle(&bundle.to_bytes(), pinned()).ok());
     // ...but the acknowledging party's event bytes hash to the leaf the server's index calls not evidence.

@@ -416,7 +416,10 @@ fn read_file_names_the_path_and_reports_missing_files() {
 fn an_issue_of_four_billion_values_names_the_limit_and_its_line() {
     one_error(
         &with(&[
-            ("range = { min = 400000, max = 1000000, step = 50000, unit = \"troops\" }", "range = { min = 0, max = 4000000000, step = 1 }"),
+            (
+                "range = { min = 400000, max = 1000000, step = 50000, unit = \"troops\" }",
+                "range = { min = 0, max = 4000000000, step = 1 }",
+            ),
             ("draft = 600000\n", ""),
             ("points = [[400000, 0.0], [1000000, 1.0]]", "points = [[0, 0.0], [4000000000, 1.0]]"),
             ("at_least = 600000", "at_least = 6"),

@@ -188,10 +188,12 @@ fn missing_attributes_and_bad_numbers_are_errors() {
 
 #[test]
 fn an_issue_of_four_billion_values_is_refused_with_its_line() {
-    let msg = fixture_error(|d, a, b| {
-        (d.replace(r#"upperbound="7""#, r#"upperbound="4000000000""#), a.into(), b.into())
-    });
-    assert!(msg.starts_with(r#"dom.xml:12: <issue name="Nights">: the range 2..4000000000 has 3999999999 values"#), "{msg}");
+    let msg =
+        fixture_error(|d, a, b| (d.replace(r#"upperbound="7""#, r#"upperbound="4000000000""#), a.into(), b.into()));
+    assert!(
+        msg.starts_with(r#"dom.xml:12: <issue name="Nights">: the range 2..4000000000 has 3999999999 values"#),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -3,8 +3,8 @@
 use std::collections::{HashMap, HashSet};
 
 use accord_core::{
-    Issue, limits, IssueKind, IssueOption, Negotiation, NumericRange, Party, Profile, Provision, Rating, Role, Timetable,
-    Weighting, Wording, WordingText,
+    Issue, IssueKind, IssueOption, Negotiation, NumericRange, Party, Profile, Provision, Rating, Role, Timetable,
+    Weighting, Wording, WordingText, limits,
 };
 
 use super::ids::{IdSet, sanitise};
