@@ -382,6 +382,24 @@ mod tests {
     }
 
     #[test]
+    fn the_bundle_index_bytes_are_pinned() {
+        let index = Statement::BundleIndex {
+            negotiation: "ceasefire".into(),
+            checkpoint: checkpoint(),
+            evidence: vec![0, 2, 3, 829],
+        };
+        assert_eq!(
+            String::from_utf8(index.to_bytes().unwrap()).unwrap(),
+            format!(
+                "accord/bundle-index/v1\nnegotiation=ceasefire\nsize=830\nroot={}\nevidence=0,2,3,829\n",
+                "ab".repeat(32)
+            )
+        );
+        let empty = Statement::BundleIndex { negotiation: "n".into(), checkpoint: checkpoint(), evidence: vec![] };
+        assert!(String::from_utf8(empty.to_bytes().unwrap()).unwrap().ends_with("\nevidence=\n"));
+    }
+
+    #[test]
     fn known_answer_signature() {
         // RFC 8032 §7.1 test 1's secret key, so the public key below can be checked against the RFC;
         // the signature was cross-checked with Python's `cryptography` (OpenSSL's Ed25519).
