@@ -5,6 +5,8 @@
 //!
 //! * [`model`]: the negotiation, its parties, issues, provisions, constraints,
 //!   timetable, stances and the parties' private profiles.
+//! * [`limits`]: the documented size limits (values per issue, issues,
+//!   parties, provisions, text sizes) that `validate` and the engine enforce.
 //! * [`validate`]: every cross-reference and range rule, reported all at once
 //!   with a [`validate::Path`] into the model so a file format can point at a line.
 //! * [`text`]: provision bodies with slots, and rendering a [`model::Package`]
@@ -18,6 +20,7 @@
 //!   against the folded state with the clock's transitions and the phase gate.
 
 pub mod event;
+pub mod limits;
 pub mod model;
 pub mod phase;
 pub mod plan;

@@ -9,6 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::limits::{self, format_count, issue_value_count, numeric_value_count};
 use crate::model::{
     Condition, IssueKind, Negotiation, NumericRange, Position, Profile, Rating, Role, Test, Value, Weighting,
     WordingText, describe_domain, format_plain_number,
@@ -91,8 +92,15 @@ pub fn suggest_id(raw: &str) -> Option<String> {
 }
 
 /// Checks every rule; an empty result means the negotiation is valid.
+///
+/// A negotiation with more issues, parties, provisions or constraints than
+/// [`limits`] allows is reported for that alone: checking the rest would cost
+/// time in proportion to the very sizes the limits bound.
 pub fn validate(negotiation: &Negotiation) -> Vec<Problem> {
     let mut v = Validator { n: negotiation, problems: Vec::new() };
+    if !v.counts_within_limits() {
+        return v.problems;
+    }
     v.negotiation();
     v.parties();
     v.issues();
@@ -285,6 +293,57 @@ impl<'a> Validator<'a> {
         false
     }
 
+    /// Reports every collection longer than its limit; false when any is.
+    fn counts_within_limits(&mut self) -> bool {
+        let n = self.n;
+        let counts = [
+            ("party", "parties", n.parties.len(), limits::MAX_PARTIES, "MAX_PARTIES"),
+            ("issue", "issues", n.issues.len(), limits::MAX_ISSUES, "MAX_ISSUES"),
+            ("provision", "provisions", n.provisions.len(), limits::MAX_PROVISIONS, "MAX_PROVISIONS"),
+            ("constraint", "constraints", n.constraints.len(), limits::MAX_CONSTRAINTS, "MAX_CONSTRAINTS"),
+        ];
+        let mut within = true;
+        for (table, what, count, limit, name) in counts {
+            if count > limit {
+                within = false;
+                self.report(
+                    vec![key(table)],
+                    format!(
+                        "the negotiation has {} {what}, more than the limit of {} (limits::{name})",
+                        format_count(count as u64),
+                        format_count(limit as u64)
+                    ),
+                    Some("split it into smaller negotiations; nothing else was checked".into()),
+                );
+            }
+        }
+        within
+    }
+
+    /// Reports the sum of all issues' values beyond [`limits::MAX_TOTAL_VALUES`]
+    /// (each issue within its own limit can still add up to too much). An issue
+    /// over its own limit is reported on its own and not counted here.
+    fn total_values(&mut self) {
+        let total = self
+            .n
+            .issues
+            .iter()
+            .map(issue_value_count)
+            .filter(|&count| count <= limits::MAX_VALUES_PER_ISSUE)
+            .fold(0u64, u64::saturating_add);
+        if total > limits::MAX_TOTAL_VALUES {
+            self.report(
+                vec![key("issue")],
+                format!(
+                    "the issues take {} values together, more than the limit of {} (limits::MAX_TOTAL_VALUES)",
+                    format_count(total),
+                    format_count(limits::MAX_TOTAL_VALUES)
+                ),
+                Some("use larger steps or fewer options".into()),
+            );
+        }
+    }
+
     fn negotiation(&mut self) {
         self.check_id(vec![key("negotiation"), key("id")], "the negotiation", &self.n.id);
         if self.n.title.trim().is_empty() {
@@ -347,6 +406,20 @@ impl<'a> Validator<'a> {
                             Some("list its options in order: options = [{ id = \"a\", label = \"…\" }, …]".into()),
                         );
                     }
+                    if options.len() as u64 > limits::MAX_VALUES_PER_ISSUE {
+                        self.report(
+                            at(&["options"]),
+                            format!(
+                                "issue \"{}\" has {} options, more than the limit of {} per issue \
+                                 (limits::MAX_VALUES_PER_ISSUE)",
+                                issue.id,
+                                format_count(options.len() as u64),
+                                format_count(limits::MAX_VALUES_PER_ISSUE)
+                            ),
+                            None,
+                        );
+                        continue;
+                    }
                     let mut seen: HashMap<&str, usize> = HashMap::new();
                     for (k, option) in options.iter().enumerate() {
                         let path = vec![key("issue"), idx(i), key("options"), idx(k), key("id")];
@@ -389,6 +462,7 @@ impl<'a> Validator<'a> {
             }
         }
         self.check_unique("issue", "issue", self.n.issues.iter().map(|i| i.id.as_str()));
+        self.total_values();
     }
 
     fn range(&mut self, i: usize, id: &str, range: &NumericRange) {
@@ -447,27 +521,97 @@ impl<'a> Validator<'a> {
             );
             return;
         }
+        let count = numeric_value_count(range);
+        if count > limits::MAX_VALUES_PER_ISSUE {
+            // The smallest step that keeps the grid within the limit, rounded
+            // up to two significant digits so the hint reads as a number to use.
+            let smallest = (range.max - range.min) / (limits::MAX_VALUES_PER_ISSUE - 1) as f64;
+            let scale = 10f64.powf(smallest.log10().floor() - 1.0);
+            let smallest = (smallest / scale).ceil() * scale;
+            self.report(
+                at("step"),
+                format!(
+                    "issue \"{id}\" would have {} values ({} to {} in steps of {}), more than the limit of {} \
+                     per issue (limits::MAX_VALUES_PER_ISSUE)",
+                    format_count(count),
+                    format_plain_number(range.min),
+                    format_plain_number(range.max),
+                    format_plain_number(range.step),
+                    format_count(limits::MAX_VALUES_PER_ISSUE)
+                ),
+                Some(format!("use a step of at least {}", format_plain_number(smallest))),
+            );
+            return;
+        }
         if range.len().is_none() {
-            let steps = (range.max - range.min) / range.step;
-            if steps >= u32::MAX as f64 - 1.0 {
+            self.report(
+                at("step"),
+                format!(
+                    "the step {} of issue \"{id}\" does not divide its range {} to {}",
+                    format_plain_number(range.step),
+                    format_plain_number(range.min),
+                    format_plain_number(range.max)
+                ),
+                Some(step_hint(range)),
+            );
+        }
+    }
+
+    /// Reports a provision whose text or wordings exceed [`limits`]; false
+    /// when any does (its other checks are then skipped: they cost time in
+    /// proportion to the text).
+    fn provision_within_limits(&mut self, i: usize, provision: &crate::model::Provision) -> bool {
+        let mut within = true;
+        if provision.body.len() > limits::MAX_PROVISION_TEXT_BYTES {
+            within = false;
+            self.report(
+                vec![key("provision"), idx(i), key("text")],
+                format!(
+                    "the text of provision \"{}\" is {} bytes, more than the limit of {} \
+                     (limits::MAX_PROVISION_TEXT_BYTES)",
+                    provision.id,
+                    format_count(provision.body.len() as u64),
+                    format_count(limits::MAX_PROVISION_TEXT_BYTES as u64)
+                ),
+                Some("split it into several provisions".into()),
+            );
+        }
+        if provision.wordings.len() > limits::MAX_WORDINGS_PER_PROVISION {
+            within = false;
+            self.report(
+                vec![key("provision"), idx(i), key("wording")],
+                format!(
+                    "provision \"{}\" has {} wordings, more than the limit of {} (limits::MAX_WORDINGS_PER_PROVISION)",
+                    provision.id,
+                    format_count(provision.wordings.len() as u64),
+                    format_count(limits::MAX_WORDINGS_PER_PROVISION as u64)
+                ),
+                Some("split it into several provisions".into()),
+            );
+            return within;
+        }
+        for wording in &provision.wordings {
+            let longest = match &wording.text {
+                WordingText::PerOption(texts) => texts.iter().map(|(_, text)| text.len()).max().unwrap_or(0),
+                WordingText::Template(template) => template.len(),
+            };
+            if longest > limits::MAX_PROVISION_TEXT_BYTES {
+                within = false;
                 self.report(
-                    at("step"),
-                    format!("issue \"{id}\" would have more than {} values", u32::MAX),
-                    Some("use a larger step".into()),
-                );
-            } else {
-                self.report(
-                    at("step"),
+                    vec![key("provision"), idx(i), key("wording"), key(&wording.issue)],
                     format!(
-                        "the step {} of issue \"{id}\" does not divide its range {} to {}",
-                        format_plain_number(range.step),
-                        format_plain_number(range.min),
-                        format_plain_number(range.max)
+                        "a wording of provision \"{}\" for issue \"{}\" is {} bytes, more than the limit of {} \
+                         (limits::MAX_PROVISION_TEXT_BYTES)",
+                        provision.id,
+                        wording.issue,
+                        format_count(longest as u64),
+                        format_count(limits::MAX_PROVISION_TEXT_BYTES as u64)
                     ),
-                    Some(step_hint(range)),
+                    None,
                 );
             }
         }
+        within
     }
 
     fn provisions(&mut self) {
@@ -479,12 +623,16 @@ impl<'a> Validator<'a> {
                 p
             };
             self.check_id(at(&["id"]), &format!("provision {}", i + 1), &provision.id);
+            if !self.provision_within_limits(i, provision) {
+                continue;
+            }
             let mut slots: Vec<String> = Vec::new();
+            let mut slot_set: HashSet<String> = HashSet::new();
             match parse_body(&provision.body) {
                 Ok(segments) => {
                     for seg in segments {
                         if let Segment::Slot(s) = seg
-                            && !slots.contains(&s)
+                            && slot_set.insert(s.clone())
                         {
                             slots.push(s);
                         }
@@ -1466,6 +1614,107 @@ mod tests {
         assert_eq!(
             p.hint.as_deref(),
             Some("use step = 0.2 or 0.5 (divides the range 1), or keep step = 0.3 with max = 0.9 or 1.2")
+        );
+    }
+
+    #[test]
+    fn an_issue_of_four_billion_values_is_refused_by_arithmetic() {
+        let mut n = sample();
+        set_range(&mut n, 0.0, 4_000_000_000.0, 1.0);
+        let p = only(
+            &n,
+            &["issue", "1", "range", "step"],
+            "issue \"army-cap\" would have 4,000,000,001 values (0 to 4000000000 in steps of 1), more than the \
+             limit of 100,000 per issue (limits::MAX_VALUES_PER_ISSUE)",
+        );
+        assert_eq!(p.hint.as_deref(), Some("use a step of at least 41000"));
+        // Beyond u64 and beyond u32 alike: counted, never enumerated.
+        set_range(&mut n, 0.0, 1e300, 1e-300);
+        if let IssueKind::Numeric(r) = &mut n.issues[1].kind {
+            r.integer = false;
+        }
+        let problems = validate(&n);
+        assert!(problems[0].message.contains("18,446,744,073,709,551,615 values"), "{problems:#?}");
+        // At the limit exactly, the issue is fine.
+        set_range(&mut n, 0.0, (limits::MAX_VALUES_PER_ISSUE - 1) as f64, 1.0);
+        assert_eq!(validate(&n), vec![]);
+    }
+
+    #[test]
+    fn too_many_options_and_too_many_values_in_all_are_refused() {
+        let mut n = sample();
+        let many: Vec<IssueOption> = (0..=limits::MAX_VALUES_PER_ISSUE).map(|k| option(&format!("o{k}"))).collect();
+        n.issues[0].kind = IssueKind::Discrete { options: many };
+        let problems = validate(&n);
+        assert!(
+            problems.iter().any(|p| p.path == path(&["issue", "0", "options"])
+                && p.message.contains("100,001 options, more than the limit of 100,000")),
+            "{problems:#?}"
+        );
+
+        // Eleven issues of 100,000 values each: each within its limit, too many together.
+        let mut n = sample();
+        let wide = n.issues[1].clone();
+        set_range(&mut n, 0.0, 99_999.0, 1.0);
+        for k in 0..10 {
+            let mut extra = wide.clone();
+            extra.id = format!("extra-{k}");
+            extra.kind = n.issues[1].kind.clone();
+            extra.draft = None;
+            n.issues.push(extra);
+        }
+        let problems = validate(&n);
+        assert!(
+            problems.iter().any(|p| p.path == path(&["issue"])
+                && p.message
+                    == "the issues take 1,100,003 values together, more than the limit of 1,000,000 \
+                                 (limits::MAX_TOTAL_VALUES)"),
+            "{problems:#?}"
+        );
+    }
+
+    #[test]
+    fn ten_thousand_issues_are_refused_alone() {
+        let mut n = sample();
+        let template = n.issues[0].clone();
+        n.issues = (0..10_000).map(|k| Issue { id: format!("issue-{k}"), ..template.clone() }).collect();
+        let p = only(
+            &n,
+            &["issue"],
+            "the negotiation has 10,000 issues, more than the limit of 1,000 (limits::MAX_ISSUES)",
+        );
+        assert_eq!(p.hint.as_deref(), Some("split it into smaller negotiations; nothing else was checked"));
+
+        let mut n = sample();
+        let party = n.parties[0].clone();
+        n.parties.extend((0..limits::MAX_PARTIES).map(|k| Party { id: format!("p{k}"), ..party.clone() }));
+        let message = format!("the negotiation has {} parties, more than the limit of 100", n.parties.len());
+        assert!(validate(&n)[0].message.starts_with(&message));
+    }
+
+    #[test]
+    fn provision_texts_and_wordings_are_bounded() {
+        let mut n = sample();
+        n.provisions[0].body = "x".repeat(limits::MAX_PROVISION_TEXT_BYTES + 1);
+        only(
+            &n,
+            &["provision", "0", "text"],
+            &format!(
+                "the text of provision \"{}\" is 100,001 bytes, more than the limit of 100,000 \
+                 (limits::MAX_PROVISION_TEXT_BYTES)",
+                n.provisions[0].id
+            ),
+        );
+
+        let mut n = sample();
+        let at = n.provisions.iter().position(|p| !p.wordings.is_empty()).expect("the sample has a wording");
+        let wording = n.provisions[at].wordings[0].clone();
+        n.provisions[at].wordings = vec![wording; limits::MAX_WORDINGS_PER_PROVISION + 1];
+        let problems = validate(&n);
+        assert!(
+            problems.iter().any(|p| p.path == path(&["provision", &at.to_string(), "wording"])
+                && p.message.contains("101 wordings, more than the limit of 100")),
+            "{problems:#?}"
         );
     }
 

@@ -21,7 +21,7 @@
 //! package, and [`CompileReport::infeasible`] says why.
 
 use accord_core::utility::UtilityTables;
-use accord_core::{Condition, Negotiation, Position, Role};
+use accord_core::{Condition, Negotiation, Position, Role, limits};
 use serde::Serialize;
 
 use crate::problem::{AnalysisParty, Group, IssueInfo, IssueTest, Rule};
@@ -63,6 +63,39 @@ pub struct RedLineEffect {
     pub removed: Vec<usize>,
 }
 
+/// Refuses, before anything is allocated per value, an issue with more values
+/// than [`limits::MAX_VALUES_PER_ISSUE`] or issues with more values together
+/// than [`limits::MAX_TOTAL_VALUES`]: every table below has one entry per value
+/// per party. Values are counted from a range's bounds and step, so a range of
+/// billions of points costs nothing to refuse, even in a negotiation that was
+/// never validated. The outcome space (the product of the counts) is not
+/// capped: separable problems are solved without enumerating it.
+///
+/// [`compile`] calls it first; call it yourself before building
+/// [`UtilityTables`] outside a compilation.
+pub fn check_table_sizes(negotiation: &Negotiation) -> Result<(), EngineError> {
+    let mut total: u64 = 0;
+    for issue in &negotiation.issues {
+        let count = limits::issue_value_count(issue);
+        if count > limits::MAX_VALUES_PER_ISSUE {
+            return Err(EngineError::TooLarge {
+                what: format!("issue \"{}\" with {} values", issue.id, limits::format_count(count)),
+                limit: u128::from(limits::MAX_VALUES_PER_ISSUE),
+                hint: "values per issue (limits::MAX_VALUES_PER_ISSUE); use a larger step or fewer options".into(),
+            });
+        }
+        total = total.saturating_add(count);
+    }
+    if total > limits::MAX_TOTAL_VALUES {
+        return Err(EngineError::TooLarge {
+            what: format!("the issues' {} values together", limits::format_count(total)),
+            limit: u128::from(limits::MAX_TOTAL_VALUES),
+            hint: "values of all issues together (limits::MAX_TOTAL_VALUES); use larger steps or fewer options".into(),
+        });
+    }
+    Ok(())
+}
+
 /// Compiles with the default limits.
 pub fn compile(negotiation: &Negotiation) -> Result<Problem, EngineError> {
     compile_with(negotiation, &CompileOptions::default()).map(|(problem, _)| problem)
@@ -78,6 +111,7 @@ pub fn compile_with(
     if negotiation.issues.is_empty() {
         return Err(EngineError::Invalid("the negotiation has no issues: there is nothing to analyse".into()));
     }
+    check_table_sizes(negotiation)?;
     let mut issues = Vec::with_capacity(negotiation.issues.len());
     for issue in &negotiation.issues {
         let n = issue.value_count();
@@ -211,7 +245,12 @@ pub fn compile_with(
 /// The utility tables of the consulted parties that have a profile, in party
 /// order, so reports can show how a package serves them. They have no veto:
 /// their red lines, stances and reservation values do not bind the analysis.
+/// A negotiation whose tables [`check_table_sizes`] refuses (and so cannot be
+/// compiled) has none: building them would allocate without bound.
 pub fn consulted_tables(negotiation: &Negotiation) -> Vec<(String, UtilityTables)> {
+    if check_table_sizes(negotiation).is_err() {
+        return Vec::new();
+    }
     negotiation
         .parties_with_role(Role::Consulted)
         .filter_map(|party| {

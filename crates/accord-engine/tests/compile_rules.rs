@@ -84,6 +84,32 @@ fn analysis_parties_are_signatories_with_profiles_in_party_order() {
 }
 
 #[test]
+fn an_issue_of_four_billion_values_is_refused_before_any_table_is_built() {
+    let mut neg = base();
+    neg.issues[2] = numeric("z", 0.0, 4_000_000_000.0, 1.0);
+    let err = compile(&neg).unwrap_err();
+    let EngineError::TooLarge { what, limit, hint } = &err else { panic!("{err:?}") };
+    assert_eq!(what, "issue \"z\" with 4,000,000,001 values");
+    assert_eq!(*limit, 100_000);
+    assert!(hint.contains("limits::MAX_VALUES_PER_ISSUE"), "{hint}");
+    assert!(consulted_tables(&neg).is_empty(), "no table is built for a negotiation compile refuses");
+
+    // Each issue within its limit, too many values together.
+    let mut neg = base();
+    for k in 0..11 {
+        neg.issues.push(numeric(&format!("w{k}"), 1.0, 100_000.0, 1.0));
+    }
+    let err = compile(&neg).unwrap_err();
+    let EngineError::TooLarge { what, limit, .. } = &err else { panic!("{err:?}") };
+    assert_eq!((what.as_str(), *limit), ("the issues' 1,100,009 values together", 1_000_000));
+
+    // At the per-issue limit, compilation goes ahead.
+    let mut neg = base();
+    neg.issues.push(numeric("w", 1.0, 100_000.0, 1.0));
+    assert_eq!(compile(&neg).unwrap().issues[3].values.len(), 100_000);
+}
+
+#[test]
 fn tables_are_the_core_utility_definition() {
     let neg = base();
     let problem = compile(&neg).unwrap();

@@ -1,24 +1,33 @@
 //! The certificate of completion: one canonical JSON file that proves, offline,
 //! how a negotiation concluded.
 //!
-//! See `docs/bundle-format.md` for the format. In short: the raw stored bytes of
-//! every evidence event (as JSON strings: they are JSON text), each with an RFC
-//! 6962 inclusion proof against one final checkpoint signed by the server; the
-//! earlier checkpoints that acknowledgements named, signed, with consistency
-//! proofs to the final one; and, for people reading the file, the final text and
-//! the version chain, which the verifier checks against the proven events.
+//! See `docs/bundle-format.md` for the format. In short (`accord-bundle/v2`):
+//! one final checkpoint signed by the server; every position of the log up to
+//! it, either as the raw stored bytes of an evidence event (a JSON string: it is
+//! JSON text) or, for any other event, as its leaf hash only, so the verifier
+//! recomputes the Merkle root over every leaf and sees every evidence event at
+//! its position; the server's signed index of which positions are evidence
+//! events; the earlier checkpoints that acknowledgements named, signed (their
+//! roots are recomputed from the same leaves); and, for people reading the
+//! file, the final text and the version chain, which the verifier checks
+//! against the proven events.
 
 use accord_core::event::{Event, Payload};
 use accord_core::text::Version;
-use accord_merkle::{Hash, HexHash, prove_consistency, prove_inclusion, root_at};
+use accord_merkle::{Hash, HexHash, root_at};
 use chrono::{DateTime, Utc};
 use ed25519_dalek::SigningKey;
 use serde::{Deserialize, Serialize};
 
-use crate::statement::{SignedCheckpoint, StatementError, sign_checkpoint};
+use crate::statement::{Sig, SignedCheckpoint, Statement, StatementError, sign_checkpoint, sign_statement};
 
 /// The `format` tag of a bundle.
-pub const BUNDLE_FORMAT: &str = "accord-bundle/v1";
+pub const BUNDLE_FORMAT: &str = "accord-bundle/v2";
+
+/// The `format` tag of the first bundles, which proved that the events they
+/// carried were in the log but not that they carried all of them. The verifier
+/// refuses them, naming the reason.
+pub const BUNDLE_FORMAT_V1: &str = "accord-bundle/v1";
 
 /// One event of the log as the store keeps it: its exact bytes (the Merkle leaf
 /// data) and its leaf hash. A log is a slice of these, position = index.
@@ -92,13 +101,23 @@ pub struct Bundle {
     /// Every published version, oldest first. A convenience index: the verifier
     /// checks it against the `version_published` events.
     pub versions: Vec<VersionLink>,
-    /// The checkpoint every inclusion proof is against, signed by the server.
+    /// The final checkpoint, signed by the server: the Merkle root over every
+    /// leaf of [`Bundle::events`] and [`Bundle::other_leaves`] together.
     pub checkpoint: SignedCheckpoint,
-    /// The checkpoints acknowledgements named, smallest first, each signed and
-    /// with a consistency proof to [`Bundle::checkpoint`].
-    pub acknowledged_checkpoints: Vec<AcknowledgedCheckpoint>,
-    /// The evidence events, by position.
+    /// The checkpoints acknowledgements named (other than the final one),
+    /// smallest first, each signed by the server. Their roots are recomputed
+    /// from the same leaves, which proves the final log extends each.
+    pub acknowledged_checkpoints: Vec<SignedCheckpoint>,
+    /// Every evidence event of the log up to the final checkpoint, by position.
     pub events: Vec<EvidenceEvent>,
+    /// The leaf hash of every other position up to the final checkpoint, by
+    /// position: private events (stances, profiles, comments) stay out, their
+    /// place in the tree does not.
+    pub other_leaves: Vec<OtherLeaf>,
+    /// The server's signature over the evidence index
+    /// ([`Statement::BundleIndex`]: the final checkpoint and the positions of
+    /// [`Bundle::events`]), its claim that no other position holds evidence.
+    pub index_signature: Sig,
 }
 
 /// The final version's number, content hash and text.
@@ -122,17 +141,7 @@ pub struct VersionLink {
     pub position: u64,
 }
 
-/// An earlier checkpoint and the proof that the final checkpoint extends it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct AcknowledgedCheckpoint {
-    pub checkpoint: SignedCheckpoint,
-    /// RFC 6962 consistency proof from this checkpoint's size to the final size.
-    pub consistency: Vec<HexHash>,
-}
-
-/// One event: its exact stored bytes and its audit path.
+/// One evidence event: its position and exact stored bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
@@ -141,8 +150,29 @@ pub struct EvidenceEvent {
     /// The stored bytes (compact JSON of the event) as a string: the leaf hash is
     /// `SHA-256(0x00 || UTF-8 bytes of this string)`.
     pub bytes: String,
-    /// RFC 6962 audit path of leaf `position` in the tree of the final checkpoint's size.
-    pub inclusion: Vec<HexHash>,
+}
+
+/// A position whose event is not evidence: only its leaf hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct OtherLeaf {
+    pub position: u64,
+    pub leaf_hash: HexHash,
+}
+
+/// The evidence index statement of a bundle: the final checkpoint and the
+/// positions of its evidence events.
+pub fn index_statement(
+    negotiation: &str,
+    checkpoint: accord_merkle::Checkpoint,
+    events: &[EvidenceEvent],
+) -> Statement {
+    Statement::BundleIndex {
+        negotiation: negotiation.to_owned(),
+        checkpoint,
+        evidence: events.iter().map(|event| event.position).collect(),
+    }
 }
 
 /// Why a bundle could not be built from the server's log. Each of these is a
@@ -323,25 +353,21 @@ impl Bundle {
 
         let checkpoint =
             sign_checkpoint(server_key, negotiation, accord_merkle::Checkpoint::new(size, final_root), at)?;
-        let acknowledged_checkpoints = signed_checkpoints_for(negotiation, &acknowledged, earlier, server_key, at)?
-            .into_iter()
-            .map(|signed| {
-                let path = prove_consistency(leaves.as_slice(), signed.size, size).map_err(proof_error)?;
-                Ok(AcknowledgedCheckpoint { checkpoint: signed, consistency: path.into_iter().map(HexHash).collect() })
-            })
-            .collect::<Result<Vec<_>, BuildError>>()?;
+        let acknowledged_checkpoints = signed_checkpoints_for(negotiation, &acknowledged, earlier, server_key, at)?;
 
-        let evidence = events
-            .iter()
-            .zip(log)
-            .filter(|(event, _)| is_evidence(&event.payload))
-            .map(|(event, entry)| {
-                let position = event.position;
+        let mut evidence = Vec::new();
+        let mut other_leaves = Vec::new();
+        for (event, entry) in events.iter().zip(log) {
+            let position = event.position;
+            if is_evidence(&event.payload) {
                 let bytes = String::from_utf8(entry.bytes.clone()).map_err(|_| BuildError::NotUtf8 { position })?;
-                let path = prove_inclusion(leaves.as_slice(), position, size).map_err(proof_error)?;
-                Ok(EvidenceEvent { position, bytes, inclusion: path.into_iter().map(HexHash).collect() })
-            })
-            .collect::<Result<Vec<_>, BuildError>>()?;
+                evidence.push(EvidenceEvent { position, bytes });
+            } else {
+                other_leaves.push(OtherLeaf { position, leaf_hash: HexHash(entry.leaf_hash) });
+            }
+        }
+        let index = index_statement(negotiation, checkpoint.checkpoint(), &evidence);
+        let index_signature = Sig(sign_statement(server_key, &index)?);
 
         Ok(Bundle {
             format: BUNDLE_FORMAT.to_owned(),
@@ -352,6 +378,8 @@ impl Bundle {
             checkpoint,
             acknowledged_checkpoints,
             events: evidence,
+            other_leaves,
+            index_signature,
         })
     }
 

@@ -10,7 +10,7 @@ use serde::Serialize;
 /// One named check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// What was checked: "canonical form", "inclusion proofs", "final signatures", …
+    /// What was checked: "canonical form", "leaves", "evidence index", "final signatures", …
     pub name: String,
     pub passed: bool,
     /// For a pass, what was established; for a failure, what is wrong.

@@ -1,4 +1,4 @@
-//! The four statements parties and the server sign, byte for byte.
+//! The statements parties and the server sign, byte for byte.
 //!
 //! A statement is a few `key=value` lines of UTF-8 text after a tag line, each
 //! line ending in `\n`. Plain lines rather than JSON so that a browser (WebCrypto
@@ -9,6 +9,8 @@
 //! accord/ack/v1\nnegotiation=<id>\nparty=<id>\nversion=<n>\ncontent=<hex>\ncheckpoint=<size>:<root hex>\n
 //! accord/sign/v1\nnegotiation=<id>\nparty=<id>\nversion=<n>\ncontent=<hex>\n
 //! accord/key-rotation/v1\nnegotiation=<id>\nparty=<id>\nold=<hex>\nnew=<hex>\n
+//! accord/key-registration/v1\nnegotiation=<id>\nparty=<id>\nkey=<hex>\ncheckpoint=<size>:<root hex>\n
+//! accord/bundle-index/v1\nnegotiation=<id>\nsize=<n>\nroot=<hex>\nevidence=<position>,<position>,…\n
 //! accord/checkpoint/v1\nnegotiation=<id>\nsize=<n>\nroot=<hex>\nat=<YYYY-MM-DDTHH:MM:SSZ>\n
 //! ```
 //!
@@ -18,7 +20,7 @@
 
 use accord_merkle::{Checkpoint, Hash};
 use chrono::{DateTime, SubsecRound, Utc};
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey};
 
 /// The first line of an acknowledgement of a version.
 pub const ACK_TAG: &str = "accord/ack/v1";
@@ -26,6 +28,10 @@ pub const ACK_TAG: &str = "accord/ack/v1";
 pub const SIGN_TAG: &str = "accord/sign/v1";
 /// The first line of a key rotation, signed by the old key.
 pub const KEY_ROTATION_TAG: &str = "accord/key-rotation/v1";
+/// The first line of a first key registration, signed by the new key itself.
+pub const KEY_REGISTRATION_TAG: &str = "accord/key-registration/v1";
+/// The first line of a bundle's evidence index, signed by the server.
+pub const BUNDLE_INDEX_TAG: &str = "accord/bundle-index/v1";
 /// The first line of a checkpoint attested by the server.
 pub const CHECKPOINT_TAG: &str = "accord/checkpoint/v1";
 
@@ -43,6 +49,13 @@ pub enum Statement {
     FinalSignature { negotiation: String, party: String, version: u32, content_hash: Hash },
     /// Party `party` replaces key `old` by `new`; signed by `old`.
     KeyRotation { negotiation: String, party: String, old: [u8; 32], new: [u8; 32] },
+    /// Party `party` registers its first key `key`, having seen the log at
+    /// `checkpoint`; signed by `key` itself (proof of possession).
+    KeyRegistration { negotiation: String, party: String, key: [u8; 32], checkpoint: Checkpoint },
+    /// The server attests that, of the `checkpoint.size` events of the log of
+    /// `negotiation`, the evidence events are exactly those at `evidence`
+    /// (ascending positions): a bundle's completeness claim.
+    BundleIndex { negotiation: String, checkpoint: Checkpoint, evidence: Vec<u64> },
     /// The server attests that the log of `negotiation` had `checkpoint` at time `at`.
     Checkpoint { negotiation: String, checkpoint: Checkpoint, at: DateTime<Utc> },
 }
@@ -85,6 +98,24 @@ impl Statement {
                 hex::encode(old),
                 hex::encode(new),
             ),
+            Statement::KeyRegistration { negotiation, party, key, checkpoint } => format!(
+                "{KEY_REGISTRATION_TAG}\nnegotiation={}\nparty={}\nkey={}\ncheckpoint={}:{}\n",
+                id("negotiation", negotiation)?,
+                id("party", party)?,
+                hex::encode(key),
+                checkpoint.size,
+                checkpoint.root,
+            ),
+            Statement::BundleIndex { negotiation, checkpoint, evidence } => {
+                let positions: Vec<String> = evidence.iter().map(u64::to_string).collect();
+                format!(
+                    "{BUNDLE_INDEX_TAG}\nnegotiation={}\nsize={}\nroot={}\nevidence={}\n",
+                    id("negotiation", negotiation)?,
+                    checkpoint.size,
+                    checkpoint.root,
+                    positions.join(","),
+                )
+            }
             Statement::Checkpoint { negotiation, checkpoint, at } => {
                 if at.trunc_subsecs(0) != *at {
                     return Err(StatementError::SubsecondTime { at: *at });
@@ -111,6 +142,10 @@ impl Statement {
                 format!("signature of party {party} over version {version}")
             }
             Statement::KeyRotation { party, .. } => format!("key rotation of party {party}"),
+            Statement::KeyRegistration { party, .. } => format!("key registration of party {party}"),
+            Statement::BundleIndex { checkpoint, .. } => {
+                format!("server's evidence index of checkpoint {}", checkpoint.size)
+            }
             Statement::Checkpoint { checkpoint, .. } => format!("server signature over checkpoint {}", checkpoint.size),
         }
     }
@@ -142,7 +177,7 @@ pub enum SignatureError {
     Statement(#[from] StatementError),
     #[error("{what} is not {expected} hex digits: {got:?}")]
     MalformedHex { what: &'static str, expected: usize, got: String },
-    #[error("the public key {key} is not a valid Ed25519 point")]
+    #[error("the public key {key} is not a valid Ed25519 key (a canonical point of the curve, not of small order)")]
     InvalidPublicKey { key: String },
     #[error("{statement} does not verify under key {key}")]
     DoesNotVerify { statement: String, key: String },
@@ -161,14 +196,15 @@ pub fn sign_statement_hex(key: &SigningKey, statement: &Statement) -> Result<Str
 
 /// Checks `signature` over `statement` under `public_key` with Ed25519's strict
 /// rules (`verify_strict`: no small-order keys, no malleable signatures), so no
-/// second signature over the same statement can be made from a valid one.
+/// second signature over the same statement can be made from a valid one. The
+/// key must pass [`crate::parse_public_key`]'s checks.
 pub fn verify_statement(
     public_key: &[u8; 32],
     statement: &Statement,
     signature: &[u8; 64],
 ) -> Result<(), SignatureError> {
     let bytes = statement.to_bytes()?;
-    let key = VerifyingKey::from_bytes(public_key)
+    let key = crate::key::public_key_from_bytes(public_key)
         .map_err(|_| SignatureError::InvalidPublicKey { key: hex::encode(public_key) })?;
     key.verify_strict(&bytes, &Signature::from_bytes(signature))
         .map_err(|_| SignatureError::DoesNotVerify { statement: statement.describe(), key: hex::encode(public_key) })
@@ -359,6 +395,24 @@ mod tests {
             String::from_utf8(checkpoint.to_bytes().unwrap()).unwrap(),
             format!("accord/checkpoint/v1\nnegotiation=ceasefire\nsize=830\nroot={hab}\nat=2026-03-01T12:30:05Z\n")
         );
+    }
+
+    #[test]
+    fn the_bundle_index_bytes_are_pinned() {
+        let index = Statement::BundleIndex {
+            negotiation: "ceasefire".into(),
+            checkpoint: checkpoint(),
+            evidence: vec![0, 2, 3, 829],
+        };
+        assert_eq!(
+            String::from_utf8(index.to_bytes().unwrap()).unwrap(),
+            format!(
+                "accord/bundle-index/v1\nnegotiation=ceasefire\nsize=830\nroot={}\nevidence=0,2,3,829\n",
+                "ab".repeat(32)
+            )
+        );
+        let empty = Statement::BundleIndex { negotiation: "n".into(), checkpoint: checkpoint(), evidence: vec![] };
+        assert!(String::from_utf8(empty.to_bytes().unwrap()).unwrap().ends_with("\nevidence=\n"));
     }
 
     #[test]

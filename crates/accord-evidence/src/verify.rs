@@ -1,11 +1,19 @@
 //! Offline verification of a bundle: [`verify_bundle`].
 
 use accord_core::event::Event;
-use accord_merkle::{Checkpoint, ConsistencyProof, HexHash, InclusionProof};
+use accord_merkle::{Checkpoint, Hash, HexHash, root_at};
 
-use crate::bundle::{BUNDLE_FORMAT, Bundle, VersionLink, is_evidence};
+use crate::bundle::{BUNDLE_FORMAT, BUNDLE_FORMAT_V1, Bundle, VersionLink, index_statement, is_evidence};
 use crate::report::{Check, Facts, Group, Outcome, Report, check_canonical, fail, pass};
+use crate::statement::verify_statement;
 use crate::walk::walk;
+
+/// The `format` field alone, read before the whole file so that a bundle of an
+/// older format is refused with its reason rather than as unreadable.
+#[derive(serde::Deserialize)]
+struct FormatOnly {
+    format: String,
+}
 
 /// Verifies a bundle's bytes. Never panics, whatever the input.
 ///
@@ -15,6 +23,20 @@ use crate::walk::walk;
 /// signatures are by the keys the log registered for it).
 pub fn verify_bundle(bytes: &[u8], pinned_server_key: Option<[u8; 32]>) -> Report {
     let mut checks = Vec::new();
+    if let Ok(FormatOnly { format }) = serde_json::from_slice::<FormatOnly>(bytes)
+        && format == BUNDLE_FORMAT_V1
+    {
+        fail(
+            &mut checks,
+            "format",
+            format!(
+                "the file is an {BUNDLE_FORMAT_V1} bundle, which proves that the events it carries are in the log but \
+                 not that it carries all of them; this verifier accepts {BUNDLE_FORMAT} only: ask the server for the \
+                 bundle again"
+            ),
+        );
+        return Report { subject: "bundle", checks, facts: None };
+    }
     let bundle = match Bundle::from_bytes(bytes) {
         Ok(bundle) => bundle,
         Err(e) => {
@@ -55,12 +77,14 @@ fn check_bundle(bundle: &Bundle, pinned: Option<[u8; 32]>, checks: &mut Vec<Chec
         }
     }
 
-    // Earlier checkpoints: signed, and extended by the final one.
+    // Every leaf, by position: the evidence events' bytes and the other leaves' hashes.
+    let leaves = check_leaves(bundle, final_checkpoint, checks);
+
+    // Earlier checkpoints: signed, and their roots recomputed from the same leaves.
     let mut proven_checkpoints = vec![final_checkpoint];
     let mut earlier = Group::new("acknowledged checkpoints");
     let mut previous_size = None;
-    for acknowledged in &bundle.acknowledged_checkpoints {
-        let signed = acknowledged.checkpoint;
+    for signed in &bundle.acknowledged_checkpoints {
         let size = signed.size;
         if previous_size.is_some_and(|previous| previous >= size) {
             earlier
@@ -72,35 +96,52 @@ fn check_bundle(bundle: &Bundle, pinned: Option<[u8; 32]>, checks: &mut Vec<Chec
             earlier.fail(format!("server signature over checkpoint {size} does not verify"));
             continue;
         }
-        let proof = ConsistencyProof { old_size: size, new_size: final_size, path: acknowledged.consistency.clone() };
-        if let Err(e) = proof.verify(&signed.checkpoint(), &final_checkpoint) {
-            earlier.fail(format!("checkpoint {size} is not consistent with checkpoint {final_size}: {e}"));
+        let Some(leaves) = &leaves else {
+            earlier.fail(format!("checkpoint {size} cannot be checked: the bundle's leaves are not the log's"));
             continue;
+        };
+        match root_at(leaves.as_slice(), size) {
+            Ok(root) if root == signed.root.0 => {
+                earlier.pass();
+                proven_checkpoints.push(signed.checkpoint());
+            }
+            Ok(root) => earlier.fail(format!(
+                "checkpoint {size} has root {}, but the first {size} leaves of checkpoint {final_size} have root {}",
+                signed.root,
+                HexHash(root)
+            )),
+            Err(_) => earlier.fail(format!("checkpoint {size} is beyond the final checkpoint {final_size}")),
         }
-        earlier.pass();
-        proven_checkpoints.push(signed.checkpoint());
     }
     earlier.finish(checks, |n| format!("{n} earlier checkpoints, each signed and extended by checkpoint {final_size}"));
 
-    // Events: hashed, proven included, decoded.
-    let mut inclusion = Group::new("inclusion proofs");
+    // The server's index: exactly these positions are evidence.
+    let index = index_statement(negotiation, final_checkpoint, &bundle.events);
+    match verify_statement(&server_key, &index, &bundle.index_signature.0) {
+        Ok(()) => pass(
+            checks,
+            "evidence index",
+            format!(
+                "the server signed that events {} are every evidence event up to checkpoint {final_size}",
+                position_ranges(bundle.events.iter().map(|event| event.position))
+            ),
+        ),
+        Err(_) => fail(
+            checks,
+            "evidence index",
+            format!(
+                "the server's signature over the evidence index does not verify: the bundle's evidence events \
+                 ({}) are not the ones the server listed for checkpoint {final_size}",
+                position_ranges(bundle.events.iter().map(|event| event.position))
+            ),
+        ),
+    }
+
+    // Events: decoded, each saying its own position.
     let mut decoding = Group::new("event decoding");
     let mut events: Vec<Event> = Vec::new();
-    let mut previous_position = None;
     for evidence in &bundle.events {
         let position = evidence.position;
-        if previous_position.is_some_and(|previous| previous >= position) {
-            inclusion.fail(format!("event {position} is out of order: events are listed by position, once"));
-            continue;
-        }
-        previous_position = Some(position);
-        let leaf = accord_merkle::leaf_hash(evidence.bytes.as_bytes());
-        let proof = InclusionProof { index: position, size: final_size, path: evidence.inclusion.clone() };
-        if proof.verify(&leaf, &final_checkpoint).is_err() {
-            inclusion.fail(format!("inclusion proof for event {position} does not match checkpoint {final_size}"));
-            continue;
-        }
-        inclusion.pass();
         match serde_json::from_str::<Event>(&evidence.bytes) {
             Ok(event) if event.position != position => {
                 decoding.fail(format!("event {position}'s bytes claim position {}", event.position));
@@ -116,8 +157,11 @@ fn check_bundle(bundle: &Bundle, pinned: Option<[u8; 32]>, checks: &mut Vec<Chec
             Err(e) => decoding.fail(format!("event {position} does not decode as an event: {e}")),
         }
     }
-    inclusion.finish(checks, |n| format!("all {n} events are in the log at checkpoint {final_size}"));
     decoding.finish(checks, |n| format!("all {n} events decode as evidence events at their positions"));
+    if leaves.is_none() {
+        // No event is proven to be in the log: no fact may be read from one.
+        events.clear();
+    }
 
     let attest = |claimed: Checkpoint| {
         if proven_checkpoints.contains(&claimed) {
@@ -142,9 +186,108 @@ fn check_bundle(bundle: &Bundle, pinned: Option<[u8; 32]>, checks: &mut Vec<Chec
     facts
 }
 
+/// Merges the evidence events and the other leaves into one leaf per position
+/// and checks that they are every position up to the final checkpoint, once
+/// each, with the final checkpoint's root. The leaves, when they are.
+fn check_leaves(bundle: &Bundle, final_checkpoint: Checkpoint, checks: &mut Vec<Check>) -> Option<Vec<Hash>> {
+    let name = "leaves";
+    let final_size = final_checkpoint.size;
+    let listed = bundle.events.len() as u64 + bundle.other_leaves.len() as u64;
+    if listed != final_size {
+        fail(
+            checks,
+            name,
+            format!(
+                "the bundle lists {listed} positions ({} evidence events, {} other leaves), but checkpoint {final_size} \
+                 has {final_size}",
+                bundle.events.len(),
+                bundle.other_leaves.len()
+            ),
+        );
+        return None;
+    }
+    // Each list ascends; together they cover 0..size once each.
+    for (what, positions) in [
+        ("evidence events", bundle.events.iter().map(|e| e.position).collect::<Vec<_>>()),
+        ("other leaves", bundle.other_leaves.iter().map(|l| l.position).collect()),
+    ] {
+        if let Some(pair) = positions.windows(2).find(|pair| pair[0] >= pair[1]) {
+            fail(
+                checks,
+                name,
+                format!("the {what} are not listed by position, once each: {} comes before {}", pair[0], pair[1]),
+            );
+            return None;
+        }
+    }
+    let mut leaves: Vec<Option<Hash>> = vec![None; bundle.events.len() + bundle.other_leaves.len()];
+    let entries = bundle
+        .events
+        .iter()
+        .map(|event| (event.position, accord_merkle::leaf_hash(event.bytes.as_bytes())))
+        .chain(bundle.other_leaves.iter().map(|leaf| (leaf.position, leaf.leaf_hash.0)));
+    for (position, hash) in entries {
+        let slot = usize::try_from(position).ok().and_then(|index| leaves.get_mut(index));
+        match slot {
+            Some(slot @ None) => *slot = Some(hash),
+            Some(Some(_)) => {
+                fail(checks, name, format!("position {position} is listed both as an evidence event and as a leaf"));
+                return None;
+            }
+            None => {
+                fail(checks, name, format!("position {position} is beyond checkpoint {final_size}"));
+                return None;
+            }
+        }
+    }
+    // Every slot is filled: as many entries as slots, none twice, none outside.
+    let leaves: Vec<Hash> = leaves.into_iter().flatten().collect();
+    match root_at(leaves.as_slice(), final_size) {
+        Ok(root) if root == final_checkpoint.root.0 => {
+            pass(
+                checks,
+                name,
+                format!(
+                    "the {final_size} leaves ({} evidence events, {} others) have the root of checkpoint {final_size}",
+                    bundle.events.len(),
+                    bundle.other_leaves.len()
+                ),
+            );
+            Some(leaves)
+        }
+        _ => {
+            fail(
+                checks,
+                name,
+                format!("the bundle's {final_size} leaves do not have the root of checkpoint {final_size}"),
+            );
+            None
+        }
+    }
+}
+
+/// "0-3, 5, 9-12": positions for people.
+fn position_ranges(positions: impl Iterator<Item = u64>) -> String {
+    let mut ranges: Vec<(u64, u64)> = Vec::new();
+    for position in positions {
+        match ranges.last_mut() {
+            Some((_, end)) if end.checked_add(1) == Some(position) => *end = position,
+            _ => ranges.push((position, position)),
+        }
+    }
+    if ranges.is_empty() {
+        return "none".to_owned();
+    }
+    ranges
+        .iter()
+        .map(|&(start, end)| if start == end { start.to_string() } else { format!("{start}-{end}") })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub(crate) fn check_server_key(checks: &mut Vec<Check>, server_key: &[u8; 32], pinned: Option<[u8; 32]>) {
-    if ed25519_dalek::VerifyingKey::from_bytes(server_key).is_err() {
-        fail(checks, "server key", format!("the server key {} is not an Ed25519 public key", hex::encode(server_key)));
+    if let Err(e) = crate::key::public_key_from_bytes(server_key) {
+        fail(checks, "server key", format!("the server key is not a usable Ed25519 public key: {e}"));
         return;
     }
     match pinned {

@@ -499,9 +499,7 @@ fn listed(parties: &[String]) -> String {
 }
 
 fn parse_key(text: &str) -> Result<[u8; 32], String> {
-    let key: [u8; 32] = parse_hex("public key", text).map_err(|e| e.to_string())?;
-    ed25519_dalek::VerifyingKey::from_bytes(&key).map_err(|_| format!("public key {text} is not an Ed25519 point"))?;
-    Ok(key)
+    crate::key::parse_public_key(text).map(|key| key.to_bytes()).map_err(|e| e.to_string())
 }
 
 fn verify_hex_signature(key: &[u8; 32], statement: &Statement, signature: &str, position: u64) -> Result<(), String> {

@@ -411,3 +411,40 @@ fn read_file_names_the_path_and_reports_missing_files() {
     assert!(matches!(err, ReadError::Io { .. }));
     assert!(err.to_string().starts_with(&format!("cannot read {}: ", missing.display())));
 }
+
+#[test]
+fn an_issue_of_four_billion_values_names_the_limit_and_its_line() {
+    one_error(
+        &with(&[
+            (
+                "range = { min = 400000, max = 1000000, step = 50000, unit = \"troops\" }",
+                "range = { min = 0, max = 4000000000, step = 1 }",
+            ),
+            ("draft = 600000\n", ""),
+            ("points = [[400000, 0.0], [1000000, 1.0]]", "points = [[0, 0.0], [4000000000, 1.0]]"),
+            ("at_least = 600000", "at_least = 6"),
+        ]),
+        "error: bad.toml:28:45: issue \"army-cap\" would have 4,000,000,001 values (0 to 4000000000 in steps of 1), \
+         more than the limit of 100,000 per issue (limits::MAX_VALUES_PER_ISSUE)\n  help: use a step of at least 41000",
+    );
+}
+
+#[test]
+fn ten_thousand_issues_are_refused_with_the_limit() {
+    let mut source = BASE.to_string();
+    for k in 0..10_000 {
+        source.push_str(&format!(
+            "\n[[issue]]\nid = \"extra-{k}\"\ntitle = \"Extra {k}\"\noptions = [{{ id = \"a\", label = \"A\" }}, {{ id = \"b\", label = \"B\" }}]\n"
+        ));
+    }
+    let errors = errors(&source);
+    let printed: Vec<String> = errors.diagnostics.iter().map(Diagnostic::to_string).collect();
+    assert_eq!(
+        printed,
+        vec![
+            "error: bad.toml:20:3: the negotiation has 10,002 issues, more than the limit of 1,000 \
+             (limits::MAX_ISSUES)\n  help: split it into smaller negotiations; nothing else was checked"
+                .to_string()
+        ]
+    );
+}

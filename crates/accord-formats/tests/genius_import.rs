@@ -180,7 +180,37 @@ fn missing_attributes_and_bad_numbers_are_errors() {
     assert!(msg.contains("upperbound 1 is below lowerbound 2"), "{msg}");
 
     let msg = fixture_error(|d, a, b| (d.replace(r#"upperbound="7""#, r#"upperbound="99999999""#), a.into(), b.into()));
-    assert!(msg.contains("at most 1000000 per issue"), "{msg}");
+    assert_eq!(
+        msg,
+        r#"dom.xml:12: <issue name="Nights">: the range 2..99999999 has 99999998 values; Accord takes at most 100,000 per issue (limits::MAX_VALUES_PER_ISSUE)"#
+    );
+}
+
+#[test]
+fn an_issue_of_four_billion_values_is_refused_with_its_line() {
+    let msg =
+        fixture_error(|d, a, b| (d.replace(r#"upperbound="7""#, r#"upperbound="4000000000""#), a.into(), b.into()));
+    assert!(
+        msg.starts_with(r#"dom.xml:12: <issue name="Nights">: the range 2..4000000000 has 3999999999 values"#),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_discrete_issue_with_too_many_items_is_refused_at_the_first_item_over() {
+    let items: String = (0..=accord_core::limits::MAX_VALUES_PER_ISSUE)
+        .map(|k| format!("<item index=\"{k}\" value=\"v{k}\"/>\n"))
+        .collect();
+    let domain = format!(
+        "<negotiation_template><utility_space><objective index=\"0\" name=\"root\">\n\
+         <issue index=\"1\" name=\"Many\" type=\"discrete\" etype=\"discrete\" vtype=\"discrete\">\n{items}</issue>\n\
+         </objective></utility_space></negotiation_template>\n"
+    );
+    let err = genius::import(("many.xml", &domain), &[]).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        r#"many.xml:100003: <item value="v100000">: issue "Many" has more than 100,000 values, the limit per issue (limits::MAX_VALUES_PER_ISSUE)"#
+    );
 }
 
 #[test]

@@ -1,15 +1,15 @@
 //! GENIUS domain and profile files into a [`Negotiation`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use accord_core::{
     Issue, IssueKind, IssueOption, Negotiation, NumericRange, Party, Profile, Provision, Rating, Role, Timetable,
-    Weighting, Wording, WordingText,
+    Weighting, Wording, WordingText, limits,
 };
 
 use super::ids::{IdSet, sanitise};
 use super::xml::{self, Element};
-use super::{GeniusError, MAX_INTEGER_VALUES, REAL_ISSUE_POINTS};
+use super::{GeniusError, REAL_ISSUE_POINTS};
 
 /// An issue as the domain file declares it.
 struct DomainIssue {
@@ -23,6 +23,18 @@ enum DomainKind {
     Discrete(Vec<String>),
     Integer { lower: i64, upper: i64 },
     Real { lower: f64, upper: f64 },
+}
+
+impl DomainKind {
+    /// How many values the imported issue takes.
+    fn value_count(&self) -> u64 {
+        match self {
+            DomainKind::Discrete(values) => values.len() as u64,
+            // Bounds were checked: `upper - lower + 1` is within the per-issue limit.
+            DomainKind::Integer { lower, upper } => upper.abs_diff(*lower).saturating_add(1),
+            DomainKind::Real { .. } => REAL_ISSUE_POINTS as u64,
+        }
+    }
 }
 
 struct Domain {
@@ -54,6 +66,14 @@ pub(crate) fn import(domain: (&str, &str), profiles: &[(&str, &str)]) -> Result<
         let id = party_ids.unique(sanitise(stem, &format!("party-{}", k + 1)));
         built_profiles.push(parse_profile(file, text, &parsed, &issues, &id)?);
         parties.push(Party { id, name: stem.to_string(), role: Role::Signatory });
+    }
+    if profiles.len() >= limits::MAX_PARTIES {
+        return Err(GeniusError::Domain(format!(
+            "the GENIUS domain {domain_file} comes with {} profile files; with the mediator added that is more \
+             than {} parties, the limit (limits::MAX_PARTIES)",
+            profiles.len(),
+            limits::MAX_PARTIES
+        )));
     }
     if profiles.len() < 2 {
         return Err(GeniusError::Domain(format!(
@@ -197,6 +217,16 @@ fn parse_domain(file: &str, text: &str) -> Result<Domain, GeniusError> {
                 }
                 seen.insert(issue.index, issues.len());
                 issues.push(issue);
+                if issues.len() > limits::MAX_ISSUES {
+                    return Err(err(
+                        file,
+                        child,
+                        format!(
+                            "the domain has more than {} issues, the limit (limits::MAX_ISSUES)",
+                            limits::format_count(limits::MAX_ISSUES as u64)
+                        ),
+                    ));
+                }
             }
             "objective" => {
                 return Err(err(
@@ -211,6 +241,18 @@ fn parse_domain(file: &str, text: &str) -> Result<Domain, GeniusError> {
     }
     if issues.is_empty() {
         return Err(err(file, objective, "the domain has no <issue> elements"));
+    }
+    let total = issues.iter().fold(0u64, |sum, issue| sum.saturating_add(issue.kind.value_count()));
+    if total > limits::MAX_TOTAL_VALUES {
+        return Err(err(
+            file,
+            objective,
+            format!(
+                "the issues take {} values together, more than the limit of {} (limits::MAX_TOTAL_VALUES)",
+                limits::format_count(total),
+                limits::format_count(limits::MAX_TOTAL_VALUES)
+            ),
+        ));
     }
     Ok(Domain { issues, objective_indices })
 }
@@ -231,10 +273,22 @@ fn parse_domain_issue(file: &str, el: &Element) -> Result<DomainIssue, GeniusErr
     let kind = match issue_type(el) {
         "discrete" => {
             let mut values: Vec<String> = Vec::new();
+            let mut seen: HashSet<&str> = HashSet::new();
             for item in el.children_named("item") {
                 let value = required(file, item, "value")?;
-                if values.iter().any(|v| v == value) {
+                if !seen.insert(value) {
                     return Err(err(file, item, format!("value \"{value}\" is listed twice in issue \"{name}\"")));
+                }
+                if values.len() as u64 == limits::MAX_VALUES_PER_ISSUE {
+                    return Err(err(
+                        file,
+                        item,
+                        format!(
+                            "issue \"{name}\" has more than {} values, the limit per issue \
+                             (limits::MAX_VALUES_PER_ISSUE)",
+                            limits::format_count(limits::MAX_VALUES_PER_ISSUE)
+                        ),
+                    ));
                 }
                 values.push(value.to_string());
             }
@@ -251,12 +305,14 @@ fn parse_domain_issue(file: &str, el: &Element) -> Result<DomainIssue, GeniusErr
                 return Err(err(file, el, format!("upperbound {upper} is below lowerbound {lower}")));
             }
             let count = i128::from(upper) - i128::from(lower) + 1;
-            if count > MAX_INTEGER_VALUES as i128 {
+            if count > i128::from(limits::MAX_VALUES_PER_ISSUE) {
                 return Err(err(
                     file,
                     el,
                     format!(
-                        "the range {lower}..{upper} has {count} values; Accord takes at most {MAX_INTEGER_VALUES} per issue"
+                        "the range {lower}..{upper} has {count} values; Accord takes at most {} per issue \
+                         (limits::MAX_VALUES_PER_ISSUE)",
+                        limits::format_count(limits::MAX_VALUES_PER_ISSUE)
                     ),
                 ));
             }
