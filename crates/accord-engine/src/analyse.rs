@@ -193,6 +193,14 @@ impl<T> Outcome<T> {
         }
     }
 
+    /// [`Outcome::result`], by value.
+    pub fn into_result(self) -> Result<T, EngineError> {
+        match self {
+            Outcome::Exact(value) | Outcome::BudgetExhausted { partial: Some(value), .. } => Ok(value),
+            Outcome::BudgetExhausted { partial: None, error, .. } | Outcome::Failed(error) => Err(error),
+        }
+    }
+
     /// The budget that ran out, if one did.
     pub fn exhausted(&self) -> Option<Budget> {
         match self {
@@ -288,7 +296,10 @@ impl Part {
 pub enum Progress {
     Started(Part),
     /// Steps of the frontier done out of a total.
-    Frontier { done: usize, total: usize },
+    Frontier {
+        done: usize,
+        total: usize,
+    },
     Finished(Part),
 }
 

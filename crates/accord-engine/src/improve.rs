@@ -108,10 +108,7 @@ pub(crate) fn improve_within(
         }
     }
     if let Some(solution) = best {
-        return Ok(BudgetedImprovement {
-            improvement: Improvement::Better { solution },
-            proven: every_search_proven,
-        });
+        return Ok(BudgetedImprovement { improvement: Improvement::Better { solution }, proven: every_search_proven });
     }
     let baseline_welfare: f64 = floors.iter().sum();
     let certificate = max_welfare_with(problem, &floors, options)?;

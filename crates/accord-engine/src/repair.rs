@@ -77,7 +77,9 @@ pub fn repair(problem: &Problem, draft: &[usize]) -> Result<RepairOutcome, Engin
 }
 
 pub fn repair_with(problem: &Problem, draft: &[usize], options: &RepairOptions) -> Result<RepairOutcome, EngineError> {
-    repair_within(problem, draft, options, &SolveOptions::default()).map(|found| found.outcome).map_err(|stop| stop.error)
+    repair_within(problem, draft, options, &SolveOptions::default())
+        .map(|found| found.outcome)
+        .map_err(|stop| stop.error)
 }
 
 /// A repair and whether every Nash solution behind it was proven optimal.
@@ -113,7 +115,10 @@ pub(crate) fn repair_within(
 ) -> Result<BudgetedRepair, RepairStop> {
     check_package(problem, draft)?;
     if problem.is_rational(draft) {
-        return Ok(BudgetedRepair { outcome: RepairOutcome::Repaired(finish(problem, draft, draft)), nash_proven: true });
+        return Ok(BudgetedRepair {
+            outcome: RepairOutcome::Repaired(finish(problem, draft, draft)),
+            nash_proven: true,
+        });
     }
     if let Some(reason) = unrepairable_reason(problem, options)? {
         return Ok(BudgetedRepair { outcome: RepairOutcome::Unrepairable { reason }, nash_proven: true });

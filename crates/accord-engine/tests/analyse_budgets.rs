@@ -112,11 +112,12 @@ fn the_repair_names_its_two_budgets() {
     // A draft that needs a change (a draft that works needs no search at all).
     let needs_repair = (0..200)
         .map(|seed| any_draft(&problem, &mut SeedRng::new(seed)))
-        .find(|draft| matches!(repair::repair(&problem, draft), Ok(RepairOutcome::Repaired(r)) if !r.changes.is_empty()))
+        .find(
+            |draft| matches!(repair::repair(&problem, draft), Ok(RepairOutcome::Repaired(r)) if !r.changes.is_empty()),
+        )
         .unwrap();
-    let repair_with = |budgets: Budgets| {
-        analyse_parts(&problem, &needs_repair, &budgets, &[Part::Repair], &|_| {}).repair.unwrap()
-    };
+    let repair_with =
+        |budgets: Budgets| analyse_parts(&problem, &needs_repair, &budgets, &[Part::Repair], &|_| {}).repair.unwrap();
     let no_search = repair_with(Budgets { repair_search_nodes: 0, ..Budgets::default() });
     assert_eq!(no_search.exhausted(), Some(Budget::RepairSearchNodes), "{no_search:?}");
     let no_subsets = repair_with(Budgets { repair_subsets: 0, ..Budgets::default() });
