@@ -13,13 +13,17 @@
 //! [`Budgets::SERVER`] is what a shared server uses, an order of magnitude
 //! smaller where the default would let one request occupy a worker for long.
 //!
-//! Measured once (release build, one core of the development machine, the
-//! largest example, `examples/peace-framework.toml`): every part under
-//! [`Budgets::default`] takes 0.7 ms in all, and under [`Budgets::SERVER`]
-//! the same. No part comes near its budget on the examples; the budgets are
-//! there for hostile or very large input. Spending a whole budget costs, as an
-//! order of magnitude: about 1 s per 10⁷ ZOPA nodes, 1 s per 10⁶ frontier
-//! points on three or more parties, 1 s per 10⁷ branch-and-bound nodes.
+//! Measured once, with `accord analyze --json` (debug build, on the shared
+//! 2-core development machine under a load average of about 16, so an upper
+//! figure): under [`Budgets::default`], the largest example by outcomes,
+//! `examples/peace-framework.toml` (3,752,892 packages, 2 parties), takes
+//! 129 ms in all (the ZOPA count 84 ms); `examples/labour-agreement.toml`
+//! (60,750 packages, 3 parties, branch-and-bound) 1.7 s, mostly
+//! Kalai–Smorodinsky (0.64 s), egalitarian (0.53 s) and the improvement
+//! (0.37 s). No part comes near its budget on the examples: the answers are
+//! exact and the same under [`Budgets::SERVER`], whose budgets differ only
+//! where the examples stay far below both. The budgets are there for hostile
+//! or very large input; how long a whole budget takes was not measured.
 //!
 //! # Exhausted budgets
 //!
