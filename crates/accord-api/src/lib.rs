@@ -21,7 +21,7 @@ pub use accord_core::phase::VersionEngagement;
 pub use accord_core::text::Version;
 pub use accord_evidence::{Bundle, LogExport};
 pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
-pub use accord_policy::analysis::{AnalysisView, BalanceView};
+pub use accord_policy::analysis::{AnalysisView, BalanceView, GainPair, ParetoSuggestion};
 pub use accord_policy::view::{
     CommentView, DraftView, EventEntry, InvitationView, NegotiationView, ReservationEntry, SeatView, StanceCount,
     StanceHistoryEntry, StanceView, VersionSummary,
@@ -359,24 +359,6 @@ pub struct SignInput {
 pub struct ServerKeyView {
     /// The server's Ed25519 public key, hex: it signs log checkpoints.
     pub public_key: String,
-}
-
-/// Two parties' normalised gains at one package: `(u − d) / (ideal − d)`,
-/// 0 at the reservation value, 1 at the party's ideal, negative below the
-/// reservation value (the scale the analysis reports).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct GainPair {
-    pub a: f64,
-    pub b: f64,
-}
-
-/// A suggested package of the analysis, placed on the pair's axes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ParetoSuggestion {
-    /// `nash`, `kalai_smorodinsky`, `egalitarian`, `repair` or `improvement`.
-    pub kind: String,
-    pub a: f64,
-    pub b: f64,
 }
 
 /// The Pareto frontier of the packages every analysis party can accept, seen

@@ -41,6 +41,27 @@ pub fn improve(problem: &Problem, baseline: &[usize]) -> Result<Improvement, Eng
 /// allowed (improvements are always feasible); when no feasible package
 /// leaves everyone as well off, `max_welfare` reports the baseline's own total.
 pub fn improve_with(problem: &Problem, baseline: &[usize], options: &SolveOptions) -> Result<Improvement, EngineError> {
+    improve_within(problem, baseline, options).map(|found| found.improvement)
+}
+
+/// An improvement and whether everything it reports is proven.
+#[derive(Debug)]
+pub(crate) struct BudgetedImprovement {
+    pub improvement: Improvement,
+    /// False when a search ran out of nodes: the Nash product of a `Better`
+    /// solution is not proven best (its `gap` says by how much at most), or
+    /// the `max_welfare` certificate of `ParetoOptimal` is a lower bound only.
+    /// That no strict improvement exists is proven either way: every search
+    /// that could find one finished or failed with an error.
+    pub proven: bool,
+}
+
+/// [`improve_with`], reporting whether the answer is proven.
+pub(crate) fn improve_within(
+    problem: &Problem,
+    baseline: &[usize],
+    options: &SolveOptions,
+) -> Result<BudgetedImprovement, EngineError> {
     if problem.n_parties() == 0 {
         return Err(EngineError::Invalid("the problem has no parties".into()));
     }
@@ -65,26 +86,33 @@ pub fn improve_with(problem: &Problem, baseline: &[usize], options: &SolveOption
     let everyone = vec![true; floors.len()];
     let improves = |s: &Solution| s.utilities.iter().zip(&floors).any(|(u, b)| *u > b + TOL);
 
+    let better = |solution: Solution| BudgetedImprovement {
+        proven: solution.gap == 0.0,
+        improvement: Improvement::Better { solution },
+    };
     if let Some(best) = nash_over(problem, &d, &floors, &everyone, options)?
         && improves(&best)
     {
-        return Ok(Improvement::Better { solution: best });
+        return Ok(better(best));
     }
     let mut best: Option<Solution> = None;
+    let mut every_search_proven = true;
     for j in 0..floors.len() {
         let mut raised = floors.clone();
         raised[j] = (floors[j] + TOL).next_up();
-        if let Some(s) = nash_over(problem, &d, &raised, &everyone, options)?
-            && improves(&s)
-            && best.as_ref().is_none_or(|b| s.objective > b.objective)
-        {
-            best = Some(s);
+        if let Some(s) = nash_over(problem, &d, &raised, &everyone, options)? {
+            every_search_proven &= s.gap == 0.0;
+            if improves(&s) && best.as_ref().is_none_or(|b| s.objective > b.objective) {
+                best = Some(s);
+            }
         }
     }
     if let Some(solution) = best {
-        return Ok(Improvement::Better { solution });
+        return Ok(BudgetedImprovement { improvement: Improvement::Better { solution }, proven: every_search_proven });
     }
     let baseline_welfare: f64 = floors.iter().sum();
-    let max_welfare = max_welfare_with(problem, &floors, options)?.map_or(baseline_welfare, |s| s.objective);
-    Ok(Improvement::ParetoOptimal { baseline_welfare, max_welfare })
+    let certificate = max_welfare_with(problem, &floors, options)?;
+    let proven = certificate.as_ref().is_none_or(|s| s.gap == 0.0);
+    let max_welfare = certificate.map_or(baseline_welfare, |s| s.objective);
+    Ok(BudgetedImprovement { improvement: Improvement::ParetoOptimal { baseline_welfare, max_welfare }, proven })
 }

@@ -4,8 +4,10 @@
 //! then ask for the Pareto frontier ([`frontier`]), bargaining solutions
 //! ([`bargain`]), the zone of possible agreement ([`zopa`]), a repair of a
 //! deadlocked draft ([`repair`]), a post-settlement improvement ([`improve`]),
-//! or each party's balance per provision ([`balance`]).
+//! or each party's balance per provision ([`balance`]). [`analyse()`] runs
+//! them all under one set of work [`Budgets`], for every caller alike.
 
+pub mod analyse;
 pub mod balance;
 pub mod bargain;
 pub mod compile;
@@ -16,5 +18,6 @@ pub mod problem;
 pub mod repair;
 pub mod zopa;
 
+pub use analyse::{Analysis, Budget, Budgets, Outcome, Part, analyse};
 pub use error::EngineError;
 pub use problem::{Problem, TOL};

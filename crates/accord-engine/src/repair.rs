@@ -15,6 +15,8 @@
 use accord_core::{Negotiation, Position};
 use serde::Serialize;
 
+use crate::analyse::Budget;
+use crate::bargain::SolveOptions;
 use crate::zopa::{Existence, ZopaOptions, find_rational};
 use crate::{EngineError, Problem};
 
@@ -75,12 +77,51 @@ pub fn repair(problem: &Problem, draft: &[usize]) -> Result<RepairOutcome, Engin
 }
 
 pub fn repair_with(problem: &Problem, draft: &[usize], options: &RepairOptions) -> Result<RepairOutcome, EngineError> {
+    repair_within(problem, draft, options, &SolveOptions::default())
+        .map(|found| found.outcome)
+        .map_err(|stop| stop.error)
+}
+
+/// A repair and whether every Nash solution behind it was proven optimal.
+#[derive(Debug)]
+pub(crate) struct BudgetedRepair {
+    pub outcome: RepairOutcome,
+    /// False when some Nash search among the qualifying sets ran out of
+    /// nodes: the change set is still minimal, but the tie-break by Nash
+    /// product is not proven.
+    pub nash_proven: bool,
+}
+
+/// Why a repair stopped short of an answer: a budget (which one) or bad input.
+#[derive(Debug)]
+pub(crate) struct RepairStop {
+    pub budget: Option<Budget>,
+    pub error: EngineError,
+}
+
+impl From<EngineError> for RepairStop {
+    fn from(error: EngineError) -> Self {
+        RepairStop { budget: None, error }
+    }
+}
+
+/// [`repair_with`], with the node budget of the Nash searches made explicit
+/// and the budget that ran out, if one did, named.
+pub(crate) fn repair_within(
+    problem: &Problem,
+    draft: &[usize],
+    options: &RepairOptions,
+    solve: &SolveOptions,
+) -> Result<BudgetedRepair, RepairStop> {
     check_package(problem, draft)?;
     if problem.is_rational(draft) {
-        return Ok(RepairOutcome::Repaired(finish(problem, draft, draft)));
+        return Ok(BudgetedRepair {
+            outcome: RepairOutcome::Repaired(finish(problem, draft, draft)),
+            nash_proven: true,
+        });
     }
     if let Some(reason) = unrepairable_reason(problem, options)? {
-        return Ok(RepairOutcome::Unrepairable { reason });
+        return Ok(BudgetedRepair { outcome: RepairOutcome::Unrepairable { reason }, nash_proven: true });
     }
 
     let n_issues = problem.issues.len();
@@ -117,37 +158,46 @@ pub fn repair_with(problem: &Problem, draft: &[usize], options: &RepairOptions) 
         .collect();
 
     let mut examined: u64 = 0;
+    let mut nash_proven = true;
     for k in 1..=n_issues {
         let mut best_found: Option<(f64, Vec<usize>)> = None;
         let mut free: Vec<usize> = (0..k).collect();
         loop {
             examined += 1;
             if examined > options.max_subsets {
-                return Err(EngineError::TooLarge {
-                    what: format!("the sets of {k} issues to change"),
-                    limit: options.max_subsets.into(),
-                    hint: "the draft is far from any package every party accepts; fix some issues by hand (e.g. \
-                           adopt a bargaining solution's values) and repair again"
-                        .into(),
+                return Err(RepairStop {
+                    budget: Some(Budget::RepairSubsets),
+                    error: EngineError::TooLarge {
+                        what: format!("the sets of {k} issues to change"),
+                        limit: options.max_subsets.into(),
+                        hint: "the draft is far from any package every party accepts; fix some issues by hand (e.g. \
+                               adopt a bargaining solution's values) and repair again"
+                            .into(),
+                    },
                 });
             }
             if could_work(&free, &broken, &at_draft, &best, &reservations, margin)
-                && let Some((product, package)) = solve_subset(problem, draft, &free, &reservations, options)?
-                && best_found.as_ref().is_none_or(|(b, _)| product > *b + crate::TOL)
+                && let Some(found) = solve_subset(problem, draft, &free, &reservations, options, solve)?
             {
-                best_found = Some((product, package));
+                nash_proven &= found.nash_proven;
+                if best_found.as_ref().is_none_or(|(b, _)| found.product > *b + crate::TOL) {
+                    best_found = Some((found.product, found.package));
+                }
             }
             if !next_subset(&mut free, n_issues) {
                 break;
             }
         }
         if let Some((_, package)) = best_found {
-            return Ok(RepairOutcome::Repaired(finish(problem, draft, &package)));
+            return Ok(BudgetedRepair {
+                outcome: RepairOutcome::Repaired(finish(problem, draft, &package)),
+                nash_proven,
+            });
         }
     }
     // Unreachable when a rational package exists (freeing every issue finds it),
     // but a wrong answer is worse than an error.
-    Err(EngineError::Invalid("repair found no package although a rational package exists".into()))
+    Err(EngineError::Invalid("repair found no package although a rational package exists".into()).into())
 }
 
 /// What blocks one provision of the draft.
@@ -286,7 +336,7 @@ fn check_package(problem: &Problem, package: &[usize]) -> Result<(), EngineError
 }
 
 /// Why no change of the draft can work, if none can.
-fn unrepairable_reason(problem: &Problem, options: &RepairOptions) -> Result<Option<String>, EngineError> {
+fn unrepairable_reason(problem: &Problem, options: &RepairOptions) -> Result<Option<String>, RepairStop> {
     let fixed_text: Vec<&str> = problem
         .rules
         .iter()
@@ -310,12 +360,27 @@ fn unrepairable_reason(problem: &Problem, options: &RepairOptions) -> Result<Opt
         Existence::None => {
             Ok(Some("no package that satisfies the hard rules gives every signatory its reservation value".to_string()))
         }
-        Existence::Undecided => Err(EngineError::TooLarge {
+        Existence::Undecided => Err(search_exhausted(options)),
+    }
+}
+
+fn search_exhausted(options: &RepairOptions) -> RepairStop {
+    RepairStop {
+        budget: Some(Budget::RepairSearchNodes),
+        error: EngineError::TooLarge {
             what: "the search for a package every party accepts".into(),
             limit: options.search.max_nodes.saturating_mul(10).into(),
             hint: "raise the search budget or fix some issues by hand and repair again".into(),
-        }),
+        },
     }
+}
+
+/// The best rational package found with some issues fixed at the draft.
+struct SubsetSolution {
+    product: f64,
+    package: Vec<usize>,
+    /// Whether its Nash search finished (gap 0).
+    nash_proven: bool,
 }
 
 /// Cheap certificate that freeing `free` (and fixing the rest at the draft) cannot work.
@@ -346,26 +411,25 @@ fn solve_subset(
     free: &[usize],
     reservations: &[f64],
     options: &RepairOptions,
-) -> Result<Option<(f64, Vec<usize>)>, EngineError> {
+    solve: &SolveOptions,
+) -> Result<Option<SubsetSolution>, RepairStop> {
     let fixed: Vec<(usize, usize)> = (0..draft.len()).filter(|i| !free.contains(i)).map(|i| (i, draft[i])).collect();
     let restricted = problem.restrict(&fixed);
     let witness = match find_rational(&restricted, &options.search) {
         Existence::Found(package) => package,
         Existence::None => return Ok(None),
-        Existence::Undecided => {
-            return Err(EngineError::TooLarge {
-                what: "the search for a package every party accepts".into(),
-                limit: options.search.max_nodes.saturating_mul(10).into(),
-                hint: "raise the search budget or fix some issues by hand and repair again".into(),
-            });
-        }
+        Existence::Undecided => return Err(search_exhausted(options)),
     };
-    let package = match crate::bargain::nash(&restricted, reservations)? {
-        Some(solution) if restricted.is_rational(&solution.package) => solution.package,
+    let nash = crate::bargain::nash_with(&restricted, reservations, solve).map_err(|error| RepairStop {
+        budget: matches!(error, EngineError::TooLarge { .. }).then_some(Budget::SolveNodes),
+        error,
+    })?;
+    let (package, nash_proven) = match nash {
+        Some(solution) if restricted.is_rational(&solution.package) => (solution.package, solution.gap == 0.0),
         // The search proved a rational package exists; keep it rather than lose the repair.
-        _ => witness,
+        _ => (witness, true),
     };
-    Ok(Some((nash_product(problem, &package), package)))
+    Ok(Some(SubsetSolution { product: nash_product(problem, &package), package, nash_proven }))
 }
 
 fn nash_product(problem: &Problem, package: &[usize]) -> f64 {

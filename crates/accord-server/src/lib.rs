@@ -105,6 +105,15 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed: the client address is
     /// the last one in the header that is not one of them.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Work budgets of every analysis and Pareto frontier the server computes
+    /// (`accord_engine::analyse::Budgets::SERVER` by default).
+    pub budgets: accord_engine::analyse::Budgets,
+    /// Analyses and frontiers computed at once; a request that finds them
+    /// all busy for [`ENGINE_WAIT`] is answered 503 with `Retry-After`.
+    pub analyses_at_once: usize,
+    /// Bytes the analysis and frontier caches may hold together (least
+    /// recently used entries go first).
+    pub analysis_cache_bytes: u64,
     /// Longest time a request may take to answer (headers; server-sent
     /// event streams run on after their headers).
     pub request_timeout: std::time::Duration,
@@ -133,6 +142,9 @@ impl Default for Config {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             request_timeout: std::time::Duration::from_secs(60),
+            budgets: accord_engine::analyse::Budgets::SERVER,
+            analyses_at_once: std::thread::available_parallelism().map_or(2, usize::from),
+            analysis_cache_bytes: 64 * 1024 * 1024,
             notifier: None,
             reminder_lead: chrono::Duration::hours(24),
         }
@@ -170,8 +182,9 @@ impl Config {
 /// (negotiation, log size, viewing party): the analysis a viewer saw at a log size.
 type AnalysisKey = (String, u64, String);
 
-/// The log size a negotiation's Pareto frontier was computed at, and the frontier.
-type FrontierAt = (u64, Arc<handlers::pareto::FrontierGains>);
+/// How long a request waits for an analysis slot before it is answered 503.
+pub const ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
 
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
@@ -180,9 +193,12 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     cache: Arc<Mutex<HashMap<String, Arc<Folded>>>>,
-    analysis_cache: Arc<Mutex<HashMap<AnalysisKey, Arc<serde_json::Value>>>>,
-    /// Per negotiation: the log size and the Pareto frontier at it.
-    frontier_cache: Arc<Mutex<HashMap<String, FrontierAt>>>,
+    analysis_cache: moka::future::Cache<AnalysisKey, Arc<serde_json::Value>>,
+    /// Per negotiation and log size: the Pareto frontier in gains.
+    frontier_cache: moka::future::Cache<(String, u64), Arc<accord_policy::analysis::FrontierGains>>,
+    /// Slots for engine work (analyses, frontiers), so a crowd of requests
+    /// queues instead of running every computation at once.
+    engine_slots: Arc<tokio::sync::Semaphore>,
     limiter: Arc<auth::RateLimiter>,
     /// A password hash with the configured parameters, verified against when
     /// an email has no account, so both answers take the same time.
@@ -204,13 +220,25 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
         let limiter = Arc::new(auth::RateLimiter::new(&config));
+        let (cache_bytes, engine_slots) = (config.analysis_cache_bytes, config.analyses_at_once.max(1));
         AppState {
             store,
             clock,
             config: Arc::new(config),
             cache: Arc::default(),
-            analysis_cache: Arc::default(),
-            frontier_cache: Arc::default(),
+            analysis_cache: moka::future::Cache::builder()
+                .max_capacity(cache_bytes / 2)
+                .weigher(|key: &AnalysisKey, value: &Arc<serde_json::Value>| {
+                    weight(key.0.len() + json_size(value))
+                })
+                .build(),
+            frontier_cache: moka::future::Cache::builder()
+                .max_capacity(cache_bytes / 2)
+                .weigher(|key: &(String, u64), gains: &Arc<accord_policy::analysis::FrontierGains>| {
+                    weight(key.0.len() + (gains.points.len() + 1) * gains.parties.len() * 8)
+                })
+                .build(),
+            engine_slots: Arc::new(tokio::sync::Semaphore::new(engine_slots)),
             limiter,
             decoy_hash: Arc::default(),
             server_key: Arc::new(random_server_key()),
@@ -233,6 +261,20 @@ impl AppState {
     /// tests call it after moving a [`ManualClock`]. Returns the number of events appended.
     pub async fn tick(&self) -> Result<usize, ApiError> {
         handlers::clock::tick(self).await
+    }
+
+    /// A slot for engine work, or 503 `busy` once [`ENGINE_WAIT`] has passed.
+    pub(crate) async fn engine_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(ENGINE_WAIT, self.engine_slots.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(closed)) => Err(ApiError::internal(closed)),
+            Err(_) => {
+                let mut error =
+                    ApiError::new(ErrorCode::Busy, "every analysis slot is busy; try again in a few seconds");
+                error.retry_after = Some(10);
+                Err(error)
+            }
+        }
     }
 
     pub(crate) async fn decoy_hash(&self) -> Result<String, ApiError> {
@@ -288,6 +330,29 @@ impl AppState {
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Folded>>> {
         self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// A cache weight: bytes, saturated to what moka counts in.
+fn weight(bytes: usize) -> u32 {
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+/// The size of a JSON value as text, without writing it out.
+fn json_size(value: &serde_json::Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 fn random_server_key() -> accord_evidence::SigningKey {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use accord_core::Negotiation;
+use accord_engine::analyse::Budgets;
 use accord_policy::{Action, Resource, Viewer};
 use axum::Json;
 use axum::extract::State;
@@ -17,36 +18,16 @@ use crate::error::ApiError;
 use crate::error_code::ErrorCode;
 use crate::extract::NegotiationPath;
 
-fn run_analysis(viewer: &Viewer, negotiation: &Negotiation) -> Result<serde_json::Value> {
-    use accord_engine::{balance, bargain, compile, improve, repair, zopa};
+fn run_analysis(viewer: &Viewer, negotiation: &Negotiation, budgets: &Budgets) -> Result<serde_json::Value> {
+    use accord_policy::analysis::{RawAnalysis, VIEW_PARTS, filter_analysis};
     let unavailable = |e: accord_engine::EngineError| ApiError::new(ErrorCode::AnalysisUnavailable, e.to_string());
-    let problem = compile::compile(negotiation).map_err(unavailable)?;
-    let floors: Vec<f64> = problem.parties.iter().map(|p| p.reservation).collect();
-    let search = zopa::ZopaOptions { max_nodes: 2_000_000, max_memo: 200_000 };
-    let zopa = zopa::zopa_with(&problem, &search);
-    let solutions = vec![
-        ("nash", bargain::nash(&problem, &floors).map_err(|e| e.to_string())),
-        ("kalai_smorodinsky", bargain::kalai_smorodinsky(&problem).map_err(|e| e.to_string())),
-        ("egalitarian", bargain::egalitarian(&problem).map_err(|e| e.to_string())),
-    ];
-    let package = negotiation.draft_package();
-    let options = repair::RepairOptions {
-        max_subsets: 200_000,
-        search: zopa::ZopaOptions { max_nodes: 200_000, max_memo: 50_000 },
-    };
-    let repair = repair::repair_with(&problem, &package.0, &options).map_err(|e| e.to_string());
-    let improvement = improve::improve(&problem, &package.0).map_err(|e| e.to_string());
-    let balance = balance::balance(negotiation, &package);
-    let raw = accord_policy::analysis::RawAnalysis {
-        negotiation,
-        problem: &problem,
-        zopa,
-        solutions,
-        repair,
-        improvement,
-        balance,
-    };
-    let view = accord_policy::analysis::filter_analysis(viewer, &raw).ok_or_else(|| denied(viewer))?;
+    let problem = accord_engine::compile::compile(negotiation).map_err(unavailable)?;
+    let draft = negotiation.draft_package();
+    // The same orchestration as `accord analyze`, under the server's budgets.
+    let analysis = accord_engine::analyse::analyse_parts(&problem, &draft.0, budgets, &VIEW_PARTS, &|_| {});
+    let balance = accord_engine::balance::balance(negotiation, &draft);
+    let raw = RawAnalysis::from_analysis(negotiation, &problem, &analysis, balance);
+    let view = filter_analysis(viewer, &raw).ok_or_else(|| denied(viewer))?;
     serde_json::to_value(view).map_err(ApiError::internal)
 }
 
@@ -65,20 +46,23 @@ pub async fn analysis(
 /// (off the async threads). The caller has checked `Resource::Analysis`.
 pub(super) async fn analysis_value(app: &AppState, seen: &Seen) -> Result<Arc<serde_json::Value>> {
     let key = (seen.id.clone(), seen.state.size, seen.party().unwrap_or_default().to_string());
-    let cached = app.analysis_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key).cloned();
-    if let Some(value) = cached {
-        return Ok(value);
-    }
     let viewer = seen.viewer.clone();
     let state = seen.state.clone();
-    let started = std::time::Instant::now();
-    let value = tokio::task::spawn_blocking(move || run_analysis(&viewer, &state.negotiation))
+    let (app_for_work, budgets) = (app.clone(), app.config.budgets);
+    // Computed once per key however many ask at the same time (moka's
+    // single-flight); a failure is shared by the waiters and not cached.
+    app.analysis_cache
+        .try_get_with(key, async move {
+            let _slot = app_for_work.engine_slot().await?;
+            let started = std::time::Instant::now();
+            let value = tokio::task::spawn_blocking(move || run_analysis(&viewer, &state.negotiation, &budgets))
+                .await
+                .map_err(ApiError::internal)??;
+            app_for_work.metrics.analysed(started.elapsed().as_secs_f64());
+            Ok::<_, ApiError>(Arc::new(value))
+        })
         .await
-        .map_err(ApiError::internal)??;
-    app.metrics.analysed(started.elapsed().as_secs_f64());
-    let value = Arc::new(value);
-    app.analysis_cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, value.clone());
-    Ok(value)
+        .map_err(|e| (*e).clone())
 }
 
 pub async fn balance(
