@@ -501,9 +501,13 @@ pub enum FoldError {
         "event {position} seats account \"{account}\" as \"{party}\", but it already holds the seat of \"{holds}\""
     )]
     AccountAlreadySeated { position: u64, account: String, party: String, holds: String },
-    #[error("event {position} seats account \"{account}\" as \"{party}\", but account \"{holder}\" already holds that seat")]
+    #[error(
+        "event {position} seats account \"{account}\" as \"{party}\", but account \"{holder}\" already holds that seat"
+    )]
     SeatTaken { position: u64, account: String, party: String, holder: String },
-    #[error("event {position} accepts invitation {token_hash}, which the invitation at position {superseded_at} superseded")]
+    #[error(
+        "event {position} accepts invitation {token_hash}, which the invitation at position {superseded_at} superseded"
+    )]
     InvitationSuperseded { position: u64, token_hash: String, superseded_at: u64 },
     #[error("event {position} adds comment \"{comment}\" a second time")]
     DuplicateComment { position: u64, comment: String },

@@ -352,16 +352,14 @@ pub fn filter_balance(viewer: &Viewer, balances: &[PartyBalance]) -> Vec<Balance
 /// Two parties' normalised gains at one package: `(u − d) / (ideal − d)`,
 /// 0 at the reservation value, 1 at the party's ideal, negative below the
 /// reservation value (the scale the analysis reports).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct GainPair {
     pub a: f64,
     pub b: f64,
 }
 
 /// A suggested package of the analysis, placed on the pair's axes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ParetoSuggestion {
     /// `nash`, `kalai_smorodinsky`, `egalitarian`, `repair` or `improvement`.
     pub kind: String,

@@ -86,7 +86,8 @@ async fn hashing_slot() -> Result<tokio::sync::SemaphorePermit<'static>, ApiErro
         Ok(Ok(permit)) => Ok(permit),
         Ok(Err(closed)) => Err(ApiError::internal(closed)),
         Err(_) => {
-            let mut error = ApiError::new(ErrorCode::Busy, "the server is busy checking passwords; try again in a few seconds");
+            let mut error =
+                ApiError::new(ErrorCode::Busy, "the server is busy checking passwords; try again in a few seconds");
             error.retry_after = Some(5);
             Err(error)
         }
@@ -179,7 +180,8 @@ impl FromRequestParts<AppState> for Caller {
             if !safe {
                 let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
                 // Constant time: the comparison must not tell how much of a guess was right.
-                let matches: bool = subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), csrf_token(&token).as_bytes()).into();
+                let matches: bool =
+                    subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), csrf_token(&token).as_bytes()).into();
                 if !matches {
                     return Err(ApiError::new(
                         ErrorCode::CsrfFailed,

@@ -87,11 +87,8 @@ pub async fn client_address(State(app): State<AppState>, mut request: Request, n
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
     if let Some(peer) = peer {
         let trusted = &app.config.trusted_proxies;
-        let client = if trusted.contains(&peer) {
-            forwarded_client(request.headers(), trusted).unwrap_or(peer)
-        } else {
-            peer
-        };
+        let client =
+            if trusted.contains(&peer) { forwarded_client(request.headers(), trusted).unwrap_or(peer) } else { peer };
         request.extensions_mut().insert(ClientAddress(client));
     }
     next.run(request).await

@@ -25,8 +25,8 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod error_code;
-pub mod guard;
 mod extract;
+pub mod guard;
 mod handlers;
 pub mod notify;
 pub mod openapi;
@@ -185,7 +185,6 @@ type AnalysisKey = (String, u64, String);
 /// How long a request waits for an analysis slot before it is answered 503.
 pub const ENGINE_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-
 /// Everything a handler needs. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -228,9 +227,7 @@ impl AppState {
             cache: Arc::default(),
             analysis_cache: moka::future::Cache::builder()
                 .max_capacity(cache_bytes / 2)
-                .weigher(|key: &AnalysisKey, value: &Arc<serde_json::Value>| {
-                    weight(key.0.len() + json_size(value))
-                })
+                .weigher(|key: &AnalysisKey, value: &Arc<serde_json::Value>| weight(key.0.len() + json_size(value)))
                 .build(),
             frontier_cache: moka::future::Cache::builder()
                 .max_capacity(cache_bytes / 2)

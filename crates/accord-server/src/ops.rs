@@ -140,8 +140,10 @@ async fn readyz(State(app): State<AppState>) -> Response {
 /// is off and answers 404, like any path that does not exist.
 async fn metrics(State(app): State<AppState>, headers: axum::http::HeaderMap) -> Response {
     let Some(expected) = app.config.metrics_token.as_deref() else {
-        return crate::error::ApiError::not_found("this page (start the server with --metrics-token to turn /metrics on)")
-            .into_response();
+        return crate::error::ApiError::not_found(
+            "this page (start the server with --metrics-token to turn /metrics on)",
+        )
+        .into_response();
     };
     let sent = headers
         .get(header::AUTHORIZATION)
@@ -150,8 +152,11 @@ async fn metrics(State(app): State<AppState>, headers: axum::http::HeaderMap) ->
         .unwrap_or("");
     let matches: bool = subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected.as_bytes()).into();
     if !matches {
-        return crate::error::ApiError::new(crate::error_code::ErrorCode::Unauthenticated, "/metrics needs Authorization: Bearer <metrics token>")
-            .into_response();
+        return crate::error::ApiError::new(
+            crate::error_code::ErrorCode::Unauthenticated,
+            "/metrics needs Authorization: Bearer <metrics token>",
+        )
+        .into_response();
     }
     let mut response = app.metrics.render().into_response();
     response.headers_mut().insert(

@@ -145,9 +145,8 @@ async fn a_seat_has_one_holder() {
     let s = seated().await;
     let intruder = s.h.account("intruder@example.org").await;
     let size = s.h.size(&s.id, &s.auth["mediator"]).await;
-    let invite = s
-        .h
-        .call(
+    let invite =
+        s.h.call(
             Method::POST,
             &format!("/api/negotiations/{}/invitations", s.id),
             &s.auth["mediator"],
@@ -158,9 +157,8 @@ async fn a_seat_has_one_holder() {
     assert_eq!(invite.status, StatusCode::CREATED, "{}", invite.text);
     let token = invite.json()["token"].as_str().unwrap().to_string();
     let size = s.h.size(&s.id, &s.auth["mediator"]).await;
-    let accept = s
-        .h
-        .call(
+    let accept =
+        s.h.call(
             Method::POST,
             &format!("/api/negotiations/{}/invitations/accept", s.id),
             &intruder,

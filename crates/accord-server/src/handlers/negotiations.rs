@@ -154,19 +154,20 @@ pub async fn create_negotiation(
     let id = format!("{base}-{}", auth::random_id(3)?);
     negotiation.id = id.clone();
     let actor = Actor::Account { account: account.id.clone(), party: Some(creator_party.clone()) };
-    let plan = Folded::plan_creation(&actor, negotiation, creator_party, app.clock.now(), &mut salt_source())
-        .map_err(|e| match e {
+    let plan = Folded::plan_creation(&actor, negotiation, creator_party, app.clock.now(), &mut salt_source()).map_err(
+        |e| match e {
             PlanError::Fold(e) => ApiError::field("/scenario_toml", e.to_string()),
             other => plan_error(other),
-        })?;
+        },
+    )?;
     // One batch: the negotiation exists, for every reader and for the clock
     // of every server instance, only once all its creation events are in.
     app.store.append_all(&id, 0, plan.events()).await?;
     app.metrics.appended(plan.events().len() as u64);
     let state = plan.state();
-    let viewer = Viewer::in_negotiation(&state, Some(&account.id));
-    let view = view::view_state(&viewer, &state)
-        .ok_or_else(|| ApiError::internal("the creator cannot see the negotiation"))?;
+    let viewer = Viewer::in_negotiation(state, Some(&account.id));
+    let view =
+        view::view_state(&viewer, state).ok_or_else(|| ApiError::internal("the creator cannot see the negotiation"))?;
     let mut headers = etag(state.size);
     if let Ok(location) = HeaderValue::from_str(&format!("/api/negotiations/{id}")) {
         headers.insert(header::LOCATION, location);

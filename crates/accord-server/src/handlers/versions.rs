@@ -92,12 +92,8 @@ pub async fn diff_versions(
 /// (`accord_formats::diff`, with its size caps and deadlines) and put in the
 /// API's wire types.
 pub(crate) fn diff(from: &PublishedVersionView, to: &PublishedVersionView) -> VersionDiff {
-    let computed = accord_formats::diff::diff_versions(
-        from.number,
-        &from.version.provisions,
-        to.number,
-        &to.version.provisions,
-    );
+    let computed =
+        accord_formats::diff::diff_versions(from.number, &from.version.provisions, to.number, &to.version.provisions);
     VersionDiff {
         from: computed.from,
         to: computed.to,
