@@ -84,6 +84,38 @@ pub struct Args {
     /// From the environment: ACCORD_SECURE_COOKIES=true.
     #[arg(long, env = "ACCORD_SECURE_COOKIES")]
     pub secure_cookies: bool,
+
+    /// The address people reach this server at, e.g.
+    /// `https://accord.example.org`. An https URL makes the session cookie
+    /// `Secure` (with the `__Host-` prefix) and adds HSTS; behind a proxy it
+    /// is the origin that cross-site checks compare with; reminders link to it.
+    #[arg(long, env = "ACCORD_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<url::Url>,
+
+    /// Turn on /metrics for requests that send `Authorization: Bearer TOKEN`.
+    /// Without it /metrics answers 404: its counters would tell an outsider
+    /// when a party acted. Prefer the environment (ACCORD_METRICS_TOKEN), so
+    /// the token stays out of `ps`.
+    #[arg(long, env = "ACCORD_METRICS_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// A proxy (load balancer) whose X-Forwarded-For is believed; repeat for
+    /// several. Rate limits then count the client's address, not the proxy's.
+    #[arg(long = "trusted-proxy", env = "ACCORD_TRUSTED_PROXIES", value_delimiter = ',', value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
+    /// Sign-ups one client address may make at once, then one per
+    /// `--sign-up-refill` seconds (each costs a slow password hash).
+    #[arg(long, env = "ACCORD_SIGN_UP_BURST", default_value_t = 10, value_name = "N")]
+    pub sign_up_burst: u32,
+
+    /// Seconds until a client address may sign up once more.
+    #[arg(long, env = "ACCORD_SIGN_UP_REFILL", default_value_t = 60, value_name = "SECONDS")]
+    pub sign_up_refill: u32,
+
+    /// Negotiations one account may create (429 `quota_exceeded` beyond).
+    #[arg(long, env = "ACCORD_NEGOTIATIONS_PER_ACCOUNT", default_value_t = 100, value_name = "N")]
+    pub negotiations_per_account: usize,
 }
 
 /// The shape of the log lines on standard error.
@@ -242,7 +274,16 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     let state = AppState::new(
         store,
         Arc::new(SystemClock),
-        Config { notifier, secure_cookies: args.secure_cookies, ..Config::default() },
+        Config {
+            notifier,
+            secure_cookies: args.secure_cookies,
+            public_url: args.public_url.clone(),
+            metrics_token: args.metrics_token.clone(),
+            trusted_proxies: args.trusted_proxies.clone(),
+            sign_up_per_ip: (args.sign_up_burst, args.sign_up_refill),
+            negotiations_per_account: args.negotiations_per_account,
+            ..Config::default()
+        },
     )
     .with_server_key(server_key);
     spawn_clock(state.clone());

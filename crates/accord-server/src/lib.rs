@@ -105,6 +105,8 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` is believed: the client address is
     /// the last one in the header that is not one of them.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Negotiations one account may create; beyond, 429 `quota_exceeded`.
+    pub negotiations_per_account: usize,
     /// Work budgets of every analysis and Pareto frontier the server computes
     /// (`accord_engine::analyse::Budgets::SERVER` by default).
     pub budgets: accord_engine::analyse::Budgets,
@@ -142,6 +144,7 @@ impl Default for Config {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             request_timeout: std::time::Duration::from_secs(60),
+            negotiations_per_account: 100,
             budgets: accord_engine::analyse::Budgets::SERVER,
             analyses_at_once: std::thread::available_parallelism().map_or(2, usize::from),
             analysis_cache_bytes: 64 * 1024 * 1024,

@@ -65,6 +65,15 @@ pub async fn list_keys(
     Ok(Json(keys).into_response())
 }
 
+/// A key the verifiers will accept: a point on the curve, canonically
+/// encoded, not of small order. A key that is not would make every bundle
+/// of the negotiation fail `accord verify`, and could never be rotated away.
+fn usable_key(hex: &str) -> Result<()> {
+    accord_evidence::parse_public_key(hex)
+        .map(|_| ())
+        .map_err(|e| ApiError::field("/public_key", format!("not a usable Ed25519 public key: {e}")))
+}
+
 pub async fn register_key(
     State(app): State<AppState>,
     caller: Caller,
@@ -76,6 +85,7 @@ pub async fn register_key(
     seen.require(Action::Write, Resource::Key { party: &party })?;
     let base = seen.base(if_match)?;
     parse_hash("/public_key", &body.public_key)?;
+    usable_key(&body.public_key)?;
     if let Some(existing) = current_key(&seen.state, &party) {
         return Err(ApiError::new(
             ErrorCode::Conflict,
@@ -99,6 +109,7 @@ pub async fn rotate_key(
     seen.require(Action::Write, Resource::Key { party: &party })?;
     let base = seen.base(if_match)?;
     let new = parse_hash("/public_key", &body.public_key)?;
+    usable_key(&body.public_key)?;
     let old_hex = current_key(&seen.state, &party)
         .ok_or_else(|| ApiError::field("/public_key", format!("party {party} has no key yet; register one first")))?;
     let old = parse_hash("", old_hex)?;

@@ -15,6 +15,9 @@ use crate::error::ApiError;
 use crate::error_code::ErrorCode;
 use crate::extract::{IntQuery, NegotiationPath};
 
+/// The most events one `GET …/events` answers with.
+pub const EVENTS_PAGE: u64 = 5_000;
+
 pub async fn events(
     State(app): State<AppState>,
     caller: Caller,
@@ -25,7 +28,9 @@ pub async fn events(
     seen.require(Action::Read, Resource::EventLog)?;
     let size = seen.state.size;
     let from = q.get("from").unwrap_or(0).min(size);
-    let to = q.get("to").unwrap_or(size).min(size);
+    // One page at most: a log can be long, and every entry is read, filtered
+    // and serialised; `log_size` tells the client where to continue.
+    let to = q.get("to").unwrap_or(size).min(size).min(from.saturating_add(EVENTS_PAGE));
     let stored = if from < to { app.store.events(&seen.id, from, Some(to)).await? } else { Vec::new() };
     let entries =
         stored.iter().filter_map(|s| view::filter_event(&seen.viewer, &s.event, &s.bytes, &s.leaf_hash)).collect();

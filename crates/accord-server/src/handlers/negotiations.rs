@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::api::{CreateNegotiation, NegotiationListItem};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, FieldError};
+use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, NegotiationPath};
 
 pub async fn list_negotiations(State(app): State<AppState>, caller: Caller) -> Result<Response> {
@@ -37,6 +38,26 @@ pub async fn list_negotiations(State(app): State<AppState>, caller: Caller) -> R
         }
     }
     Ok(Json(out).into_response())
+}
+
+/// Anyone can sign up, so one account must not be able to fill the store:
+/// it may mediate at most `Config::negotiations_per_account` negotiations.
+async fn check_quota(app: &AppState, account: &str) -> Result<()> {
+    let quota = app.config.negotiations_per_account;
+    let mut mediated = 0;
+    for id in app.store.negotiations().await? {
+        let Some(state) = app.state(&id).await? else { continue };
+        if matches!(Viewer::in_negotiation(&state, Some(account)), Viewer::Party { role: Role::Mediator, .. }) {
+            mediated += 1;
+        }
+        if mediated >= quota {
+            return Err(ApiError::new(
+                ErrorCode::QuotaExceeded,
+                format!("your account already mediates {quota} negotiations, its quota; ask the operator for more"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn slug(text: &str) -> String {
@@ -65,6 +86,7 @@ pub async fn create_negotiation(
     if !decide(&outsider, Action::Write, &Resource::Negotiation).allowed() {
         return Err(denied(&outsider));
     }
+    check_quota(&app, &account.id).await?;
     let mut negotiation = match (&body.scenario_toml, &body.title) {
         (Some(source), _) => accord_formats::scenario::parse(source, "scenario.toml").map_err(|errors| {
             ApiError::validation(
