@@ -295,19 +295,6 @@ def second_seat():
     )
 
 
-@attack("finding 4: 40 sign-ups in a row")
-def sign_up_flood():
-    answers = []
-    for i in range(40):
-        email = f"flood-{i}-{random.randrange(1 << 30)}@hostile.invalid"
-        answers.append(request("POST", "/api/accounts", {"email": email, "password": PASSWORD, "display_name": "f"}))
-    statuses = [a.status for a in answers]
-    limited = [a for a in answers if a.status == 429]
-    ok = bool(limited) and all(a.status == 201 or refused(a, {429}) for a in answers)
-    ok = ok and all("retry-after" in a.headers for a in limited)
-    return ok, f"{statuses.count(201)} created, {len(limited)} refused with 429"
-
-
 @attack("finding 5: a key that is not an Ed25519 point")
 def bad_key():
     user = User("key")
@@ -440,6 +427,19 @@ def analysis_crowd():
         t.join()
     ok = all(a.status == 200 or refused(a, {503}) for a in answers)
     return ok, f"answered {sorted(a.status for a in answers)}"
+
+
+@attack("finding 4: 40 sign-ups in a row")
+def sign_up_flood():
+    answers = []
+    for i in range(40):
+        email = f"flood-{i}-{random.randrange(1 << 30)}@hostile.invalid"
+        answers.append(request("POST", "/api/accounts", {"email": email, "password": PASSWORD, "display_name": "f"}))
+    statuses = [a.status for a in answers]
+    limited = [a for a in answers if a.status == 429]
+    ok = bool(limited) and all(a.status == 201 or refused(a, {429}) for a in answers)
+    ok = ok and all("retry-after" in a.headers for a in limited)
+    return ok, f"{statuses.count(201)} created, {len(limited)} refused with 429"
 
 
 def main():
