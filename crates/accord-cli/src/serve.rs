@@ -232,26 +232,27 @@ async fn serves_browser_key_files(app: axum::Router) -> bool {
 }
 
 /// Resolves when the process is asked to stop: Ctrl-C, or SIGTERM (what
-/// service managers and container runtimes send).
-async fn stop_requested() {
+/// service managers and container runtimes send). The handlers are
+/// installed when this is called, not when the future is first polled, so a
+/// signal sent as soon as the banner is out is never missed.
+fn stop_requested() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
             }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
     }
 }
 
@@ -316,12 +317,13 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
              run scripts/web-deps (npm) before cargo build to include them"
         );
     }
+    let stop = stop_requested().context("listening for SIGTERM and Ctrl-C")?;
     println!("Accord is serving {url}/api/ (OpenAPI: {url}/api/openapi.json); Ctrl-C stops it.");
     let metrics = state.metrics.clone();
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-        stop_requested().await;
+        stop.await;
         metrics.start_draining();
         tracing::info!("shutting down: no new connections; draining requests in flight");
         let _ = stopping_tx.send(());
