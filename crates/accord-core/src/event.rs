@@ -2370,7 +2370,13 @@ mod tests {
                         expires_at: at(10_000),
                     }
                 }
-                8 => match state.invitations.iter().find(|i| i.accepted_by.is_none()) {
+                // The newest invitation of a free seat (one holder per seat;
+                // a newer invitation supersedes an older one).
+                8 => match state.invitations.iter().find(|i| {
+                    i.accepted_by.is_none()
+                        && i.superseded_at.is_none()
+                        && !state.seats.iter().any(|(party, _)| party == &i.party)
+                }) {
                     Some(invitation)
                         if !state.seats.iter().any(|(_, account)| account == &format!("acc-{}", invitation.party)) =>
                     {

@@ -12,8 +12,11 @@ use std::num::NonZeroU32;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota};
+use governor::clock::Clock as _;
+use governor::nanos::Nanos;
+use governor::state::keyed::DefaultKeyedStateStore;
+use governor::state::{InMemoryState, NotKeyed};
+use governor::Quota;
 use tokio::sync::Semaphore;
 
 use accord_store::{Account, TokenKind};
@@ -217,12 +220,36 @@ pub fn client_ip(parts_extensions: &axum::http::Extensions) -> String {
 /// emails cannot grow them without bound.
 #[derive(Debug)]
 pub struct RateLimiter {
-    sign_in_account: DefaultKeyedRateLimiter<String>,
-    sign_in_ip: DefaultKeyedRateLimiter<String>,
-    sign_up_ip: DefaultKeyedRateLimiter<String>,
-    sign_up_all: DefaultDirectRateLimiter,
+    clock: ServerClock,
+    sign_in_account: KeyedLimiter,
+    sign_in_ip: KeyedLimiter,
+    sign_up_ip: KeyedLimiter,
+    sign_up_all: governor::RateLimiter<NotKeyed, InMemoryState, ServerClock>,
     /// Calls since the last pruning.
     calls: AtomicU64,
+}
+
+type KeyedLimiter = governor::RateLimiter<String, DefaultKeyedStateStore<String>, ServerClock>;
+
+/// The server's [`crate::Clock`] as governor's clock, so that the limits
+/// follow the same time as everything else (tests move it by hand).
+#[derive(Clone)]
+struct ServerClock(std::sync::Arc<dyn crate::Clock>);
+
+impl std::fmt::Debug for ServerClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerClock")
+    }
+}
+
+impl governor::clock::Clock for ServerClock {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        // Nanoseconds since 1970 fit in a u64 until 2554; the clock never runs backwards past 1970.
+        let nanos = self.0.now().timestamp_nanos_opt().unwrap_or(i64::MAX);
+        Nanos::from(u64::try_from(nanos).unwrap_or(0))
+    }
 }
 
 /// Prune idle keys every this many checks.
@@ -235,12 +262,15 @@ fn quota((burst, per_seconds): (u32, u32)) -> Quota {
 }
 
 impl RateLimiter {
-    pub fn new(config: &Config) -> Self {
+    pub fn new(config: &Config, clock: std::sync::Arc<dyn crate::Clock>) -> Self {
+        let clock = ServerClock(clock);
+        let keyed = |limit| governor::RateLimiter::new(quota(limit), DefaultKeyedStateStore::default(), clock.clone());
         RateLimiter {
-            sign_in_account: governor::RateLimiter::keyed(quota(config.sign_in_per_account)),
-            sign_in_ip: governor::RateLimiter::keyed(quota(config.sign_in_per_ip)),
-            sign_up_ip: governor::RateLimiter::keyed(quota(config.sign_up_per_ip)),
-            sign_up_all: governor::RateLimiter::direct(quota(config.sign_up_overall)),
+            sign_in_account: keyed(config.sign_in_per_account),
+            sign_in_ip: keyed(config.sign_in_per_ip),
+            sign_up_ip: keyed(config.sign_up_per_ip),
+            sign_up_all: governor::RateLimiter::direct_with_clock(quota(config.sign_up_overall), clock.clone()),
+            clock,
             calls: AtomicU64::new(0),
         }
     }
@@ -260,12 +290,11 @@ impl RateLimiter {
     }
 
     /// Takes one attempt from each of `checks`; the seconds to wait when one is empty.
-    fn take(&self, checks: &[(&DefaultKeyedRateLimiter<String>, &str)]) -> Result<(), u64> {
+    fn take(&self, checks: &[(&KeyedLimiter, &str)]) -> Result<(), u64> {
         self.prune_now_and_then();
-        let clock = DefaultClock::default();
         for (limiter, key) in checks {
             if let Err(not_until) = limiter.check_key(&key.to_string()) {
-                return Err(not_until.wait_time_from(clock.now()).as_secs().max(1));
+                return Err(not_until.wait_time_from(self.clock.now()).as_secs().max(1));
             }
         }
         Ok(())
@@ -273,8 +302,7 @@ impl RateLimiter {
 
     fn take_sign_up(&self, ip: &str) -> Result<(), u64> {
         self.take(&[(&self.sign_up_ip, ip)])?;
-        let clock = DefaultClock::default();
-        self.sign_up_all.check().map_err(|not_until| not_until.wait_time_from(clock.now()).as_secs().max(1))
+        self.sign_up_all.check().map_err(|not_until| not_until.wait_time_from(self.clock.now()).as_secs().max(1))
     }
 }
 

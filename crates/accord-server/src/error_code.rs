@@ -103,8 +103,9 @@ mod tests {
     }
 
     #[test]
-    fn only_internal_is_a_server_error() {
+    fn only_internal_and_busy_are_server_errors() {
+        // `internal` is a bug; `busy` (503 with Retry-After) asks the client to come back.
         let server_errors: Vec<ErrorCode> = ErrorCode::ALL.iter().copied().filter(|c| c.status() >= 500).collect();
-        assert_eq!(server_errors, vec![ErrorCode::Internal]);
+        assert_eq!(server_errors, vec![ErrorCode::Internal, ErrorCode::Busy]);
     }
 }

@@ -221,7 +221,7 @@ impl std::fmt::Debug for AppState {
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
-        let limiter = Arc::new(auth::RateLimiter::new(&config));
+        let limiter = Arc::new(auth::RateLimiter::new(&config, clock.clone()));
         let (cache_bytes, engine_slots) = (config.analysis_cache_bytes, config.analyses_at_once.max(1));
         AppState {
             store,

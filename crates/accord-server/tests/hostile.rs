@@ -8,7 +8,7 @@ mod common;
 use accord_server::Config;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::{Auth, PASSWORD, harness, harness_with, seated};
+use common::{Auth, PASSWORD, harness, harness_with};
 use serde_json::json;
 
 fn form_post(path: &str, body: &str, headers: &[(&str, &str)]) -> Request<Body> {
@@ -142,31 +142,47 @@ async fn sign_ups_are_limited_per_address() {
 /// second holder read and changed the party's private data.
 #[tokio::test]
 async fn a_seat_has_one_holder() {
-    let s = seated().await;
-    let intruder = s.h.account("intruder@example.org").await;
-    let size = s.h.size(&s.id, &s.auth["mediator"]).await;
-    let invite =
-        s.h.call(
+    let h = harness().await;
+    let mediator = h.account("mediator@example.org").await;
+    let (first, second) = (h.account("first@example.org").await, h.account("second@example.org").await);
+    let created = h
+        .call(
             Method::POST,
-            &format!("/api/negotiations/{}/invitations", s.id),
-            &s.auth["mediator"],
-            Some(size),
-            Some(json!({"party": "ua"})),
+            "/api/negotiations",
+            &mediator,
+            None,
+            Some(json!({"scenario_toml": common::peace_framework()})),
         )
         .await;
-    assert_eq!(invite.status, StatusCode::CREATED, "{}", invite.text);
-    let token = invite.json()["token"].as_str().unwrap().to_string();
-    let size = s.h.size(&s.id, &s.auth["mediator"]).await;
-    let accept =
-        s.h.call(
-            Method::POST,
-            &format!("/api/negotiations/{}/invitations/accept", s.id),
-            &intruder,
-            Some(size),
-            Some(json!({"token": token})),
-        )
-        .await;
-    assert!(accept.status.is_client_error(), "{}: {}", accept.status, accept.text);
-    let profile = s.h.get(&format!("/api/negotiations/{}/profiles/ua", s.id), &intruder).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let write = |auth: &Auth, path: String, body: serde_json::Value| {
+        let (h, auth) = (&h, auth.clone());
+        let id = id.clone();
+        async move {
+            let size = h.size(&id, &auth).await;
+            h.call(Method::POST, &path, &auth, Some(size), Some(body)).await
+        }
+    };
+    let invitations = format!("/api/negotiations/{id}/invitations");
+    let accept = format!("/api/negotiations/{id}/invitations/accept");
+    let mut tokens = Vec::new();
+    for _ in 0..2 {
+        let r = write(&mediator, invitations.clone(), json!({"party": "ua"})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        tokens.push(r.json()["token"].as_str().unwrap().to_string());
+    }
+    // The first invitation died when the second was sent.
+    let stale = write(&first, accept.clone(), json!({"token": tokens[0]})).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text);
+    assert_eq!(stale.json()["code"], "seat_taken");
+    let taken = write(&first, accept.clone(), json!({"token": tokens[1]})).await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.text);
+    // Neither the dead invitation nor a new one seats a second holder.
+    let intruder = write(&second, accept.clone(), json!({"token": tokens[0]})).await;
+    assert_eq!(intruder.status, StatusCode::CONFLICT, "{}", intruder.text);
+    let fresh = write(&mediator, invitations.clone(), json!({"party": "ua"})).await;
+    assert!(fresh.status.is_client_error(), "{}", fresh.text);
+    let profile = h.get(&format!("/api/negotiations/{id}/profiles/ua"), &second).await;
     assert!(matches!(profile.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", profile.status);
 }
