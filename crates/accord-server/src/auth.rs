@@ -12,11 +12,12 @@ use std::num::NonZeroU32;
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use governor::Quota;
 use governor::clock::Clock as _;
+use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::state::{InMemoryState, NotKeyed};
-use governor::Quota;
 use tokio::sync::Semaphore;
 
 use accord_store::{Account, TokenKind};
@@ -224,12 +225,12 @@ pub struct RateLimiter {
     sign_in_account: KeyedLimiter,
     sign_in_ip: KeyedLimiter,
     sign_up_ip: KeyedLimiter,
-    sign_up_all: governor::RateLimiter<NotKeyed, InMemoryState, ServerClock>,
+    sign_up_all: governor::RateLimiter<NotKeyed, InMemoryState, ServerClock, NoOpMiddleware<Nanos>>,
     /// Calls since the last pruning.
     calls: AtomicU64,
 }
 
-type KeyedLimiter = governor::RateLimiter<String, DefaultKeyedStateStore<String>, ServerClock>;
+type KeyedLimiter = governor::RateLimiter<String, DefaultKeyedStateStore<String>, ServerClock, NoOpMiddleware<Nanos>>;
 
 /// The server's [`crate::Clock`] as governor's clock, so that the limits
 /// follow the same time as everything else (tests move it by hand).

@@ -64,7 +64,6 @@ error_codes! {
     PayloadTooLarge => "payload_too_large", 413, "The body is too large";
     UnsupportedMediaType => "unsupported_media_type", 415, "Send JSON";
     ValidationFailed => "validation_failed", 422, "Some fields are invalid";
-    LimitExceeded => "limit_exceeded", 422, "The input is larger than the server accepts";
     AnalysisUnavailable => "analysis_unavailable", 422, "The analysis cannot be run on this negotiation";
     PreconditionRequired => "precondition_required", 428, "Say which log position you based the write on";
     RateLimited => "rate_limited", 429, "Too many attempts";
