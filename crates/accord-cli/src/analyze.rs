@@ -7,9 +7,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use accord_core::{IssueKind, Negotiation, Package};
-use accord_engine::bargain::{self, Solution};
-use accord_engine::frontier::{self, Frontier, FrontierOptions};
-use accord_engine::improve::{self, Improvement};
+use std::sync::Mutex;
+
+use accord_engine::analyse::{Budget, Budgets, Outcome, Part, Progress};
+use accord_engine::bargain::Solution;
+use accord_engine::frontier::Frontier;
+use accord_engine::improve::Improvement;
 use accord_engine::{EngineError, Problem};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -90,12 +93,6 @@ pub enum SolutionKind {
     All,
 }
 
-impl SolutionKind {
-    fn includes(self, other: SolutionKind) -> bool {
-        self == SolutionKind::All || self == other
-    }
-}
-
 /// Where the negotiation came from decides how values are written: GENIUS
 /// domains by their original value strings, scenarios by option ids.
 struct Loaded {
@@ -170,6 +167,8 @@ struct Analysis {
     welfare: Option<Option<Solution>>,
     improve: Option<Improvement>,
     extra: crate::analyze_extra::Extra,
+    /// The budgets that ran out, by part (empty when every answer is exact).
+    exhausted: Vec<(Part, Budget)>,
     timings_ms: BTreeMap<&'static str, f64>,
 }
 
@@ -180,74 +179,85 @@ fn timed<T>(timings: &mut BTreeMap<&'static str, f64>, name: &'static str, f: im
     out
 }
 
+/// The engine parts `--solution` asks for.
+fn parts(kind: SolutionKind) -> Vec<Part> {
+    match kind {
+        SolutionKind::All => Part::ALL.to_vec(),
+        SolutionKind::Frontier => vec![Part::Frontier],
+        SolutionKind::Nash => vec![Part::Nash],
+        SolutionKind::Ks => vec![Part::KalaiSmorodinsky],
+        SolutionKind::Egalitarian => vec![Part::Egalitarian],
+        SolutionKind::Welfare => vec![Part::MaxWelfare],
+        SolutionKind::Zopa => vec![Part::Zopa],
+        SolutionKind::Repair => vec![Part::Repair],
+        SolutionKind::Improve => vec![Part::Improvement],
+        SolutionKind::Balance => Vec::new(),
+    }
+}
+
+/// The budgets of `accord analyze`: the engine's defaults, with the flags that set a limit.
+fn budgets(args: &Args) -> Budgets {
+    Budgets { packages_cap: args.packages_cap, ..Budgets::default() }
+}
+
+/// A solution as the report shows it, or the error that stops the command.
+fn solution_of(outcome: Option<Outcome<Option<Solution>>>, name: &str) -> anyhow::Result<Option<Option<Solution>>> {
+    outcome.map(|o| o.into_result().with_context(|| format!("the {name} computation failed"))).transpose()
+}
+
 impl Analysis {
     fn run(negotiation: &Negotiation, draft: &Package, args: &Args, bar: &ProgressBar) -> anyhow::Result<Self> {
         let mut timings = BTreeMap::new();
         let problem = timed(&mut timings, "compile", || accord_engine::compile::compile(negotiation))
             .context("cannot analyse this negotiation")?;
-        let kind = args.solution;
-        let floors: Vec<f64> = problem.parties.iter().map(|p| p.reservation).collect();
 
-        let mut analysis = Analysis {
-            frontier: None,
-            nash: None,
-            ks: None,
-            egalitarian: None,
-            welfare: None,
-            improve: None,
-            extra: Default::default(),
-            timings_ms: BTreeMap::new(),
-            problem,
-        };
-        let problem = &analysis.problem;
-
-        if kind.includes(SolutionKind::Frontier) {
-            bar.set_message("frontier");
-            let report = |done: usize, total: usize| {
+        // The engine reads no clock: the parts are timed here, as it reports them.
+        let clock = Mutex::new((Instant::now(), BTreeMap::new()));
+        let progress = |event: Progress| match event {
+            Progress::Started(part) => {
+                bar.set_message(part.name());
+                bar.tick();
+                clock.lock().unwrap_or_else(|e| e.into_inner()).0 = Instant::now();
+            }
+            Progress::Frontier { done, total } => {
                 bar.set_length(total as u64);
                 bar.set_position(done as u64);
-            };
-            let options =
-                FrontierOptions { packages_cap: args.packages_cap, progress: Some(&report), ..Default::default() };
-            analysis.frontier = Some(timed(&mut timings, "frontier", || frontier::pareto_frontier(problem, &options)));
-        }
-        let steps: [(SolutionKind, &'static str); 4] = [
-            (SolutionKind::Nash, "nash"),
-            (SolutionKind::Ks, "kalai_smorodinsky"),
-            (SolutionKind::Egalitarian, "egalitarian"),
-            (SolutionKind::Welfare, "max_welfare"),
-        ];
-        for (which, name) in steps {
-            if !kind.includes(which) {
-                continue;
             }
-            bar.set_message(name);
-            bar.tick();
-            let result = timed(&mut timings, name, || match which {
-                SolutionKind::Nash => bargain::nash(problem, &floors),
-                SolutionKind::Ks => bargain::kalai_smorodinsky(problem),
-                SolutionKind::Egalitarian => bargain::egalitarian(problem),
-                _ => bargain::max_welfare(problem, &floors),
-            })
-            .with_context(|| format!("the {name} computation failed"))?;
-            match which {
-                SolutionKind::Nash => analysis.nash = Some(result),
-                SolutionKind::Ks => analysis.ks = Some(result),
-                SolutionKind::Egalitarian => analysis.egalitarian = Some(result),
-                _ => analysis.welfare = Some(result),
+            Progress::Finished(part) => {
+                let mut clock = clock.lock().unwrap_or_else(|e| e.into_inner());
+                let elapsed = clock.0.elapsed().as_secs_f64() * 1e3;
+                clock.1.insert(part.name(), elapsed);
             }
-        }
-        if kind.includes(SolutionKind::Improve) {
-            bar.set_message("improve");
-            bar.tick();
-            analysis.improve = Some(
-                timed(&mut timings, "improve", || improve::improve(problem, &draft.0))
-                    .context("the post-settlement improvement failed")?,
-            );
-        }
-        analysis.extra = crate::analyze_extra::Extra::run(negotiation, problem, draft, kind, &mut timings, bar)?;
-        analysis.timings_ms = timings;
-        Ok(analysis)
+        };
+        let mut engine =
+            accord_engine::analyse::analyse_parts(&problem, &draft.0, &budgets(args), &parts(args.solution), &progress);
+        timings.append(&mut clock.into_inner().unwrap_or_else(|e| e.into_inner()).1);
+
+        let exhausted = engine.exhausted();
+        let frontier = engine.frontier.take().map(Outcome::into_result);
+        let nash = solution_of(engine.nash.take(), "nash")?;
+        let ks = solution_of(engine.kalai_smorodinsky.take(), "kalai_smorodinsky")?;
+        let egalitarian = solution_of(engine.egalitarian.take(), "egalitarian")?;
+        let welfare = solution_of(engine.max_welfare.take(), "max_welfare")?;
+        let improve = engine
+            .improvement
+            .take()
+            .map(|o| o.into_result().context("the post-settlement improvement failed"))
+            .transpose()?;
+        let extra =
+            crate::analyze_extra::Extra::run(negotiation, &problem, draft, args.solution, &mut engine, &mut timings)?;
+        Ok(Analysis {
+            problem,
+            frontier,
+            nash,
+            ks,
+            egalitarian,
+            welfare,
+            improve,
+            extra,
+            exhausted,
+            timings_ms: timings,
+        })
     }
 
     fn to_json(&self, negotiation: &Negotiation, from_genius: bool) -> Json {
@@ -338,6 +348,14 @@ impl Analysis {
             );
         }
         self.extra.to_json(negotiation, from_genius, &mut out);
+        if !self.exhausted.is_empty() {
+            let exhausted: Vec<Json> = self
+                .exhausted
+                .iter()
+                .map(|(part, budget)| json!({ "part": part.name(), "budget": budget.name() }))
+                .collect();
+            out.insert("budgets_exhausted".into(), Json::Array(exhausted));
+        }
         out.insert("timings_ms".into(), json!(self.timings_ms));
         Json::Object(out)
     }
@@ -485,6 +503,17 @@ impl Analysis {
             }
         }
         out += &self.extra.report_after(negotiation, &self.problem, draft);
+        if !self.exhausted.is_empty() {
+            out += &format!(
+                "Not proven: a work budget ran out for {}; those answers are the best found within it, with \
+                 their bounds.\n\n",
+                self.exhausted
+                    .iter()
+                    .map(|(part, budget)| format!("{} ({})", part.name(), budget.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         out += &format!(
             "Computed in {}.\n",
             self.timings_ms.iter().map(|(k, v)| format!("{k} {v:.1} ms")).collect::<Vec<_>>().join(", ")

@@ -5,12 +5,11 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use accord_core::{Negotiation, Package};
-use accord_engine::Problem;
 use accord_engine::balance::{self, PartyBalance};
 use accord_engine::repair::{self, BlockKind, ProvisionBlock, RepairOutcome};
-use accord_engine::zopa::{self, Count, Zopa};
+use accord_engine::zopa::{Count, Zopa};
+use accord_engine::{Analysis, Problem};
 use anyhow::Context;
-use indicatif::ProgressBar;
 use serde_json::{Map, Value as Json, json};
 
 use crate::analyze::{SolutionKind, package_values, value_json};
@@ -33,28 +32,20 @@ fn timed<T>(timings: &mut BTreeMap<&'static str, f64>, name: &'static str, f: im
 }
 
 impl Extra {
+    /// Takes the ZOPA and the repair out of the engine's `analysis` and adds
+    /// what needs the negotiation itself: the blocking report and the balance.
     pub fn run(
         negotiation: &Negotiation,
         problem: &Problem,
         draft: &Package,
         kind: SolutionKind,
+        analysis: &mut Analysis,
         timings: &mut BTreeMap<&'static str, f64>,
-        bar: &ProgressBar,
     ) -> anyhow::Result<Self> {
         let wants = |k: SolutionKind| kind == SolutionKind::All || kind == k;
-        let mut extra = Extra::default();
-        if wants(SolutionKind::Zopa) {
-            bar.set_message("zopa");
-            bar.tick();
-            extra.zopa = Some(timed(timings, "zopa", || zopa::zopa(problem)));
-        }
-        if wants(SolutionKind::Repair) {
-            bar.set_message("repair");
-            bar.tick();
-            extra.repair = Some(
-                timed(timings, "repair", || repair::repair(problem, &draft.0))
-                    .context("the repair of the draft failed")?,
-            );
+        let mut extra = Extra { zopa: analysis.zopa.take().and_then(|z| z.into_result().ok()), ..Extra::default() };
+        if let Some(repair) = analysis.repair.take() {
+            extra.repair = Some(repair.into_result().context("the repair of the draft failed")?);
             extra.blocking = repair::blocking(negotiation, problem, &draft.0);
             extra.below_reservation = repair::below_reservation(problem, &draft.0);
         }
