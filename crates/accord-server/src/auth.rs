@@ -285,11 +285,6 @@ impl RateLimiter {
         }
     }
 
-    /// Keys currently held, for tests and the hostile suite's reasoning.
-    pub fn keys_held(&self) -> usize {
-        self.sign_in_account.len() + self.sign_in_ip.len() + self.sign_up_ip.len()
-    }
-
     /// Takes one attempt from each of `checks`; the seconds to wait when one is empty.
     fn take(&self, checks: &[(&KeyedLimiter, &str)]) -> Result<(), u64> {
         self.prune_now_and_then();

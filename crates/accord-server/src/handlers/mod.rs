@@ -149,9 +149,15 @@ fn plan_error(error: PlanError) -> ApiError {
     match error {
         PlanError::WrongPhase(refusal) => ApiError::new(ErrorCode::WrongPhase, refusal.to_string()),
         // One holder per seat: a second accept conflicts with the first.
-        PlanError::Fold(e @ (FoldError::SeatTaken { .. } | FoldError::InvitationSuperseded { .. })) => {
-            ApiError::new(ErrorCode::SeatTaken, e.to_string())
+        // The fold's own message names the holder's account; the caller
+        // holds no seat here, so it learns only that the seat is taken.
+        PlanError::Fold(FoldError::SeatTaken { party, .. }) => {
+            ApiError::new(ErrorCode::SeatTaken, format!("the seat of {party} already has a holder; ask the mediator"))
         }
+        PlanError::Fold(FoldError::InvitationSuperseded { .. }) => ApiError::new(
+            ErrorCode::SeatTaken,
+            "a newer invitation for this seat replaced this one; use the newest, or ask the mediator",
+        ),
         PlanError::Fold(e) => ApiError::field("", e.to_string()),
         PlanError::Invalid(problems) => ApiError::validation(
             problems.iter().map(|p| FieldError { pointer: pointer_of(&p.path), message: p.to_string() }).collect(),
