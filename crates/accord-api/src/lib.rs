@@ -8,13 +8,15 @@
 //! policy's views (`accord_policy::view`, `accord_policy::analysis`), the
 //! core model types inside them, and the evidence formats; they are
 //! re-exported here with their schemas, so a client needs this crate only.
-//! The problem document of errors stays with the server for now
-//! (`accord_server::error::Problem`).
+//! Errors are problem documents ([`Problem`]) whose `code` is one of
+//! [`ErrorCode`].
 
 use accord_core::{Condition, IssueKind, Rating, Role, Value, Weighting, Wording};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+mod error;
 
 pub use accord_core::Profile;
 pub use accord_core::phase::VersionEngagement;
@@ -26,6 +28,7 @@ pub use accord_policy::view::{
     CommentView, DraftView, EventEntry, InvitationView, NegotiationView, ReservationEntry, SeatView, StanceCount,
     StanceHistoryEntry, StanceView, VersionSummary,
 };
+pub use error::{ErrorCode, FieldError, Problem};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -104,6 +107,7 @@ pub struct ProvisionInput {
 pub struct IssueInput {
     pub title: String,
     pub kind: IssueKind,
+    #[schema(value_type = Option<accord_core::IssueValue>)]
     pub draft: Option<Value>,
 }
 
@@ -111,6 +115,7 @@ pub struct IssueInput {
 #[serde(deny_unknown_fields)]
 pub struct DraftValueInput {
     /// An option id (discrete issue) or a number (numeric issue).
+    #[schema(value_type = accord_core::IssueValue)]
     pub value: Value,
 }
 

@@ -76,6 +76,7 @@ pub struct Issue {
     pub kind: IssueKind,
     /// The value the current draft takes, if the mediator has chosen one.
     /// When `None`, the draft takes the first value.
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<IssueValue>))]
     pub draft: Option<Value>,
 }
 
@@ -163,6 +164,12 @@ pub enum Value {
     Option(String),
     Number(f64),
 }
+
+/// [`Value`] under a second name, for OpenAPI derives only: `utoipa` takes
+/// any field type whose last path segment is `Value` for `serde_json::Value`
+/// and documents it as "anything", so fields name this alias in
+/// `#[schema(value_type = …)]` to get the real schema (a string or a number).
+pub type IssueValue = Value;
 
 impl std::fmt::Display for Value {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

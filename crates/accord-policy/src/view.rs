@@ -66,6 +66,7 @@ pub struct DraftView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DraftValue {
     pub issue: String,
+    #[schema(value_type = Option<accord_core::IssueValue>)]
     pub value: Option<Value>,
     pub label: String,
 }

@@ -1,6 +1,4 @@
-//! Request and response bodies: the `accord-api` crate's types, which the
-//! server shares with its clients, and the problem document of errors.
+//! Request and response bodies, errors included: the `accord-api` crate's
+//! types, which the server shares with its clients.
 
 pub use accord_api::*;
-
-pub use crate::error::{FieldError, Problem};

@@ -29,8 +29,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use sha2::{Digest, Sha256};
 
+use crate::ErrorCode;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::{AppState, Config};
 
 pub const SESSION_COOKIE: &str = "accord_session";

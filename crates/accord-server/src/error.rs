@@ -1,32 +1,10 @@
-//! `application/problem+json` errors with a stable `code` vocabulary
-//! ([`ErrorCode`], documented in `docs/api-errors.md`; a test keeps the two in step).
+//! `application/problem+json` responses. The vocabulary ([`ErrorCode`]) and
+//! the problem document ([`Problem`]) live in the wire-type crate; this module
+//! turns them into HTTP responses and maps store errors onto them.
 
+pub use accord_api::{ErrorCode, FieldError, Problem};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
-
-use crate::error_code::ErrorCode;
-
-/// A field-level problem: where (RFC 6901 JSON pointer into the request body) and what.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct FieldError {
-    pub pointer: String,
-    pub message: String,
-}
-
-/// The problem document (RFC 9457) every error response carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub code: String,
-    pub detail: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiError {

@@ -6,8 +6,8 @@ use axum::http::header;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
+use crate::ErrorCode;
 use crate::error::{ApiError, FieldError};
-use crate::error_code::ErrorCode;
 
 /// A JSON body: `application/json`, within the body limit, no unknown fields
 /// (the request types deny them), errors pointing at the offending field.

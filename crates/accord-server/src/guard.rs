@@ -17,9 +17,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
+use crate::ErrorCode;
 use crate::auth::ClientAddress;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 
 /// The content-security policy of every response. Scripts only from this
 /// origin (`wasm-unsafe-eval` lets the browser compile hash-wasm's Argon2id

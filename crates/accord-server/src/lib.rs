@@ -24,7 +24,6 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod error;
-pub mod error_code;
 mod extract;
 pub mod guard;
 mod handlers;
@@ -33,8 +32,8 @@ pub mod openapi;
 pub mod ops;
 pub mod web;
 
+pub use accord_api::ErrorCode;
 pub use error::ApiError;
-pub use error_code::ErrorCode;
 
 /// Where time comes from; tests control it.
 pub trait Clock: Send + Sync + 'static {

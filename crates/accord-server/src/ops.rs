@@ -153,7 +153,7 @@ async fn metrics(State(app): State<AppState>, headers: axum::http::HeaderMap) ->
     let matches: bool = subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), expected.as_bytes()).into();
     if !matches {
         return crate::error::ApiError::new(
-            crate::error_code::ErrorCode::Unauthenticated,
+            crate::ErrorCode::Unauthenticated,
             "/metrics needs Authorization: Bearer <metrics token>",
         )
         .into_response();

@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::Result;
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{AccountView, SessionView, SignIn, SignUp, TokenView};
 use crate::auth::{self, Caller, Via};
 use crate::error::{ApiError, FieldError};
-use crate::error_code::ErrorCode;
 use crate::extract::ApiJson;
 
 /// The client IP, for the sign-in rate limit.

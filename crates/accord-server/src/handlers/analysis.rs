@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, Seen, denied, etag, seen};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::NegotiationPath;
 
 fn run_analysis(viewer: &Viewer, negotiation: &Negotiation, budgets: &Budgets) -> Result<serde_json::Value> {

@@ -17,10 +17,10 @@ use super::keys::{bad_signature, current_key, parse_hash};
 use super::versions::find_version;
 use super::{Result, commit, seen, written};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{AcknowledgeInput, ServerKeyView, SignInput, SignedCheckpointView};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, IntQuery, NegotiationPath, VersionPath};
 
 pub async fn signed_checkpoint(

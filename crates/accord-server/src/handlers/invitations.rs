@@ -10,10 +10,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, commit, seen, written};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{AcceptInput, InvitationCreated, InviteInput};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, NegotiationPath};
 
 pub async fn list_invitations(

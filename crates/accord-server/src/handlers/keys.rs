@@ -16,10 +16,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, commit, seen, written};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{KeyInput, PartyKeyView, RotateKeyInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, NegotiationPath, PartyPath};
 
 pub(super) fn parse_hash(pointer: &str, text: &str) -> Result<accord_merkle::Hash> {

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, etag, seen};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::EventsView;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{IntQuery, NegotiationPath};
 
 /// The most events one `GET …/events` answers with.

@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 
+use crate::ErrorCode;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 
 /// An unknown path: a JSON problem under `/api/`, a page a person can read elsewhere.
 pub async fn no_such_route(uri: axum::http::Uri) -> Response {

@@ -21,10 +21,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::WriteResult;
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, FieldError};
-use crate::error_code::ErrorCode;
 use crate::extract::IfMatch;
 
 pub mod accounts;

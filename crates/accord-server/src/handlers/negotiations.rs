@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, denied, etag, plan_error, salt_source, seen};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{CreateNegotiation, NegotiationListItem};
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, FieldError};
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, NegotiationPath};
 
 pub async fn list_negotiations(State(app): State<AppState>, caller: Caller) -> Result<Response> {

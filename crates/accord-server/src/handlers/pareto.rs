@@ -15,10 +15,10 @@ use super::{Result, Seen, denied, etag, seen};
 use crate::AppState;
 use accord_policy::analysis::{FrontierGains, project, suggestions_on};
 
+use crate::ErrorCode;
 use crate::api::{GainPair, ParetoView};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{NegotiationPath, TextQuery};
 
 /// The frontier at the negotiation's current log size, in every analysis

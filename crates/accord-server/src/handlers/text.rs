@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, commit, denied, etag, seen, written};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{DraftValueInput, IssueInput, ProvisionInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, IssuePath, NegotiationPath, ProvisionPath};
 
 pub async fn get_draft(

@@ -9,9 +9,9 @@ use super::{
     Form, Layout, PageError, Session, api_write, form_status, format, problems, render, require_account, see_other,
 };
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{AcceptInput, SignIn, SignUp};
 use crate::auth::Caller;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, NegotiationPath};
 use crate::handlers::{self, accounts::ClientIp};
 

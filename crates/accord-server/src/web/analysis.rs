@@ -14,10 +14,10 @@ use super::load::{Loaded, load};
 use super::versions::{ProvisionChange, as_version, changes};
 use super::{Form, Layout, PageError, api, render, require_account, see_other};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{DraftValueInput, GainPair, ParetoView, PublishInput, WriteResult};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, IssuePath, NegotiationPath, TextQuery};
 use crate::handlers;
 

@@ -21,9 +21,9 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::ErrorCode;
 use crate::auth::{self, Caller, Via};
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 
 mod account;
 mod analysis;

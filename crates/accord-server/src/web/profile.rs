@@ -17,10 +17,10 @@ use super::{
     see_other,
 };
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{ProfileInput, ReservationInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, IfMatch, NegotiationPath, PartyPath};
 use crate::handlers;
 

@@ -11,10 +11,10 @@ use super::dashboard::engagement_of;
 use super::load::{Loaded, load};
 use super::{Form, Layout, PageError, api, format, render, require_account, see_other};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{PublishInput, PublishedVersionView, VersionDiff};
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::error_code::ErrorCode;
 use crate::extract::{ApiJson, DiffPath, IfMatch, NegotiationPath, VersionPath};
 use crate::handlers;
 

@@ -1,10 +1,12 @@
-//! The stable vocabulary of API error codes (`docs/api-errors.md`): each
-//! code's wire string, HTTP status and title, from one table. It uses no
-//! HTTP framework (a status is a plain `u16`), so the vocabulary can move to
-//! the wire-type crate as it is. Because handlers name a variant, never a
-//! string, a misspelt code does not compile.
+//! The error vocabulary of the API (`docs/api-errors.md`): each code's wire
+//! string, HTTP status and title from one table, and the problem document
+//! (RFC 9457) every error response carries. No HTTP framework here (a
+//! status is a plain `u16`), so clients read errors with the same types the
+//! server writes them with. Because code names a variant, never a string, a
+//! misspelt code does not compile.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Declares [`ErrorCode`] from one table, so that a code's variant, wire
 /// string, status and title cannot drift apart and [`ErrorCode::ALL`] lists
@@ -76,6 +78,26 @@ impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A field-level problem: where (RFC 6901 JSON pointer into the request body) and what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FieldError {
+    pub pointer: String,
+    pub message: String,
+}
+
+/// The problem document (RFC 9457) every error response carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
 }
 
 #[cfg(test)]
