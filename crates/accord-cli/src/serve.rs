@@ -116,6 +116,11 @@ pub struct Args {
     /// Negotiations one account may create (429 `quota_exceeded` beyond).
     #[arg(long, env = "ACCORD_NEGOTIATIONS_PER_ACCOUNT", default_value_t = 100, value_name = "N")]
     pub negotiations_per_account: usize,
+
+    /// Events one negotiation's log may hold (429 `quota_exceeded` beyond;
+    /// the clock's own transitions are never refused).
+    #[arg(long, env = "ACCORD_EVENTS_PER_NEGOTIATION", default_value_t = 100_000, value_name = "N")]
+    pub events_per_negotiation: u64,
 }
 
 /// The shape of the log lines on standard error.
@@ -283,6 +288,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
             trusted_proxies: args.trusted_proxies.clone(),
             sign_up_per_ip: (args.sign_up_burst, args.sign_up_refill),
             negotiations_per_account: args.negotiations_per_account,
+            events_per_negotiation: args.events_per_negotiation,
             ..Config::default()
         },
     )

@@ -85,10 +85,6 @@ use accord_core::Negotiation;
 /// How many evenly spaced values a real (continuous) GENIUS issue is analysed on.
 pub const REAL_ISSUE_POINTS: usize = 10;
 
-/// The most values an integer issue may have. GENIUS domains have tens; a
-/// range of millions is a typo, and would make every utility table that long.
-pub const MAX_INTEGER_VALUES: u64 = 1_000_000;
-
 /// Why GENIUS files could not be read or written.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GeniusError {

@@ -7,10 +7,10 @@
 //! policy's filters; no handler checks roles itself.
 //!
 //! State lives in the event log ([`accord_store::Store`]); a per-negotiation
-//! cache of the folded [`accord_core::event::State`] is keyed by log size and
-//! rebuilt from the log whenever the log has grown.
+//! cache of the folded [`accord_core::event::State`], bounded in bytes, is
+//! keyed by log size and brought up to date from the log whenever it grew.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use accord_core::event::State as Folded;
@@ -106,12 +106,21 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Negotiations one account may create; beyond, 429 `quota_exceeded`.
     pub negotiations_per_account: usize,
+    /// Events a negotiation's log may hold; a write that would go beyond is
+    /// answered 429 `quota_exceeded`. The clock's own transitions (a phase
+    /// entered, the agreement closed or lapsed) are never refused, so a full
+    /// log still reaches its end.
+    pub events_per_negotiation: u64,
     /// Work budgets of every analysis and Pareto frontier the server computes
     /// (`accord_engine::analyse::Budgets::SERVER` by default).
     pub budgets: accord_engine::analyse::Budgets,
     /// Analyses and frontiers computed at once; a request that finds them
     /// all busy for [`ENGINE_WAIT`] is answered 503 with `Retry-After`.
     pub analyses_at_once: usize,
+    /// Bytes of memory the folded negotiations may hold (estimated from
+    /// their logs' size); the least recently used are dropped and folded
+    /// again when asked for.
+    pub fold_cache_bytes: u64,
     /// Bytes the analysis and frontier caches may hold together (least
     /// recently used entries go first).
     pub analysis_cache_bytes: u64,
@@ -144,9 +153,11 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             request_timeout: std::time::Duration::from_secs(60),
             negotiations_per_account: 100,
+            events_per_negotiation: 100_000,
             budgets: accord_engine::analyse::Budgets::SERVER,
             analyses_at_once: std::thread::available_parallelism().map_or(2, usize::from),
             analysis_cache_bytes: 64 * 1024 * 1024,
+            fold_cache_bytes: 256 * 1024 * 1024,
             notifier: None,
             reminder_lead: chrono::Duration::hours(24),
         }
@@ -193,7 +204,10 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
-    cache: Arc<Mutex<HashMap<String, Arc<Folded>>>>,
+    /// Per negotiation: its log folded at some size, bounded by
+    /// `Config::fold_cache_bytes` (least recently used go first; an evicted
+    /// negotiation is folded again from its log on its next request).
+    folds: moka::sync::Cache<String, CachedFold>,
     analysis_cache: moka::future::Cache<AnalysisKey, Arc<serde_json::Value>>,
     /// Per negotiation and log size: the Pareto frontier in gains.
     frontier_cache: moka::future::Cache<(String, u64), Arc<accord_policy::analysis::FrontierGains>>,
@@ -222,11 +236,17 @@ impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: Config) -> Self {
         let limiter = Arc::new(auth::RateLimiter::new(&config, clock.clone()));
         let (cache_bytes, engine_slots) = (config.analysis_cache_bytes, config.analyses_at_once.max(1));
+        let fold_cache_bytes = config.fold_cache_bytes;
         AppState {
             store,
             clock,
             config: Arc::new(config),
-            cache: Arc::default(),
+            folds: moka::sync::Cache::builder()
+                .max_capacity(fold_cache_bytes)
+                .weigher(|negotiation: &String, fold: &CachedFold| {
+                    weight(negotiation.len() + fold.log_bytes.saturating_mul(FOLD_BYTES_PER_LOG_BYTE))
+                })
+                .build(),
             analysis_cache: moka::future::Cache::builder()
                 .max_capacity(cache_bytes / 2)
                 .weigher(|key: &AnalysisKey, value: &Arc<serde_json::Value>| weight(key.0.len() + json_size(value)))
@@ -292,24 +312,25 @@ impl AppState {
         if size == 0 {
             return Ok(None);
         }
-        let cached = self.lock_cache().get(negotiation).cloned();
-        if let Some(state) = &cached
-            && state.size == size
+        let cached = self.folds.get(negotiation);
+        if let Some(fold) = &cached
+            && fold.state.size == size
         {
-            return Ok(Some(state.clone()));
+            return Ok(Some(fold.state.clone()));
         }
-        let (mut state, from) = match cached {
-            Some(state) if state.size < size => {
-                let from = state.size;
-                (Some((*state).clone()), from)
+        let (mut state, mut log_bytes, from) = match cached {
+            Some(fold) if fold.state.size < size => {
+                let from = fold.state.size;
+                (Some((*fold.state).clone()), fold.log_bytes, from)
             }
-            _ => (None, 0),
+            _ => (None, 0, 0),
         };
         let events = self.store.events(negotiation, from, Some(size)).await?;
         let corrupt = |e: accord_core::event::FoldError| {
             ApiError::internal(format!("the log of {negotiation} does not fold: {e}"))
         };
         for stored in &events {
+            log_bytes = log_bytes.saturating_add(stored.bytes.len());
             if let Some(folded) = state.as_mut() {
                 folded.apply(&stored.event).map_err(corrupt)?;
             } else {
@@ -317,19 +338,30 @@ impl AppState {
             }
         }
         let Some(state) = state else { return Ok(None) };
-        let state = Arc::new(state);
-        let mut cache = self.lock_cache();
+        let fold = CachedFold { state: Arc::new(state), log_bytes };
+        let answer = fold.state.clone();
         // Keep whichever fold is newer: a concurrent request may have folded further.
-        if cache.get(negotiation).is_none_or(|c| c.size < state.size) {
-            cache.insert(negotiation.to_string(), state.clone());
-        }
-        Ok(Some(state))
-    }
-
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Folded>>> {
-        self.cache.lock().unwrap_or_else(|e| e.into_inner())
+        self.folds.entry(negotiation.to_string()).and_compute_with(|current| match current {
+            Some(current) if current.value().state.size >= fold.state.size => moka::ops::compute::Op::Nop,
+            _ => moka::ops::compute::Op::Put(fold),
+        });
+        Ok(Some(answer))
     }
 }
+
+/// A negotiation's folded state with the bytes of the log it was folded
+/// from, which stand in for its size in memory (see [`FOLD_BYTES_PER_LOG_BYTE`]).
+#[derive(Clone)]
+struct CachedFold {
+    state: Arc<Folded>,
+    log_bytes: usize,
+}
+
+/// How many bytes of memory a fold is counted as per byte of its log's
+/// canonical JSON. The fold keeps most of what the log says (the text, every
+/// stance and profile, their histories) in structures a little larger than
+/// the JSON, so its weight is over-counted rather than under.
+const FOLD_BYTES_PER_LOG_BYTE: usize = 2;
 
 /// A cache weight: bytes, saturated to what moka counts in.
 fn weight(bytes: usize) -> u32 {

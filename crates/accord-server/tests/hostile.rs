@@ -187,3 +187,83 @@ async fn a_seat_has_one_holder() {
     let profile = h.get(&format!("/api/negotiations/{id}/profiles/ua"), &second).await;
     assert!(matches!(profile.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN), "{}", profile.status);
 }
+
+/// Finding 8 (no quotas): one party could grow a negotiation's log without
+/// end, a comment at a time. Past the quota writes are refused with 429,
+/// reads go on, and a scenario larger than the quota is not created.
+#[tokio::test]
+async fn a_full_log_refuses_writes_and_keeps_reading() {
+    let probe = harness().await;
+    let mediator = probe.account("probe@example.org").await;
+    let body = json!({"scenario_toml": common::peace_framework()});
+    let created = probe.call(Method::POST, "/api/negotiations", &mediator, None, Some(body.clone())).await;
+    let creation_events = probe.size(created.json()["id"].as_str().unwrap(), &mediator).await;
+
+    let h = harness_with(Config { events_per_negotiation: creation_events + 2, ..Config::for_tests() }).await;
+    let mediator = h.account("mediator@example.org").await;
+    let created = h.call(Method::POST, "/api/negotiations", &mediator, None, Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let comments = format!("/api/negotiations/{id}/comments");
+    let provision = h.get(&format!("/api/negotiations/{id}/draft"), &mediator).await.json()["provisions"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut statuses = Vec::new();
+    for i in 0..4 {
+        let size = h.size(&id, &mediator).await;
+        let comment = json!({"provision": provision, "quote": "", "text": format!("comment {i}")});
+        let r = h.call(Method::POST, &comments, &mediator, Some(size), Some(comment)).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            assert_eq!(r.json()["code"], "quota_exceeded", "{}", r.text);
+        }
+        statuses.push(r.status.as_u16());
+    }
+    assert_eq!(statuses, [201, 201, 429, 429]);
+    assert_eq!(h.size(&id, &mediator).await, creation_events + 2, "nothing written past the quota");
+    assert_eq!(h.get(&format!("/api/negotiations/{id}/draft"), &mediator).await.status, StatusCode::OK);
+
+    // A scenario that alone exceeds the quota is refused whole.
+    let small = harness_with(Config { events_per_negotiation: creation_events - 1, ..Config::for_tests() }).await;
+    let mediator = small.account("small@example.org").await;
+    let refused = small
+        .call(
+            Method::POST,
+            "/api/negotiations",
+            &mediator,
+            None,
+            Some(json!({"scenario_toml": common::peace_framework()})),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}", refused.text);
+    assert_eq!(small.get("/api/negotiations", &mediator).await.json().as_array().map(Vec::len), Some(0));
+}
+
+/// Finding 8 (the fold cache was a map never emptied): with a fold cache too
+/// small to keep anything, every negotiation is folded again from its log
+/// on each request, and every answer is still right.
+#[tokio::test]
+async fn a_fold_cache_that_keeps_nothing_still_answers_right() {
+    let h = harness_with(Config { fold_cache_bytes: 1, ..Config::for_tests() }).await;
+    let mediator = h.account("mediator@example.org").await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let body = json!({"scenario_toml": common::peace_framework()});
+        let created = h.call(Method::POST, "/api/negotiations", &mediator, None, Some(body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        ids.push(created.json()["id"].as_str().unwrap().to_string());
+    }
+    let first_size = h.size(&ids[0], &mediator).await;
+    let draft = h.get(&format!("/api/negotiations/{}/draft", ids[0]), &mediator).await;
+    let provision = draft.json()["provisions"][0]["id"].as_str().unwrap().to_string();
+    let comment = json!({"provision": provision, "quote": "", "text": "still folded right"});
+    let path = format!("/api/negotiations/{}/comments", ids[0]);
+    let r = h.call(Method::POST, &path, &mediator, Some(first_size), Some(comment)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    for id in &ids {
+        assert_eq!(h.get(&format!("/api/negotiations/{id}/draft"), &mediator).await.status, StatusCode::OK);
+    }
+    assert_eq!(h.size(&ids[0], &mediator).await, first_size + 1);
+    let comments = h.get(&path, &mediator).await.json();
+    assert!(comments.to_string().contains("still folded right"), "{comments}");
+}

@@ -134,9 +134,24 @@ async fn commit(app: &AppState, seen: &Seen, base: u64, payloads: Vec<Payload>) 
     let actor = Actor::Account { account: seen.account.id.clone(), party: seen.party().map(str::to_string) };
     seen.check_base(base)?;
     let plan = seen.state.plan(&actor, payloads, app.clock.now(), &mut salt_source()).map_err(plan_error)?;
+    check_event_quota(app, seen.state.size, plan.events().len())?;
     let appended = app.store.append_all(&seen.id, plan.base(), plan.events()).await?;
     app.metrics.appended(plan.events().len() as u64);
     Ok(WriteResult { position: appended.position, log_size: appended.size, root: hex::encode(appended.root) })
+}
+
+/// Anyone invited may write, so one party must not be able to grow a log
+/// without end (a comment a second): past `Config::events_per_negotiation`
+/// writes are refused. Reads, exports and the clock go on as before.
+fn check_event_quota(app: &AppState, size: u64, adding: usize) -> Result<()> {
+    let quota = app.config.events_per_negotiation;
+    if size.saturating_add(adding as u64) > quota {
+        return Err(ApiError::new(
+            ErrorCode::QuotaExceeded,
+            format!("this negotiation's log holds {size} events and may hold {quota}; ask the operator for more"),
+        ));
+    }
+    Ok(())
 }
 
 /// Each event's salt: 16 random bytes from the operating system, hex.

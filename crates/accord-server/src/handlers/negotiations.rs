@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::{Result, denied, etag, plan_error, salt_source, seen};
+use super::{Result, check_event_quota, denied, etag, plan_error, salt_source, seen};
 use crate::AppState;
 use crate::ErrorCode;
 use crate::api::{CreateNegotiation, NegotiationListItem};
@@ -182,6 +182,7 @@ pub async fn create_negotiation(
             other => plan_error(other),
         },
     )?;
+    check_event_quota(&app, 0, plan.events().len())?;
     // One batch: the negotiation exists, for every reader and for the clock
     // of every server instance, only once all its creation events are in.
     app.store.append_all(&id, 0, plan.events()).await?;
