@@ -28,6 +28,24 @@ Examples:
   accord import genius anac/2012/Fitness > fitness.toml
   accord check fitness.toml && accord analyze fitness.toml")]
     Genius(ImportArgs),
+    /// Turn a numbered document (Markdown, plain text or DOCX) into a scenario file.
+    ///
+    /// Each numbered point (`1.`, `2)`, `5a.`, `Article 7`, `§ 3`) becomes a
+    /// provision with a stable id (`p-7`) and its number as printed; a bold
+    /// phrase opening a point (`**Sovereignty.** …`) becomes its heading; the
+    /// first heading is the title and the text before the first point the
+    /// description. Sub-points stay with their point. Headings without a
+    /// number, repeated or skipped numbers are listed as notes. DOCX lists
+    /// are numbered 1, 2, 3… in order, as Word keeps their numbers outside
+    /// the text. The scenario has the text only: add issues, brackets and
+    /// the timetable afterwards.
+    #[command(after_help = "\
+Examples:
+  accord import text examples/peace-plan-28.md -o plan.toml
+  accord import text plan.docx --party un:mediator:'UN Envoy' \\
+      --party ua:signatory:Ukraine --party ru:signatory:Russia -o plan.toml
+  accord check plan.toml && accord render plan.toml")]
+    Text(crate::import_text::TextImportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -75,7 +93,10 @@ pub struct ExportArgs {
 }
 
 pub fn run_import(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    let ImportCommand::Genius(args) = cmd;
+    let args = match cmd {
+        ImportCommand::Genius(args) => args,
+        ImportCommand::Text(args) => return crate::import_text::run(args),
+    };
     let negotiation = genius::import_dir(&args.dir)
         .with_context(|| format!("cannot import the GENIUS domain in {}", args.dir.display()))?;
     let toml = scenario::to_toml(&negotiation);

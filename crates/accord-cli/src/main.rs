@@ -12,6 +12,7 @@ mod client;
 mod completions;
 mod evidence;
 mod genius;
+mod import_text;
 mod man;
 mod remote;
 mod render;

@@ -3,6 +3,7 @@
 //! the difference between two versions of a text ([`diff`]).
 
 pub mod diff;
+pub mod document;
 pub mod genius;
 pub mod render;
 pub mod scenario;
