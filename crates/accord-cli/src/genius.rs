@@ -78,6 +78,19 @@ Examples:
   accord export genius examples/labour-agreement.toml -o labour-genius
   accord export genius fitness.toml -o fitness-genius --force")]
     Genius(ExportArgs),
+    /// Write a live negotiation, as you may see it, as a scenario file.
+    ///
+    /// Fetches the negotiation from the server you are signed in to and
+    /// writes its working draft (parties, issues, provisions, constraints,
+    /// timetable) with every profile and stance your seat may read in full.
+    /// A mediator's export holds the parties' profiles; keep it as private
+    /// as they are. `accord check` reads the file offline, and a new
+    /// negotiation can be created from it to replay the state.
+    #[command(after_help = "\
+Examples:
+  accord export scenario peace-framework -o saved.toml
+  accord check saved.toml && accord analyze saved.toml")]
+    Scenario(crate::export_scenario::ScenarioExportArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -132,7 +145,10 @@ pub fn run_import(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_export(cmd: ExportCommand) -> anyhow::Result<ExitCode> {
-    let ExportCommand::Genius(args) = cmd;
+    let args = match cmd {
+        ExportCommand::Genius(args) => args,
+        ExportCommand::Scenario(args) => return crate::export_scenario::run(args),
+    };
     let negotiation = read_negotiation(&args.scenario)?;
     let exported = genius::export_with_notes(&negotiation)
         .with_context(|| format!("cannot export {}", args.scenario.display()))?;

@@ -11,6 +11,7 @@ mod check;
 mod client;
 mod completions;
 mod evidence;
+mod export_scenario;
 mod genius;
 mod import_text;
 mod man;

@@ -288,7 +288,7 @@ fn read_password(password_stdin: bool) -> anyhow::Result<String> {
     rpassword::prompt_password("Password: ").context("reading the password from the terminal")
 }
 
-fn load() -> anyhow::Result<(PathBuf, ClientConfig, Client)> {
+pub(crate) fn load() -> anyhow::Result<(PathBuf, ClientConfig, Client)> {
     let path = config_path()?;
     let config = ClientConfig::load(&path)?;
     let client = Client::from_config(&config)?;

@@ -157,6 +157,21 @@ fn scripted_session_through_the_cli_ends_with_a_verified_inclusion_proof() {
         serde_json::from_str(&mediator.ok(&["negotiation", "analysis", &id, "--json"])).unwrap();
     assert_eq!(json["repair"]["result"]["kind"], "repaired");
 
+    // The live state goes back to a scenario file: the mediator's holds what
+    // the mediator may read, ru's only what ru may read; either replays.
+    let saved = dir.path().join("saved.toml");
+    let saved = saved.to_str().unwrap();
+    assert!(mediator.ok(&["export", "scenario", &id, "-o", saved]).contains("Exported"));
+    let text = std::fs::read_to_string(saved).unwrap();
+    assert!(text.contains("canary-ua-reason"), "{text}");
+    mediator.ok(&["check", saved]);
+    let replayed = mediator.ok(&["negotiation", "create", "--scenario", saved]);
+    assert!(replayed.contains("Created"), "{replayed}");
+    let ru_saved = dir.path().join("ru-export.toml");
+    person("ru").ok(&["export", "scenario", &id, "-o", ru_saved.to_str().unwrap()]);
+    let ru_text = std::fs::read_to_string(&ru_saved).unwrap();
+    assert!(!ru_text.contains("canary-ua-reason"), "{ru_text}");
+
     // The last event is ua's stance. ua verifies it from its bytes; ru sees it
     // redacted and verifies it by its leaf hash alone.
     let verified = person("ua").ok(&["log", "verify", &id]);
