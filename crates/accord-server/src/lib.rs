@@ -34,6 +34,7 @@ pub mod web;
 
 pub use accord_api::ErrorCode;
 pub use error::ApiError;
+pub use handlers::clock::{Delivery, RESCAN_EVERY, SEND_TIMEOUT, backoff};
 
 /// Where time comes from; tests control it.
 pub trait Clock: Send + Sync + 'static {
@@ -210,6 +211,9 @@ pub struct AppState {
     /// Request, append and analysis counters for `/metrics`, and the
     /// draining flag `/readyz` reports.
     pub metrics: Arc<ops::Metrics>,
+    /// The clock's index of next deadlines: a tick folds only the
+    /// negotiations that are due (see `handlers::clock`).
+    clock_index: Arc<handlers::clock::ClockIndex>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -223,7 +227,7 @@ impl AppState {
         let limiter = Arc::new(auth::RateLimiter::new(&config, clock.clone()));
         let (cache_bytes, engine_slots) = (config.analysis_cache_bytes, config.analyses_at_once.max(1));
         AppState {
-            store,
+            store: store.clone(),
             clock,
             config: Arc::new(config),
             cache: Arc::default(),
@@ -242,6 +246,7 @@ impl AppState {
             decoy_hash: Arc::default(),
             server_key: Arc::new(random_server_key()),
             metrics: Arc::default(),
+            clock_index: Arc::new(handlers::clock::ClockIndex::new(store.subscribe())),
         }
     }
 
@@ -256,10 +261,25 @@ impl AppState {
     }
 
     /// Appends the transitions the clock has made (phases entered, windows
-    /// lapsed) in every negotiation; `accord serve` calls it every second and
+    /// lapsed) in the negotiations due, and logs and queues the reminders
+    /// due; `accord serve` calls it every second and
     /// tests call it after moving a [`ManualClock`]. Returns the number of events appended.
     pub async fn tick(&self) -> Result<usize, ApiError> {
         handlers::clock::tick(self).await
+    }
+
+    /// Sends the deadline reminders waiting in the outbox, retrying failed
+    /// ones with backoff; `accord serve` runs it in a task of its own, apart
+    /// from [`AppState::tick`], so a slow mail relay never holds up a phase
+    /// transition. Tests call it after a tick.
+    pub async fn deliver_reminders(&self) -> Result<Delivery, ApiError> {
+        handlers::clock::deliver(self).await
+    }
+
+    /// How many negotiations the clock's ticks have folded so far: a tick
+    /// folds only those with something due (and those whose logs grew).
+    pub fn clock_examined(&self) -> u64 {
+        self.clock_index.examined()
     }
 
     /// A slot for engine work, or 503 `busy` once [`ENGINE_WAIT`] has passed.

@@ -412,7 +412,8 @@ async fn a_revoked_invitation_cannot_be_redeemed() {
     assert_eq!(r.status, StatusCode::GONE, "{}", r.text);
     let r = h.call(Method::DELETE, &format!("{accept}x"), &mediator, Some(size), None).await;
     assert!(r.status.is_client_error(), "{}", r.text);
-    let r = h.call(Method::DELETE, &format!("/api/negotiations/{id}/invitations/zz"), &mediator, Some(size), None).await;
+    let r =
+        h.call(Method::DELETE, &format!("/api/negotiations/{id}/invitations/zz"), &mediator, Some(size), None).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
 }
 
