@@ -10,9 +10,9 @@ use std::process::ExitCode;
 
 use accord_api::{
     AcceptInput, AccountView, AnalysisView, CommentInput, CreateNegotiation, DraftValueInput, DraftView, EventsView,
-    InvitationCreated, InvitationView, InviteInput, NegotiationListItem, NegotiationView, PublishInput, PublishedVersionView,
-    ReservationInput, SessionView, SignIn, SignUp, StanceInput, StancePosition, StancesView, TokenView, VersionDiff,
-    WriteResult,
+    InvitationCreated, InvitationView, InviteInput, NegotiationListItem, NegotiationView, PublishInput,
+    PublishedVersionView, ReservationInput, SessionView, SignIn, SignUp, StanceInput, StancePosition, StancesView,
+    TokenView, VersionDiff, WriteResult,
 };
 use accord_core::{Condition, Test};
 use accord_formats::render::markdown_version;

@@ -719,11 +719,7 @@ impl State {
                     });
                 }
                 if let Some(revoked_at) = invitation.revoked_at {
-                    return Err(FoldError::InvitationRevoked {
-                        position,
-                        token_hash: token_hash.clone(),
-                        revoked_at,
-                    });
+                    return Err(FoldError::InvitationRevoked { position, token_hash: token_hash.clone(), revoked_at });
                 }
                 if event.at > invitation.expires_at {
                     return Err(FoldError::InvitationExpired {

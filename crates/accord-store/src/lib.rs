@@ -285,8 +285,12 @@ pub trait Store: Send + Sync + 'static {
     /// reports the outcome with [`Store::outbox_delivered`] or
     /// [`Store::outbox_failed`]; a claimer that vanishes lets the lease
     /// lapse and the message is handed out again.
-    async fn claim_outbox(&self, now_ms: i64, lease_until_ms: i64, limit: usize)
-    -> Result<Vec<OutboxMessage>, StoreError>;
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
 
     /// The message was delivered: it leaves the outbox. `NotFound` for an unknown id.
     async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError>;

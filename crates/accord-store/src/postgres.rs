@@ -162,12 +162,7 @@ impl PostgresStore {
 
     /// An append: the negotiation's advisory lock first, then the log's
     /// end is checked and the batch written and announced.
-    async fn try_append(
-        &self,
-        negotiation: &str,
-        batch: &Batch,
-        outbox: &[String],
-    ) -> Result<Appended, AppendFailure> {
+    async fn try_append(&self, negotiation: &str, batch: &Batch, outbox: &[String]) -> Result<Appended, AppendFailure> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind(APPEND_LOCK_CLASS)

@@ -26,8 +26,8 @@ use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::batch::Batch;
-use crate::sql::{self, AccountKey, backend};
 use crate::sql::outbox_found;
+use crate::sql::{self, AccountKey, backend};
 use crate::{Account, Appended, Hash, LogGrew, OutboxMessage, StoreError, StoredEvent, TokenKind};
 
 mod import;

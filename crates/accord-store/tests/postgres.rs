@@ -98,7 +98,12 @@ impl Store for TwoServers {
     ) -> Result<Appended, StoreError> {
         self.pick().append_all_with_outbox(negotiation, expected, events, outbox).await
     }
-    async fn claim_outbox(&self, now_ms: i64, lease_until_ms: i64, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
         self.pick().claim_outbox(now_ms, lease_until_ms, limit).await
     }
     async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError> {
