@@ -10,9 +10,9 @@ use std::process::ExitCode;
 
 use accord_api::{
     AcceptInput, AccountView, AnalysisView, CommentInput, CreateNegotiation, DraftValueInput, DraftView, EventsView,
-    InvitationCreated, InviteInput, NegotiationListItem, NegotiationView, PublishInput, PublishedVersionView,
-    ReservationInput, SessionView, SignIn, SignUp, StanceInput, StancePosition, StancesView, TokenView, VersionDiff,
-    WriteResult,
+    InvitationCreated, InvitationView, InviteInput, NegotiationListItem, NegotiationView, PublishInput,
+    PublishedVersionView, ReservationInput, SessionView, SignIn, SignUp, StanceInput, StancePosition, StancesView,
+    TokenView, VersionDiff, WriteResult,
 };
 use accord_core::{Condition, Test};
 use accord_formats::render::markdown_version;
@@ -93,6 +93,10 @@ pub enum NegotiationCommand {
     },
     /// Invite someone to take a party's seat; prints the one-time token to pass on.
     Invite { id: String, party: String },
+    /// The invitations issued (mediator only): id, seat, expiry and status.
+    Invitations { id: String },
+    /// Revoke a pending invitation (its id from `accord negotiation invitations`); its link stops working.
+    Revoke { id: String, invitation: String },
     /// Take up a seat with the token an invitation gave you.
     Accept { id: String, token: String },
     /// Who holds which seat.
@@ -445,6 +449,38 @@ pub fn negotiation(command: NegotiationCommand) -> anyhow::Result<ExitCode> {
                 created.expires_at.format("%Y-%m-%d %H:%M UTC")
             );
             println!("  accord negotiation accept {id} {}", created.token);
+        }
+        NegotiationCommand::Invitations { id } => {
+            let list: Vec<InvitationView> = client.get(&format!("/api/negotiations/{}/invitations", path_id(&id)?))?;
+            let mut table = table(&["invitation", "party", "expires", "status"]);
+            for invitation in list {
+                let status = match (&invitation.accepted_by, invitation.revoked, invitation.superseded) {
+                    (Some(account), _, _) => format!("accepted by {account}"),
+                    (None, true, _) => "revoked".to_string(),
+                    (None, false, true) => "replaced".to_string(),
+                    (None, false, false) => "pending".to_string(),
+                };
+                table.row(vec![
+                    invitation.id,
+                    invitation.party,
+                    invitation.expires_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                    status,
+                ]);
+            }
+            print!("{}", table.render());
+        }
+        NegotiationCommand::Revoke { id, invitation } => {
+            if invitation.is_empty() || !invitation.chars().all(|c| c.is_ascii_hexdigit()) {
+                bail!("{invitation:?} is not an invitation id (see `accord negotiation invitations {id}`)");
+            }
+            let size = size_of(&client, &id)?;
+            let result: WriteResult = client.send(
+                Method::Delete,
+                &format!("/api/negotiations/{}/invitations/{invitation}", path_id(&id)?),
+                Some(size),
+                None::<&()>,
+            )?;
+            return Ok(written(&format!("Invitation {invitation} revoked; its link no longer works"), &result));
         }
         NegotiationCommand::Accept { id, token } => {
             let result: WriteResult = client.send(

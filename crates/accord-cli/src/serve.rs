@@ -210,6 +210,25 @@ fn spawn_clock(state: AppState) {
     });
 }
 
+/// Deadline reminders leave from the store's outbox, in a task apart from
+/// the clock's: a mail relay that is slow or down delays only reminders,
+/// which are retried with backoff, never a phase transition.
+fn spawn_outbox(state: AppState) {
+    if state.config.notifier.is_none() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(5));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = state.deliver_reminders().await {
+                tracing::warn!(error = %e.detail, "the outbox of reminders could not be read or updated");
+            }
+        }
+    });
+}
+
 fn init_logging(format: LogFormat) {
     use std::io::IsTerminal;
     let json = format.is_json(std::io::stderr().is_terminal());
@@ -294,6 +313,7 @@ async fn serve(args: Args) -> anyhow::Result<ExitCode> {
     )
     .with_server_key(server_key);
     spawn_clock(state.clone());
+    spawn_outbox(state.clone());
     let listener =
         tokio::net::TcpListener::bind(args.bind).await.with_context(|| format!("listening on {}", args.bind))?;
     let address = listener.local_addr().context("reading the bound address")?;

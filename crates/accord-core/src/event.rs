@@ -182,6 +182,12 @@ pub enum Payload {
         parties: Vec<String>,
         awaited: String,
     },
+    /// The mediator withdrew a pending invitation before anyone redeemed it:
+    /// a link sent to the wrong person, or leaked, dies at once.
+    InvitationRevoked {
+        party: String,
+        token_hash: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -227,6 +233,10 @@ pub struct Invitation {
     /// superseded invitation can no longer be accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_at: Option<u64>,
+    /// Set when the mediator revoked this invitation (the position of the
+    /// revocation); a revoked invitation can no longer be accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<u64>,
 }
 
 /// The current state of a negotiation: a pure fold of its events.
@@ -419,6 +429,7 @@ impl Payload {
             Payload::Closed { .. } => "closed",
             Payload::Lapsed { .. } => "lapsed",
             Payload::RemindersSent { .. } => "reminders_sent",
+            Payload::InvitationRevoked { .. } => "invitation_revoked",
         }
     }
 
@@ -447,7 +458,9 @@ impl Payload {
             Payload::CommentAdded { .. } => Action::Comment,
             Payload::ProfileSet { .. } => Action::SetProfile,
             Payload::ReservationChanged { .. } => Action::ChangeReservation,
-            Payload::PartyInvited { .. } | Payload::InvitationAccepted { .. } => Action::Invite,
+            Payload::PartyInvited { .. } | Payload::InvitationAccepted { .. } | Payload::InvitationRevoked { .. } => {
+                Action::Invite
+            }
             Payload::KeyRegistered { .. } => Action::RegisterKey,
             Payload::KeyRotated { .. } => Action::RotateKey,
             Payload::VersionAcknowledged { .. } => Action::Acknowledge,
@@ -509,6 +522,12 @@ pub enum FoldError {
         "event {position} accepts invitation {token_hash}, which the invitation at position {superseded_at} superseded"
     )]
     InvitationSuperseded { position: u64, token_hash: String, superseded_at: u64 },
+    #[error("event {position} accepts invitation {token_hash}, which the mediator revoked at position {revoked_at}")]
+    InvitationRevoked { position: u64, token_hash: String, revoked_at: u64 },
+    #[error("event {position} revokes invitation {token_hash} for \"{party}\", which was never issued for that party")]
+    RevokedUnknownInvitation { position: u64, party: String, token_hash: String },
+    #[error("event {position} revokes invitation {token_hash}, which can no longer be used: it was {why}")]
+    RevokedUnusableInvitation { position: u64, token_hash: String, why: &'static str },
     #[error("event {position} adds comment \"{comment}\" a second time")]
     DuplicateComment { position: u64, comment: String },
     #[error("event {position} changes the reservation of \"{party}\", which has no profile yet")]
@@ -673,6 +692,7 @@ impl State {
                     expires_at: *expires_at,
                     accepted_by: None,
                     superseded_at: None,
+                    revoked_at: None,
                 });
             }
             Payload::InvitationAccepted { party, account, token_hash } => {
@@ -697,6 +717,9 @@ impl State {
                         token_hash: token_hash.clone(),
                         superseded_at,
                     });
+                }
+                if let Some(revoked_at) = invitation.revoked_at {
+                    return Err(FoldError::InvitationRevoked { position, token_hash: token_hash.clone(), revoked_at });
                 }
                 if event.at > invitation.expires_at {
                     return Err(FoldError::InvitationExpired {
@@ -1076,6 +1099,32 @@ impl State {
                     position,
                     at: event.at,
                 });
+            }
+            Payload::InvitationRevoked { party, token_hash } => {
+                let invitation =
+                    self.invitations.iter_mut().find(|i| &i.token_hash == token_hash && &i.party == party).ok_or_else(
+                        || FoldError::RevokedUnknownInvitation {
+                            position,
+                            party: party.clone(),
+                            token_hash: token_hash.clone(),
+                        },
+                    )?;
+                // Only a pending invitation can be revoked: a used one seated
+                // someone (a seat is not taken back by revoking its link), and
+                // a replaced or revoked one is dead already.
+                let why = if invitation.accepted_by.is_some() {
+                    Some("accepted")
+                } else if invitation.superseded_at.is_some() {
+                    Some("superseded")
+                } else if invitation.revoked_at.is_some() {
+                    Some("revoked")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    return Err(FoldError::RevokedUnusableInvitation { position, token_hash: token_hash.clone(), why });
+                }
+                invitation.revoked_at = Some(position);
             }
         }
         self.size += 1;
@@ -1619,6 +1668,48 @@ mod tests {
         ));
         assert_eq!(state, before, "a rejected event leaves the state untouched");
         assert_eq!(state.accounts_of_party("north").collect::<Vec<_>>(), vec!["acc-north"]);
+    }
+
+    #[test]
+    fn a_revoked_invitation_cannot_be_accepted_and_only_a_pending_one_is_revoked() {
+        let revoked = |position, party: &str, token: &str| {
+            event(position, Payload::InvitationRevoked { party: party.into(), token_hash: token.into() })
+        };
+        let mut state = State::genesis(&created()).unwrap();
+        state.apply(&invited(1, "north", Role::Signatory, "t-north")).unwrap();
+        state.apply(&revoked(2, "north", "t-north")).unwrap();
+        assert_eq!(state.invitation("t-north").and_then(|i| i.revoked_at), Some(2));
+        let before = state.clone();
+        assert!(matches!(
+            state.apply(&accepted(3, "north", "acc-north", "t-north")),
+            Err(FoldError::InvitationRevoked { revoked_at: 2, .. })
+        ));
+        assert!(matches!(
+            state.apply(&revoked(3, "north", "t-north")),
+            Err(FoldError::RevokedUnusableInvitation { why: "revoked", .. })
+        ));
+        assert!(matches!(
+            state.apply(&revoked(3, "south", "t-north")),
+            Err(FoldError::RevokedUnknownInvitation { .. })
+        ));
+        assert!(matches!(
+            state.apply(&revoked(3, "north", "t-never")),
+            Err(FoldError::RevokedUnknownInvitation { .. })
+        ));
+        assert_eq!(state, before, "a rejected event leaves the state untouched");
+        // A used invitation is not revoked (the seat is not taken back that
+        // way), nor is a superseded one.
+        state.apply(&invited(3, "south", Role::Signatory, "t-south-1")).unwrap();
+        state.apply(&invited(4, "south", Role::Signatory, "t-south-2")).unwrap();
+        assert!(matches!(
+            state.apply(&revoked(5, "south", "t-south-1")),
+            Err(FoldError::RevokedUnusableInvitation { why: "superseded", .. })
+        ));
+        state.apply(&accepted(5, "south", "acc-south", "t-south-2")).unwrap();
+        assert!(matches!(
+            state.apply(&revoked(6, "south", "t-south-2")),
+            Err(FoldError::RevokedUnusableInvitation { why: "accepted", .. })
+        ));
     }
 
     #[test]

@@ -281,7 +281,7 @@ pub fn event_resources(event: &Event) -> Vec<Resource<'_>> {
         | Payload::ConstraintSet { .. }
         | Payload::ConstraintRemoved { .. }
         | Payload::TimetableSet { .. } => vec![Resource::Draft],
-        Payload::PartyInvited { .. } => vec![Resource::Invitations],
+        Payload::PartyInvited { .. } | Payload::InvitationRevoked { .. } => vec![Resource::Invitations],
         Payload::InvitationAccepted { .. } => vec![Resource::Members],
         Payload::StanceRecorded { stance } => {
             vec![Resource::StancePosition { party: &stance.party }, Resource::StanceReason { party: &stance.party }]

@@ -124,6 +124,12 @@ pub struct InvitationView {
     pub role: Role,
     pub expires_at: DateTime<Utc>,
     pub accepted_by: Option<String>,
+    /// A newer invitation for the same seat replaced this one before it was used.
+    #[serde(default)]
+    pub superseded: bool,
+    /// The mediator revoked this invitation before it was used.
+    #[serde(default)]
+    pub revoked: bool,
 }
 
 fn reads(viewer: &Viewer, resource: Resource<'_>) -> Decision {
@@ -258,6 +264,8 @@ pub fn invitation_view(invitation: &Invitation) -> InvitationView {
         role: invitation.role,
         expires_at: invitation.expires_at,
         accepted_by: invitation.accepted_by.clone(),
+        superseded: invitation.superseded_at.is_some(),
+        revoked: invitation.revoked_at.is_some(),
     }
 }
 

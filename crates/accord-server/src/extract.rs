@@ -253,6 +253,12 @@ text_path! {
     PartyPath { id, party }
 }
 
+text_path! {
+    /// `…/negotiations/{id}/invitations/{invitation}`: an invitation's id
+    /// (as the invitation list shows it) or its whole token hash.
+    InvitationPath { id, invitation }
+}
+
 /// `…/negotiations/{id}/versions/{number}…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionPath {

@@ -34,6 +34,7 @@ pub mod web;
 
 pub use accord_api::ErrorCode;
 pub use error::ApiError;
+pub use handlers::clock::{Delivery, RESCAN_EVERY, SEND_TIMEOUT, backoff};
 
 /// Where time comes from; tests control it.
 pub trait Clock: Send + Sync + 'static {
@@ -224,6 +225,9 @@ pub struct AppState {
     /// Request, append and analysis counters for `/metrics`, and the
     /// draining flag `/readyz` reports.
     pub metrics: Arc<ops::Metrics>,
+    /// The clock's index of next deadlines: a tick folds only the
+    /// negotiations that are due (see `handlers::clock`).
+    clock_index: Arc<handlers::clock::ClockIndex>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -238,7 +242,7 @@ impl AppState {
         let (cache_bytes, engine_slots) = (config.analysis_cache_bytes, config.analyses_at_once.max(1));
         let fold_cache_bytes = config.fold_cache_bytes;
         AppState {
-            store,
+            store: store.clone(),
             clock,
             config: Arc::new(config),
             folds: moka::sync::Cache::builder()
@@ -262,6 +266,7 @@ impl AppState {
             decoy_hash: Arc::default(),
             server_key: Arc::new(random_server_key()),
             metrics: Arc::default(),
+            clock_index: Arc::new(handlers::clock::ClockIndex::new(store.subscribe())),
         }
     }
 
@@ -276,10 +281,25 @@ impl AppState {
     }
 
     /// Appends the transitions the clock has made (phases entered, windows
-    /// lapsed) in every negotiation; `accord serve` calls it every second and
+    /// lapsed) in the negotiations due, and logs and queues the reminders
+    /// due; `accord serve` calls it every second and
     /// tests call it after moving a [`ManualClock`]. Returns the number of events appended.
     pub async fn tick(&self) -> Result<usize, ApiError> {
         handlers::clock::tick(self).await
+    }
+
+    /// Sends the deadline reminders waiting in the outbox, retrying failed
+    /// ones with backoff; `accord serve` runs it in a task of its own, apart
+    /// from [`AppState::tick`], so a slow mail relay never holds up a phase
+    /// transition. Tests call it after a tick.
+    pub async fn deliver_reminders(&self) -> Result<Delivery, ApiError> {
+        handlers::clock::deliver(self).await
+    }
+
+    /// How many negotiations the clock's ticks have folded so far: a tick
+    /// folds only those with something due (and those whose logs grew).
+    pub fn clock_examined(&self) -> u64 {
+        self.clock_index.examined()
     }
 
     /// A slot for engine work, or 503 `busy` once [`ENGINE_WAIT`] has passed.
@@ -425,6 +445,7 @@ pub enum RouteId {
     ListInvitations,
     Invite,
     AcceptInvitation,
+    RevokeInvitation,
     Members,
     ListVersions,
     PublishVersion,
@@ -550,6 +571,13 @@ pub fn routes() -> Vec<Route> {
         r(ListInvitations, Method::GET, "/api/negotiations/{id}/invitations", "Invitations issued", &[]),
         r(Invite, Method::POST, "/api/negotiations/{id}/invitations", "Invite someone to take a party's seat", &[]),
         r(AcceptInvitation, Method::POST, "/api/negotiations/{id}/invitations/accept", "Redeem an invitation", &[]),
+        r(
+            RevokeInvitation,
+            Method::DELETE,
+            "/api/negotiations/{id}/invitations/{invitation}",
+            "Revoke a pending invitation (by its id from the invitation list)",
+            &[],
+        ),
         r(Members, Method::GET, "/api/negotiations/{id}/members", "Who holds which seat", &[]),
         r(ListVersions, Method::GET, "/api/negotiations/{id}/versions", "Released versions", &[]),
         r(
@@ -691,6 +719,7 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         ListInvitations => on(filter, invitations::list_invitations),
         Invite => on(filter, invitations::invite),
         AcceptInvitation => on(filter, invitations::accept_invitation),
+        RevokeInvitation => on(filter, invitations::revoke_invitation),
         Members => on(filter, invitations::members),
         ListVersions => on(filter, versions::list_versions),
         PublishVersion => on(filter, versions::publish_version),

@@ -99,10 +99,13 @@ impl Notification {
             body.push_str(&format!("  - {awaited}\n"));
         }
         body.push('\n');
-        if let Some(url) = facts.server_url {
-            body.push_str(&format!("Server: {}\n", url.trim_end_matches('/')));
+        match facts.server_url {
+            Some(url) => {
+                body.push_str(&format!("Open it: {}\n", negotiation_link(url, facts.negotiation)));
+                body.push_str(&format!("Or from the command line: accord negotiation show {}\n", facts.negotiation));
+            }
+            None => body.push_str(&format!("See it with: accord negotiation show {}\n", facts.negotiation)),
         }
-        body.push_str(&format!("See it with: accord negotiation show {}\n", facts.negotiation));
         body.push_str(
             "\nYou receive this because your party has not yet done the above.\n\
              This message names only what every party of the negotiation can see.\n",
@@ -115,6 +118,20 @@ impl Notification {
             subject,
             body,
         })
+    }
+}
+
+/// The negotiation's page under the server's public URL, its id escaped as
+/// one path segment.
+fn negotiation_link(server_url: &str, negotiation: &str) -> String {
+    match url::Url::parse(server_url) {
+        Ok(mut url) if !url.cannot_be_a_base() => {
+            if let Ok(mut segments) = url.path_segments_mut() {
+                segments.pop_if_empty().push("n").push(negotiation);
+            }
+            url.to_string()
+        }
+        _ => format!("{}/n/{negotiation}", server_url.trim_end_matches('/')),
     }
 }
 
@@ -510,6 +527,26 @@ mod tests {
             server_url: None,
         };
         assert!(Notification::reminder(&facts).is_none());
+    }
+
+    #[test]
+    fn a_reminder_links_to_the_negotiation_under_the_public_url() {
+        assert_eq!(negotiation_link("https://accord.example.org/", "n-1"), "https://accord.example.org/n/n-1");
+        assert_eq!(negotiation_link("https://example.org/accord", "a b"), "https://example.org/accord/n/a%20b");
+        let facts = ReminderFacts {
+            to_email: "ua@example.org",
+            party: "ua",
+            negotiation: "n1",
+            negotiation_title: "Title",
+            phase_id: "p",
+            phase_name: "Phase",
+            phase_kind: PhaseKind::Drafting,
+            deadline: DateTime::<Utc>::UNIX_EPOCH,
+            awaited: &[Awaited::RecordStances],
+            server_url: Some("https://accord.example.org"),
+        };
+        let reminder = Notification::reminder(&facts).unwrap();
+        assert!(reminder.body.contains("Open it: https://accord.example.org/n/n1\n"), "{}", reminder.body);
     }
 
     #[test]

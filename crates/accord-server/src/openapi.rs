@@ -83,6 +83,7 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         R::ChangeReservation => (Some(named::<ReservationInput>), 200, Some(named::<WriteResult>)),
         R::Invite => (Some(named::<InviteInput>), 201, Some(named::<InvitationCreated>)),
         R::AcceptInvitation => (Some(named::<AcceptInput>), 200, Some(named::<WriteResult>)),
+        R::RevokeInvitation => (None, 200, Some(named::<WriteResult>)),
         R::PublishVersion => (Some(named::<PublishInput>), 201, Some(named::<WriteResult>)),
         R::DiffVersions => (None, 200, Some(named::<VersionDiff>)),
         R::Pareto => (None, 200, Some(named::<ParetoView>)),
@@ -137,6 +138,7 @@ pub fn takes_if_match(id: RouteId) -> bool {
             | ChangeReservation
             | Invite
             | AcceptInvitation
+            | RevokeInvitation
             | PublishVersion
             | AdvancePhase
             | ExtendDeadline

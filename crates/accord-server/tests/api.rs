@@ -355,6 +355,68 @@ async fn invitations_are_one_time_and_expire() {
     assert_eq!(r.json()["code"], "invitation_unusable");
 }
 
+/// Finding 3 of issue #14: an invitation could not be taken back. The
+/// mediator revokes a pending one; redeeming it then answers 410, and the
+/// invitation list says it was revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_invitation_cannot_be_redeemed() {
+    let h = common::harness().await;
+    let mediator = h.account("m@example.org").await;
+    let intruder = h.account("x@example.org").await;
+    let r = h
+        .call(
+            Method::POST,
+            "/api/negotiations",
+            &mediator,
+            None,
+            Some(json!({"scenario_toml": common::peace_framework()})),
+        )
+        .await;
+    let id = r.json()["id"].as_str().unwrap().to_string();
+    let size = h.size(&id, &mediator).await;
+    let r = h
+        .call(
+            Method::POST,
+            &format!("/api/negotiations/{id}/invitations"),
+            &mediator,
+            Some(size),
+            Some(json!({"party": "ua"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    let list = h.get(&format!("/api/negotiations/{id}/invitations"), &mediator).await.json();
+    let invitation = list[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(list[0]["revoked"], false, "{list}");
+
+    let revoke = format!("/api/negotiations/{id}/invitations/{invitation}");
+    let size = h.size(&id, &mediator).await;
+    // Only the mediator revokes; a stranger is not told the negotiation exists.
+    let r = h.call(Method::DELETE, &revoke, &intruder, Some(size), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    let r = h.call(Method::DELETE, &revoke, &mediator, Some(size), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let list = h.get(&format!("/api/negotiations/{id}/invitations"), &mediator).await.json();
+    assert_eq!(list[0]["revoked"], true, "{list}");
+
+    let accept = format!("/api/negotiations/{id}/invitations/accept");
+    let r = h.call(Method::POST, &accept, &intruder, None, Some(json!({"token": token}))).await;
+    assert_eq!(r.status, StatusCode::GONE, "{}", r.text);
+    assert_eq!(r.json()["code"], "invitation_unusable");
+    let members = h.get(&format!("/api/negotiations/{id}/members"), &mediator).await.json();
+    assert!(members.as_array().unwrap().iter().all(|seat| seat["party"] != "ua" || seat["account"].is_null()));
+
+    // Revoking twice is refused, and so is a reference that is not an invitation id.
+    let size = h.size(&id, &mediator).await;
+    let r = h.call(Method::DELETE, &revoke, &mediator, Some(size), None).await;
+    assert_eq!(r.status, StatusCode::GONE, "{}", r.text);
+    let r = h.call(Method::DELETE, &format!("{accept}x"), &mediator, Some(size), None).await;
+    assert!(r.status.is_client_error(), "{}", r.text);
+    let r =
+        h.call(Method::DELETE, &format!("/api/negotiations/{id}/invitations/zz"), &mediator, Some(size), None).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+}
+
 /// Every `ErrorCode` is documented in docs/api-errors.md with its status,
 /// in the enum's order, every documented code is an `ErrorCode`, and every
 /// code is used by the server.

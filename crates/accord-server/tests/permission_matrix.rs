@@ -48,6 +48,8 @@ fn expected(route: RouteId) -> [u16; 7] {
         Invite => [422, 403, 403, 403, 403, 404, 401],
         // With a token that was never issued: the seated are told they hold a seat.
         AcceptInvitation => [409, 409, 409, 409, 409, 404, 401],
+        // An invitation that was never issued: the mediator passes the policy and finds none.
+        RevokeInvitation => [404, 403, 403, 403, 403, 404, 401],
         Members => [200, 200, 200, 200, 403, 404, 401],
         ListVersions => [200, 200, 200, 200, 200, 404, 401],
         PublishVersion => [201, 403, 403, 403, 403, 404, 401],
@@ -169,6 +171,7 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         AcceptInvitation => {
             return (format!("{base}/invitations/accept"), Some(json!({"token": "0".repeat(64)})));
         }
+        RevokeInvitation => format!("{base}/invitations/{}", "0".repeat(16)),
         Members => format!("{base}/members"),
         ListVersions => format!("{base}/versions"),
         PublishVersion => return (format!("{base}/versions"), Some(json!({}))),

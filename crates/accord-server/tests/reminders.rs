@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use accord_evidence::SigningKey;
 use accord_evidence::statement::{Statement, sign_statement_hex};
-use accord_server::Config;
-use accord_server::notify::{MemoryNotifier, Notification};
+use accord_server::notify::{MemoryNotifier, Notification, Notifier, NotifyError};
+use accord_server::{Config, Delivery, backoff};
 use axum::http::{Method, StatusCode};
 use chrono::{DateTime, TimeZone, Utc};
 use common::{Seated, harness_with, seat, test_config};
@@ -113,6 +113,8 @@ async fn each_party_that_owes_an_acknowledgement_is_reminded_once_per_deadline()
 
     s.h.clock.set(utc(22, 20));
     assert_eq!(s.h.state.tick().await.unwrap(), 1, "one reminders_sent event");
+    assert!(memory.sent().is_empty(), "the tick only queues; the outbox's own task sends");
+    assert_eq!(s.h.state.deliver_reminders().await.unwrap().delivered, 3);
     let sent = memory.sent();
     // ua acknowledged; un's seat is the observer's, who owes nothing.
     let owing = pairs(&[("eu", "eu@example.org"), ("ru", "ru@example.org"), ("us", "mediator@example.org")]);
@@ -125,6 +127,7 @@ async fn each_party_that_owes_an_acknowledgement_is_reminded_once_per_deadline()
 
     s.h.clock.set(utc(23, 9));
     assert_eq!(s.h.state.tick().await.unwrap(), 0, "nothing more is logged for the same deadline");
+    assert_eq!(s.h.state.deliver_reminders().await.unwrap(), Delivery::default(), "nothing more is queued");
     assert_eq!(memory.sent().len(), 3, "no reminder twice");
     assert_eq!(
         logged_reminders(&s).await,
@@ -138,6 +141,7 @@ async fn each_party_that_owes_an_acknowledgement_is_reminded_once_per_deadline()
     s.h.clock.set(utc(23, 13));
     assert_eq!(s.h.state.tick().await.unwrap(), 1);
     assert_eq!(s.h.state.tick().await.unwrap(), 0);
+    s.h.state.deliver_reminders().await.unwrap();
     let sent = memory.sent();
     assert_eq!(sent.len(), 5);
     assert_eq!(recipients(&sent[3..]), pairs(&[("eu", "eu@example.org"), ("us", "mediator@example.org")]));
@@ -155,4 +159,148 @@ async fn without_a_notifier_nothing_is_logged() {
     s.h.clock.set(utc(22, 20));
     assert_eq!(s.h.state.tick().await.unwrap(), 1, "the phase begins; no reminder is logged that nobody sends");
     assert!(s.h.state.state(&s.id).await.unwrap().unwrap().reminders.is_empty());
+}
+
+/// Finding 8 of issue #14 (the clock loaded every negotiation each second):
+/// a tick folds only the negotiations with something due, and those whose
+/// logs grew; an idle negotiation costs nothing.
+#[tokio::test]
+async fn the_tick_folds_only_the_negotiations_that_are_due() {
+    let s = seat(harness_with(test_config()).await).await;
+    // A second negotiation without a timetable: the clock never owes it anything.
+    let r =
+        s.h.call(Method::POST, "/api/negotiations", &s.auth["mediator"], None, Some(json!({"title": "Idle"}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let idle = r.json()["id"].as_str().unwrap().to_string();
+
+    assert_eq!(s.h.state.tick().await.unwrap(), 0);
+    let built = s.h.state.clock_examined();
+    assert_eq!(built, 2, "the first tick indexes each negotiation once");
+    for _ in 0..20 {
+        assert_eq!(s.h.state.tick().await.unwrap(), 0);
+    }
+    assert_eq!(s.h.state.clock_examined(), built, "nothing is due: no tick folds anything");
+
+    // A write re-indexes that negotiation alone.
+    let size = s.h.size(&idle, &s.auth["mediator"]).await;
+    let body = json!({"number": "1", "heading": "Scope", "body": "Text."});
+    let r =
+        s.h.call(
+            Method::PUT,
+            &format!("/api/negotiations/{idle}/provisions/p1"),
+            &s.auth["mediator"],
+            Some(size),
+            Some(body),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    s.h.state.tick().await.unwrap();
+    assert_eq!(s.h.state.clock_examined(), built + 1);
+
+    // The consultation begins on 21 November at 09:00: only then is the framework folded, and the phase entered.
+    s.h.clock.set(utc(21, 8));
+    assert_eq!(s.h.state.tick().await.unwrap(), 0);
+    assert_eq!(s.h.state.clock_examined(), built + 1, "an hour early: still nothing due");
+    s.h.clock.set(utc(21, 9));
+    assert_eq!(s.h.state.tick().await.unwrap(), 1, "the phase begins on time");
+    assert_eq!(s.h.state.clock_examined(), built + 2, "only the negotiation that was due");
+    assert_eq!(s.h.state.tick().await.unwrap(), 0);
+    assert_eq!(s.h.state.clock_examined(), built + 2, "its own write does not make it stale");
+}
+
+/// A notifier whose first `failures` sends to each address fail.
+#[derive(Debug)]
+struct Flaky {
+    failures: u32,
+    attempts: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+    delivered: MemoryNotifier,
+}
+
+#[async_trait::async_trait]
+impl Notifier for Flaky {
+    async fn send(&self, notification: &Notification) -> Result<(), NotifyError> {
+        let attempt = {
+            let mut attempts = self.attempts.lock().unwrap();
+            let count = attempts.entry(notification.to_email.clone()).or_default();
+            *count += 1;
+            *count
+        };
+        if attempt <= self.failures {
+            return Err(NotifyError::Message { to: notification.to_email.clone(), reason: "relay unavailable".into() });
+        }
+        self.delivered.send(notification).await
+    }
+}
+
+/// Reminders are not lost: a send that fails is retried from the outbox
+/// with backoff, its error kept, and each reminder is delivered exactly once.
+#[tokio::test]
+async fn a_reminder_that_fails_twice_is_delivered_exactly_once() {
+    let flaky = Arc::new(Flaky { failures: 2, attempts: Default::default(), delivered: MemoryNotifier::new() });
+    let config = Config { notifier: Some(flaky.clone()), ..test_config() };
+    let s = seat(harness_with(config).await).await;
+    post(&s, "mediator", "versions", json!({})).await;
+    s.h.clock.set(utc(22, 17));
+    s.h.state.tick().await.unwrap();
+    s.h.clock.set(utc(22, 20));
+    assert_eq!(s.h.state.tick().await.unwrap(), 1, "one reminders_sent event");
+
+    let owing = 4; // us, ua, ru and eu owe version 1 an acknowledgement
+    let first = s.h.state.deliver_reminders().await.unwrap();
+    assert_eq!(first, Delivery { delivered: 0, retrying: owing, given_up: 0 });
+    let queued = s.h.state.store.outbox().await.unwrap();
+    assert_eq!(queued.len(), owing);
+    assert!(queued.iter().all(|m| m.attempts == 1 && m.last_error.as_deref().is_some_and(|e| e.contains("relay"))));
+    assert_eq!(s.h.state.deliver_reminders().await.unwrap(), Delivery::default(), "not before the backoff");
+
+    s.h.clock.advance(backoff(0));
+    assert_eq!(s.h.state.deliver_reminders().await.unwrap().retrying, owing, "the second attempt fails too");
+    s.h.clock.advance(backoff(1));
+    assert_eq!(s.h.state.deliver_reminders().await.unwrap().delivered, owing, "the third succeeds");
+
+    s.h.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(s.h.state.deliver_reminders().await.unwrap(), Delivery::default());
+    assert!(s.h.state.store.outbox().await.unwrap().is_empty(), "delivered messages leave the outbox");
+    let mut parties: Vec<String> = flaky.delivered.sent().into_iter().map(|n| n.to_party).collect();
+    parties.sort();
+    assert_eq!(parties, ["eu", "ru", "ua", "us"], "each reminder delivered exactly once");
+}
+
+/// A mail relay that never answers.
+#[derive(Debug)]
+struct Hanging;
+
+#[async_trait::async_trait]
+impl Notifier for Hanging {
+    async fn send(&self, _: &Notification) -> Result<(), NotifyError> {
+        std::future::pending().await
+    }
+}
+
+/// A slow mail relay never stalls phase transitions: the tick only queues
+/// reminders, and the delivery that hangs runs apart from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tick_completes_while_the_notifier_hangs() {
+    let config = Config { notifier: Some(Arc::new(Hanging)), ..test_config() };
+    let s = seat(harness_with(config).await).await;
+    post(&s, "mediator", "versions", json!({})).await;
+    let quickly = std::time::Duration::from_secs(10);
+    s.h.clock.set(utc(22, 17));
+    tokio::time::timeout(quickly, s.h.state.tick()).await.unwrap().unwrap();
+    s.h.clock.set(utc(22, 20));
+    let logged = tokio::time::timeout(quickly, s.h.state.tick()).await.unwrap().unwrap();
+    assert_eq!(logged, 1, "the reminders are logged and queued");
+
+    let delivering = {
+        let state = s.h.state.clone();
+        tokio::spawn(async move { state.deliver_reminders().await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!delivering.is_finished(), "the relay hangs the delivery");
+    // The consultation ends while the relay hangs: the next phase begins on time.
+    s.h.clock.set(utc(23, 19));
+    let moved = tokio::time::timeout(quickly, s.h.state.tick()).await.expect("the tick waited for the relay").unwrap();
+    assert!(moved >= 1, "the phase transition is logged");
+    delivering.abort();
+    assert_eq!(s.h.state.store.outbox().await.unwrap().len(), 4, "undelivered reminders stay in the outbox");
 }

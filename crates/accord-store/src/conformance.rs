@@ -49,6 +49,45 @@ where
     failed_imports_leave_nothing(make().await).await;
     appends_are_announced(make().await).await;
     batches_are_all_or_nothing(make().await).await;
+    the_outbox_is_written_with_its_events_and_drained_once(make().await).await;
+}
+
+/// The outbox: messages go in with the events that decided them (and not
+/// when the append is refused), a claim hands a message to one caller until
+/// its lease ends, a failure is counted with its error and retried when
+/// due, a delivered message leaves, and one that failed too often is kept
+/// but no longer handed out. `log_sizes` lists every log with its size.
+pub async fn the_outbox_is_written_with_its_events_and_drained_once<S: Store>(store: S) {
+    let id = "outbox";
+    let log = sample_log(id, 3);
+    let bodies = vec!["first".to_string(), "second".to_string()];
+    ok(store.append_all_with_outbox(id, 0, &log[..2], &[]).await, "append without messages");
+    assert!(ok(store.outbox().await, "outbox").is_empty());
+    // A refused append (stale position) writes no message either.
+    assert_conflict(store.append_all_with_outbox(id, 1, &log[1..2], &bodies).await, 1, 2);
+    assert!(ok(store.outbox().await, "outbox").is_empty(), "a refused append leaves no message");
+    ok(store.append_all_with_outbox(id, 2, &log[2..3], &bodies).await, "append with messages");
+    assert_eq!(ok(store.log_sizes().await, "log sizes"), vec![(id.to_string(), 3)]);
+
+    let claimed = ok(store.claim_outbox(1_000, 61_000, 10).await, "claim");
+    assert_eq!(claimed.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["first", "second"]);
+    assert!(claimed.iter().all(|m| m.negotiation == id && m.attempts == 0 && m.last_error.is_none()));
+    assert!(ok(store.claim_outbox(2_000, 62_000, 10).await, "claim again").is_empty(), "claimed until the lease ends");
+
+    let (first, second) = (claimed[0].id, claimed[1].id);
+    ok(store.outbox_delivered(first).await, "delivered");
+    ok(store.outbox_failed(second, "relay said no", Some(5_000)).await, "failed");
+    let left = ok(store.outbox().await, "outbox");
+    assert_eq!(left.len(), 1, "the delivered message left");
+    assert_eq!((left[0].attempts, left[0].last_error.as_deref()), (1, Some("relay said no")));
+    assert!(ok(store.claim_outbox(4_999, 70_000, 10).await, "claim before the retry").is_empty());
+    let retried = ok(store.claim_outbox(5_000, 70_000, 10).await, "claim at the retry");
+    assert_eq!(retried.iter().map(|m| m.id).collect::<Vec<_>>(), [second]);
+    ok(store.outbox_failed(second, "still no", None).await, "given up");
+    let kept = ok(store.outbox().await, "outbox");
+    assert!(kept[0].given_up && kept[0].attempts == 2, "{kept:?}");
+    assert!(ok(store.claim_outbox(i64::MAX, i64::MAX, 10).await, "claim").is_empty(), "given up: not handed out");
+    assert!(matches!(store.outbox_delivered(first).await, Err(StoreError::NotFound { .. })));
 }
 
 /// `append_all` writes a batch in one go: a refused batch (empty, a gap in

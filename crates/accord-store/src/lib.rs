@@ -156,6 +156,34 @@ pub struct LogGrew {
 /// it lagged (and should re-read the log sizes it cares about).
 pub const ANNOUNCEMENT_BUFFER: usize = 1024;
 
+/// A message in the outbox: written in the same transaction as the event
+/// that decided to send it ([`Store::append_all_with_outbox`]), so neither
+/// exists without the other, then handed out by [`Store::claim_outbox`]
+/// until it is delivered or has failed [`OUTBOX_MAX_ATTEMPTS`] times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub negotiation: String,
+    /// What to send, as the writer encoded it (the server stores a
+    /// notification as JSON); the store does not look inside.
+    pub body: String,
+    /// Failed deliveries so far.
+    pub attempts: u32,
+    /// Not before this instant, in milliseconds since the Unix epoch (0: at once).
+    pub next_attempt_ms: i64,
+    /// Why the last delivery failed.
+    pub last_error: Option<String>,
+    /// It failed [`OUTBOX_MAX_ATTEMPTS`] times and is no longer handed out.
+    pub given_up: bool,
+}
+
+/// Deliveries of one outbox message before it is given up (and kept, with
+/// its last error, for an operator to look at).
+pub const OUTBOX_MAX_ATTEMPTS: u32 = 8;
+
+/// The most messages one [`Store::claim_outbox`] or [`Store::outbox`] call returns.
+pub const OUTBOX_PAGE: usize = 100;
+
 /// An account; read from the store as a row of the `accounts` table.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Account {
@@ -235,7 +263,58 @@ pub trait Store: Send + Sync + 'static {
         negotiation: &str,
         expected_position: u64,
         events: &[Event],
+    ) -> Result<Appended, StoreError> {
+        self.append_all_with_outbox(negotiation, expected_position, events, &[]).await
+    }
+
+    /// [`Store::append_all`], and in the same transaction one outbox
+    /// message per `outbox` body, due at once: the events and the messages
+    /// they decided to send are written together or not at all.
+    async fn append_all_with_outbox(
+        &self,
+        negotiation: &str,
+        expected_position: u64,
+        events: &[Event],
+        outbox: &[String],
     ) -> Result<Appended, StoreError>;
+
+    /// Up to `limit` (at most [`OUTBOX_PAGE`]) outbox messages due at
+    /// `now_ms` (milliseconds since the Unix epoch), oldest due first, each
+    /// claimed until `lease_until_ms`: no other caller, on this server or
+    /// another sharing the database, is handed it before then. The claimer
+    /// reports the outcome with [`Store::outbox_delivered`] or
+    /// [`Store::outbox_failed`]; a claimer that vanishes lets the lease
+    /// lapse and the message is handed out again.
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// The message was delivered: it leaves the outbox. `NotFound` for an unknown id.
+    async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError>;
+
+    /// A delivery failed with `error`: the attempt is counted and the
+    /// message is due again at `retry_at_ms`, or, with `None`, given up.
+    /// `NotFound` for an unknown id.
+    async fn outbox_failed(&self, id: i64, error: &str, retry_at_ms: Option<i64>) -> Result<(), StoreError>;
+
+    /// The messages still in the outbox (pending or given up), oldest
+    /// first, at most [`OUTBOX_PAGE`]: for operators and tests.
+    async fn outbox(&self) -> Result<Vec<OutboxMessage>, StoreError>;
+
+    /// Every negotiation with its log size, in one read: what the server's
+    /// clock compares with its index of deadlines to find the logs another
+    /// server wrote to.
+    async fn log_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut sizes = Vec::new();
+        for negotiation in self.negotiations().await? {
+            let size = self.log_size(&negotiation).await?;
+            sizes.push((negotiation, size));
+        }
+        Ok(sizes)
+    }
 
     /// Events `from..to` (to = None: to the end), in order. A range reaching
     /// past the end is cut at the end.

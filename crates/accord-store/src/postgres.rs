@@ -45,7 +45,7 @@ use tokio::sync::broadcast;
 
 use crate::batch::Batch;
 use crate::sql::{self, AccountKey, backend};
-use crate::{Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind};
+use crate::{Account, Appended, Hash, LogGrew, OutboxMessage, StoreError, StoredEvent, TokenKind};
 
 mod import;
 
@@ -162,7 +162,7 @@ impl PostgresStore {
 
     /// An append: the negotiation's advisory lock first, then the log's
     /// end is checked and the batch written and announced.
-    async fn try_append(&self, negotiation: &str, batch: &Batch) -> Result<Appended, AppendFailure> {
+    async fn try_append(&self, negotiation: &str, batch: &Batch, outbox: &[String]) -> Result<Appended, AppendFailure> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
             .bind(APPEND_LOCK_CLASS)
@@ -177,6 +177,9 @@ impl PostgresStore {
         let appended = batch.appended_to(negotiation, log)?;
         for insert in Sql::insert_batch(negotiation, batch) {
             insert.execute(&mut *tx).await?;
+        }
+        for body in outbox {
+            Sql::insert_outbox(negotiation, body).execute(&mut *tx).await?;
         }
         // Delivered to listeners at commit, and only if the commit succeeds.
         sqlx::query("SELECT pg_notify($1, $2)")
@@ -226,14 +229,15 @@ impl From<sqlx::Error> for AppendFailure {
 
 #[async_trait]
 impl crate::Store for PostgresStore {
-    async fn append_all(
+    async fn append_all_with_outbox(
         &self,
         negotiation: &str,
         expected_position: u64,
         events: &[Event],
+        outbox: &[String],
     ) -> Result<Appended, StoreError> {
         let batch = Batch::encode(expected_position, events)?;
-        match self.try_append(negotiation, &batch).await {
+        match self.try_append(negotiation, &batch, outbox).await {
             Ok(appended) => Ok(appended),
             Err(AppendFailure::Store(error)) => Err(error),
             Err(AppendFailure::LostRace) => Err(batch.conflict(negotiation, self.log_size_inner(negotiation).await?)),
@@ -256,6 +260,47 @@ impl crate::Store for PostgresStore {
 
     fn subscribe(&self) -> broadcast::Receiver<LogGrew> {
         self.announcer.subscribe()
+    }
+
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let due = sql::outbox_messages(Sql::outbox_due(now_ms, limit).fetch_all(&self.pool).await.map_err(backend)?);
+        let mut claimed = Vec::with_capacity(due.len());
+        for mut message in due {
+            // Of two servers claiming the same message, the second's update
+            // finds `next_attempt_ms` moved and touches nothing.
+            let done = Sql::claim_outbox(message.id, message.next_attempt_ms, lease_until_ms)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+            if done.rows_affected() == 1 {
+                message.next_attempt_ms = lease_until_ms;
+                claimed.push(message);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError> {
+        let done = Sql::outbox_delivered(id).execute(&self.pool).await.map_err(backend)?;
+        sql::outbox_found(id, done.rows_affected())
+    }
+
+    async fn outbox_failed(&self, id: i64, error: &str, retry_at_ms: Option<i64>) -> Result<(), StoreError> {
+        let done = Sql::outbox_failed(id, error, retry_at_ms).execute(&self.pool).await.map_err(backend)?;
+        sql::outbox_found(id, done.rows_affected())
+    }
+
+    async fn outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+        Ok(sql::outbox_messages(Sql::outbox_all().fetch_all(&self.pool).await.map_err(backend)?))
+    }
+
+    async fn log_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        sql::log_sizes(Sql::log_sizes().fetch_all(&self.pool).await.map_err(backend)?)
     }
 
     async fn negotiations(&self) -> Result<Vec<String>, StoreError> {

@@ -21,7 +21,7 @@ use sqlx::query::{Query, QueryAs};
 use sqlx::{Database, Encode, FromRow, Type};
 
 use crate::batch::{Batch, EncodedEvent};
-use crate::{Account, Hash, StoreError, StoredEvent, TokenKind, decode_event, email_key};
+use crate::{Account, Hash, OutboxMessage, StoreError, StoredEvent, TokenKind, decode_event, email_key};
 
 const LEAVES: &str = "SELECT position, leaf_hash FROM events WHERE negotiation = $1 ORDER BY position";
 const LEAVES_BELOW: &str =
@@ -34,6 +34,29 @@ const COUNT_NEGOTIATIONS: &str = "SELECT COUNT(*) FROM negotiations";
 const INSERT_NEGOTIATION: &str = "INSERT INTO negotiations (id, created_at) VALUES ($1, $2)";
 const INSERT_EVENT: &str =
     "INSERT INTO events (negotiation, position, at, actor, bytes, leaf_hash) VALUES ($1, $2, $3, $4, $5, $6)";
+
+const LOG_SIZES: &str = "SELECT negotiation, MAX(position) + 1 FROM events GROUP BY negotiation ORDER BY negotiation";
+
+/// The columns an [`OutboxMessage`] is read from.
+macro_rules! outbox_columns {
+    () => {
+        "id, negotiation, body, attempts, next_attempt_ms, last_error, given_up"
+    };
+}
+const INSERT_OUTBOX: &str =
+    "INSERT INTO outbox (negotiation, body, attempts, next_attempt_ms, given_up) VALUES ($1, $2, 0, 0, FALSE)";
+const OUTBOX_DUE: &str = concat!(
+    "SELECT ",
+    outbox_columns!(),
+    " FROM outbox WHERE given_up = FALSE AND next_attempt_ms <= $1 ORDER BY next_attempt_ms, id LIMIT $2"
+);
+/// A claim succeeds only if nobody moved the message since it was read.
+const CLAIM_OUTBOX: &str =
+    "UPDATE outbox SET next_attempt_ms = $1 WHERE id = $2 AND next_attempt_ms = $3 AND given_up = FALSE";
+const OUTBOX_DELIVERED: &str = "DELETE FROM outbox WHERE id = $1";
+const OUTBOX_FAILED: &str =
+    "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_ms = $3, given_up = $4 WHERE id = $1";
+const OUTBOX_ALL: &str = concat!("SELECT ", outbox_columns!(), " FROM outbox ORDER BY id LIMIT $1");
 
 /// The columns an [`Account`] is read from, in every account query.
 macro_rules! account_columns {
@@ -149,6 +172,55 @@ pub(crate) fn log_size(negotiation: &str, size: i64) -> Result<u64, StoreError> 
     u64::try_from(size).map_err(|_| StoreError::Backend(format!("negative log size {size} for {negotiation}")))
 }
 
+/// An outbox message as stored.
+#[derive(Debug, FromRow)]
+pub(crate) struct OutboxRow {
+    id: i64,
+    negotiation: String,
+    body: String,
+    attempts: i64,
+    next_attempt_ms: i64,
+    last_error: Option<String>,
+    given_up: bool,
+}
+
+pub(crate) fn outbox_messages(rows: Vec<OutboxRow>) -> Vec<OutboxMessage> {
+    rows.into_iter()
+        .map(|row| OutboxMessage {
+            id: row.id,
+            negotiation: row.negotiation,
+            body: row.body,
+            attempts: u32::try_from(row.attempts).unwrap_or(u32::MAX),
+            next_attempt_ms: row.next_attempt_ms,
+            last_error: row.last_error,
+            given_up: row.given_up,
+        })
+        .collect()
+}
+
+/// The sizes `LOG_SIZES` counted.
+pub(crate) fn log_sizes(rows: Vec<(String, i64)>) -> Result<Vec<(String, u64)>, StoreError> {
+    rows.into_iter()
+        .map(|(negotiation, size)| {
+            let size = log_size(&negotiation, size)?;
+            Ok((negotiation, size))
+        })
+        .collect()
+}
+
+/// `NotFound` unless the outbox statement touched its message.
+pub(crate) fn outbox_found(id: i64, rows_affected: u64) -> Result<(), StoreError> {
+    if rows_affected == 0 {
+        return Err(StoreError::NotFound { what: format!("outbox message {id}") });
+    }
+    Ok(())
+}
+
+/// A page size as bound to `LIMIT`: never more than [`crate::OUTBOX_PAGE`].
+pub(crate) fn outbox_limit(limit: usize) -> i64 {
+    i64::try_from(limit.min(crate::OUTBOX_PAGE)).unwrap_or(0)
+}
+
 /// A token with the account it belongs to.
 #[derive(Debug, FromRow)]
 pub(crate) struct TokenRow {
@@ -202,6 +274,9 @@ where
     for<'t> &'t str: Encode<'t, DB> + Type<DB>,
     for<'t> &'t [u8]: Encode<'t, DB> + Type<DB>,
     i64: for<'t> Encode<'t, DB> + Type<DB>,
+    bool: for<'t> Encode<'t, DB> + Type<DB>,
+    (String, i64): for<'r> FromRow<'r, DB::Row>,
+    OutboxRow: for<'r> FromRow<'r, DB::Row>,
     DateTime<Utc>: for<'t> Encode<'t, DB> + Type<DB>,
     (i64,): for<'r> FromRow<'r, DB::Row>,
     (String,): for<'r> FromRow<'r, DB::Row>,
@@ -262,6 +337,36 @@ where
             .into_iter()
             .chain(batch.events().iter().map(|event| Self::insert_event(negotiation, event)))
             .collect()
+    }
+
+    /// Every negotiation's log size, as `(id, size)` rows.
+    pub(crate) fn log_sizes() -> QueryAs<'static, DB, (String, i64), DB::Arguments> {
+        sqlx::query_as(LOG_SIZES)
+    }
+
+    /// One outbox message, due at once; run in the transaction of its append.
+    pub(crate) fn insert_outbox<'a>(negotiation: &'a str, body: &'a str) -> Query<'a, DB, DB::Arguments> {
+        sqlx::query(INSERT_OUTBOX).bind(negotiation).bind(body)
+    }
+
+    pub(crate) fn outbox_due(now_ms: i64, limit: usize) -> QueryAs<'static, DB, OutboxRow, DB::Arguments> {
+        sqlx::query_as(OUTBOX_DUE).bind(now_ms).bind(outbox_limit(limit))
+    }
+
+    pub(crate) fn claim_outbox(id: i64, seen_due_ms: i64, lease_until_ms: i64) -> Query<'static, DB, DB::Arguments> {
+        sqlx::query(CLAIM_OUTBOX).bind(lease_until_ms).bind(id).bind(seen_due_ms)
+    }
+
+    pub(crate) fn outbox_delivered(id: i64) -> Query<'static, DB, DB::Arguments> {
+        sqlx::query(OUTBOX_DELIVERED).bind(id)
+    }
+
+    pub(crate) fn outbox_failed<'a>(id: i64, error: &'a str, retry_at_ms: Option<i64>) -> Query<'a, DB, DB::Arguments> {
+        sqlx::query(OUTBOX_FAILED).bind(id).bind(error).bind(retry_at_ms.unwrap_or(0)).bind(retry_at_ms.is_none())
+    }
+
+    pub(crate) fn outbox_all() -> QueryAs<'static, DB, OutboxRow, DB::Arguments> {
+        sqlx::query_as(OUTBOX_ALL).bind(outbox_limit(crate::OUTBOX_PAGE))
     }
 
     pub(crate) fn account<'a>(key: &'a AccountKey<'_>) -> QueryAs<'a, DB, Account, DB::Arguments> {

@@ -26,8 +26,9 @@ use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::batch::Batch;
+use crate::sql::outbox_found;
 use crate::sql::{self, AccountKey, backend};
-use crate::{Account, Appended, Hash, LogGrew, StoreError, StoredEvent, TokenKind};
+use crate::{Account, Appended, Hash, LogGrew, OutboxMessage, StoreError, StoredEvent, TokenKind};
 
 mod import;
 
@@ -121,13 +122,21 @@ impl SqliteStore {
 
     /// One attempt at an append: the write lock first, then the log's end
     /// is checked and the batch written.
-    async fn try_append(pool: &SqlitePool, negotiation: &str, batch: &Batch) -> Result<Appended, Failure> {
+    async fn try_append(
+        pool: &SqlitePool,
+        negotiation: &str,
+        batch: &Batch,
+        outbox: &[String],
+    ) -> Result<Appended, Failure> {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         let log = Sql::leaves(negotiation).fetch_all(&mut *tx).await?;
         // On `Conflict`, dropping `tx` rolls back; nothing was written.
         let appended = batch.appended_to(negotiation, log)?;
         for insert in Sql::insert_batch(negotiation, batch) {
             insert.execute(&mut *tx).await?;
+        }
+        for body in outbox {
+            Sql::insert_outbox(negotiation, body).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(appended)
@@ -227,16 +236,17 @@ fn is_busy(error: &sqlx::Error) -> bool {
 
 #[async_trait]
 impl crate::Store for SqliteStore {
-    async fn append_all(
+    async fn append_all_with_outbox(
         &self,
         negotiation: &str,
         expected_position: u64,
         events: &[Event],
+        outbox: &[String],
     ) -> Result<Appended, StoreError> {
         let batch = Batch::encode(expected_position, events)?;
         let pool = &self.pool;
         let batch = &batch;
-        match Self::write(move || Self::try_append(pool, negotiation, batch)).await {
+        match Self::write(move || Self::try_append(pool, negotiation, batch, outbox)).await {
             // The backstop fired: someone committed this position first.
             Err(StoreError::Duplicate { .. }) => {
                 Err(batch.conflict(negotiation, self.log_size_inner(negotiation).await?))
@@ -252,6 +262,55 @@ impl crate::Store for SqliteStore {
 
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<LogGrew> {
         self.announcer.subscribe()
+    }
+
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let due = sql::outbox_messages(Sql::outbox_due(now_ms, limit).fetch_all(&self.pool).await.map_err(backend)?);
+        let mut claimed = Vec::with_capacity(due.len());
+        for mut message in due {
+            let pool = &self.pool;
+            let (id, seen) = (message.id, message.next_attempt_ms);
+            let done = Self::write(move || async move {
+                Ok::<_, Failure>(Sql::claim_outbox(id, seen, lease_until_ms).execute(pool).await?.rows_affected())
+            })
+            .await?;
+            if done == 1 {
+                message.next_attempt_ms = lease_until_ms;
+                claimed.push(message);
+            }
+        }
+        Ok(claimed)
+    }
+
+    async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        let done = Self::write(move || async move {
+            Ok::<_, Failure>(Sql::outbox_delivered(id).execute(pool).await?.rows_affected())
+        })
+        .await?;
+        outbox_found(id, done)
+    }
+
+    async fn outbox_failed(&self, id: i64, error: &str, retry_at_ms: Option<i64>) -> Result<(), StoreError> {
+        let pool = &self.pool;
+        let done = Self::write(move || async move {
+            Ok::<_, Failure>(Sql::outbox_failed(id, error, retry_at_ms).execute(pool).await?.rows_affected())
+        })
+        .await?;
+        outbox_found(id, done)
+    }
+
+    async fn outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+        Ok(sql::outbox_messages(Sql::outbox_all().fetch_all(&self.pool).await.map_err(backend)?))
+    }
+
+    async fn log_sizes(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        sql::log_sizes(Sql::log_sizes().fetch_all(&self.pool).await.map_err(backend)?)
     }
 
     async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError> {

@@ -14,7 +14,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use accord_core::event::Event;
 use accord_store::testing::{ScratchDatabase, postgres_url};
-use accord_store::{Account, Appended, Hash, PostgresStore, Store, StoreError, StoredEvent, TokenKind, conformance};
+use accord_store::{
+    Account, Appended, Hash, OutboxMessage, PostgresStore, Store, StoreError, StoredEvent, TokenKind, conformance,
+};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -55,6 +57,7 @@ conformance_tests!(
     failed_imports_leave_nothing,
     appends_are_announced,
     batches_are_all_or_nothing,
+    the_outbox_is_written_with_its_events_and_drained_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,7 +71,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(databases.lock().unwrap().len(), 16, "run_all runs each property on its own store");
+    assert_eq!(databases.lock().unwrap().len(), 17, "run_all runs each property on its own store");
 }
 
 /// Two stores on one database, as two servers would hold: each call goes to
@@ -86,8 +89,31 @@ impl TwoServers {
 
 #[async_trait]
 impl Store for TwoServers {
-    async fn append_all(&self, negotiation: &str, expected: u64, events: &[Event]) -> Result<Appended, StoreError> {
-        self.pick().append_all(negotiation, expected, events).await
+    async fn append_all_with_outbox(
+        &self,
+        negotiation: &str,
+        expected: u64,
+        events: &[Event],
+        outbox: &[String],
+    ) -> Result<Appended, StoreError> {
+        self.pick().append_all_with_outbox(negotiation, expected, events, outbox).await
+    }
+    async fn claim_outbox(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.pick().claim_outbox(now_ms, lease_until_ms, limit).await
+    }
+    async fn outbox_delivered(&self, id: i64) -> Result<(), StoreError> {
+        self.pick().outbox_delivered(id).await
+    }
+    async fn outbox_failed(&self, id: i64, error: &str, retry_at_ms: Option<i64>) -> Result<(), StoreError> {
+        self.pick().outbox_failed(id, error, retry_at_ms).await
+    }
+    async fn outbox(&self) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.pick().outbox().await
     }
     async fn events(&self, negotiation: &str, from: u64, to: Option<u64>) -> Result<Vec<StoredEvent>, StoreError> {
         self.pick().events(negotiation, from, to).await

@@ -48,6 +48,7 @@ conformance_tests!(
     failed_imports_leave_nothing,
     appends_are_announced,
     batches_are_all_or_nothing,
+    the_outbox_is_written_with_its_events_and_drained_once,
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -59,7 +60,7 @@ async fn run_all_covers_every_property() {
         store
     })
     .await;
-    assert_eq!(dirs.lock().unwrap().len(), 16, "run_all runs each property on its own store");
+    assert_eq!(dirs.lock().unwrap().len(), 17, "run_all runs each property on its own store");
 }
 
 fn genesis(id: &str) -> Event {

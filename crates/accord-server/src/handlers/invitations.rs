@@ -14,7 +14,7 @@ use crate::ErrorCode;
 use crate::api::{AcceptInput, InvitationCreated, InviteInput};
 use crate::auth::{self, Caller};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, IfMatch, NegotiationPath};
+use crate::extract::{ApiJson, IfMatch, InvitationPath, NegotiationPath};
 
 pub async fn list_invitations(
     State(app): State<AppState>,
@@ -85,6 +85,12 @@ pub async fn accept_invitation(
     if invitation.accepted_by.is_some() {
         return Err(ApiError::new(ErrorCode::InvitationUnusable, "this invitation was already used"));
     }
+    if invitation.revoked_at.is_some() {
+        return Err(ApiError::new(
+            ErrorCode::InvitationUnusable,
+            "the mediator revoked this invitation; ask the mediator for a new one",
+        ));
+    }
     if app.clock.now() > invitation.expires_at {
         return Err(ApiError::new(
             ErrorCode::InvitationUnusable,
@@ -100,6 +106,52 @@ pub async fn accept_invitation(
         account: seen.account.id.clone(),
         token_hash: hash,
     };
+    Ok(written(commit(&app, &seen, base, vec![payload]).await?))
+}
+
+/// The longest invitation reference a path may carry: a whole token hash.
+const INVITATION_REF_MAX: usize = 64;
+/// The shortest: the id the invitation list shows.
+const INVITATION_REF_MIN: usize = 16;
+
+/// Revokes a pending invitation: its link stops working at once. The
+/// invitation is named by the id the invitation list shows (the first 16
+/// hex digits of its token hash) or by its whole token hash.
+pub async fn revoke_invitation(
+    State(app): State<AppState>,
+    caller: Caller,
+    InvitationPath { id, invitation }: InvitationPath,
+    if_match: IfMatch,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
+    seen.require(Action::Write, Resource::Invitations)?;
+    let base = seen.base(if_match)?;
+    let reference = invitation.trim().to_ascii_lowercase();
+    if !(INVITATION_REF_MIN..=INVITATION_REF_MAX).contains(&reference.len())
+        || !reference.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(ApiError::new(
+            ErrorCode::InvalidParameter,
+            format!(
+                "`invitation` must be an invitation's id ({INVITATION_REF_MIN} to {INVITATION_REF_MAX} hex digits of its token hash)"
+            ),
+        ));
+    }
+    let mut matching = seen.state.invitations.iter().filter(|i| i.token_hash.starts_with(&reference));
+    let (Some(found), None) = (matching.next(), matching.next()) else {
+        return Err(ApiError::not_found("this invitation"));
+    };
+    let unusable = |why: &str| Err(ApiError::new(ErrorCode::InvitationUnusable, format!("this invitation {why}")));
+    if found.accepted_by.is_some() {
+        return unusable("was already used; its seat is held");
+    }
+    if found.superseded_at.is_some() {
+        return unusable("was already replaced by a newer one");
+    }
+    if found.revoked_at.is_some() {
+        return unusable("was already revoked");
+    }
+    let payload = Payload::InvitationRevoked { party: found.party.clone(), token_hash: found.token_hash.clone() };
     Ok(written(commit(&app, &seen, base, vec![payload]).await?))
 }
 

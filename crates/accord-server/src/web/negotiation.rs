@@ -79,6 +79,7 @@ fn describe(kind: &str, bytes: Option<&str>, names: &dyn Fn(&str) -> String) -> 
         Payload::Created { .. } => "created the negotiation".to_string(),
         Payload::PartyInvited { party, .. } => format!("invited someone to the seat of {}", names(party)),
         Payload::InvitationAccepted { party, .. } => format!("took the seat of {}", names(party)),
+        Payload::InvitationRevoked { party, .. } => format!("revoked an invitation to the seat of {}", names(party)),
         Payload::ProvisionSet { provision, .. } => format!("edited provision {}", provision.number),
         Payload::ProvisionRemoved { provision } => format!("removed provision {provision}"),
         Payload::IssueSet { issue } => format!("edited issue {}", issue.title),
@@ -234,13 +235,20 @@ pub(crate) struct MemberRow {
     pub name: String,
     pub role: String,
     pub seated: bool,
+    /// The holder's display name (or account id when it cannot be read); empty when open.
+    pub holder: String,
 }
 
 #[derive(Debug, Clone)]
 pub(crate) struct InvitationRow {
+    /// The invitation's id (the first 16 hex digits of its token hash).
+    pub id: String,
     pub party: String,
     pub expires: String,
-    pub accepted: bool,
+    /// accepted, revoked, replaced, expired or pending.
+    pub status: &'static str,
+    /// Still pending: the mediator may revoke it.
+    pub revocable: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -284,27 +292,51 @@ async fn members_page(
 ) -> Result<MembersPage, PageError> {
     let loaded = load(app, caller, id, &format!("/n/{id}/members")).await?;
     let seats = loaded.view.members.clone().unwrap_or_default();
-    let members: Vec<MemberRow> = loaded
-        .view
-        .parties
-        .iter()
-        .map(|p| MemberRow {
+    let mut members = Vec::with_capacity(loaded.view.parties.len());
+    for p in &loaded.view.parties {
+        let account = seats.iter().find(|s| s.party == p.id).and_then(|s| s.account.clone());
+        let holder = match &account {
+            Some(account) => match app.store.account_by_id(account).await {
+                Ok(Some(holder)) => holder.display_name,
+                _ => account.clone(),
+            },
+            None => String::new(),
+        };
+        members.push(MemberRow {
             party: p.id.clone(),
             name: p.name.clone(),
             role: p.role.to_string(),
-            seated: seats.iter().any(|s| s.party == p.id && s.account.is_some()),
-        })
-        .collect();
+            seated: account.is_some(),
+            holder,
+        });
+    }
+    let may_invite = loaded.may(Action::Write, Resource::Invitations);
+    let now = app.clock.now();
     let invitations = loaded.view.invitations.as_ref().map(|list| {
         list.iter()
-            .map(|i| InvitationRow {
-                party: loaded.party_name(&i.party),
-                expires: format::when(i.expires_at),
-                accepted: i.accepted_by.is_some(),
+            .rev()
+            .map(|i| {
+                let status = if i.accepted_by.is_some() {
+                    "accepted"
+                } else if i.revoked {
+                    "revoked"
+                } else if i.superseded {
+                    "replaced by a newer invitation"
+                } else if now > i.expires_at {
+                    "expired"
+                } else {
+                    "pending"
+                };
+                InvitationRow {
+                    id: i.id.clone(),
+                    party: loaded.party_name(&i.party),
+                    expires: format::when(i.expires_at),
+                    status,
+                    revocable: may_invite && status == "pending",
+                }
             })
             .collect()
     });
-    let may_invite = loaded.may(Action::Write, Resource::Invitations);
     let open_seats = if may_invite {
         members.iter().filter(|m| !m.seated).map(|m| (m.party.clone(), format!("{} ({})", m.name, m.role))).collect()
     } else {
@@ -374,6 +406,32 @@ pub(crate) async fn invite(
         }
         Err(error) => {
             let found = problems(&error, &[("/party", "party")]);
+            let page = members_page(&app, &caller, &id, None, found).await?;
+            render(form_status(&error), &page)
+        }
+    }
+}
+
+/// The mediator's revoke button: a plain form POST, so it works without JavaScript.
+pub(crate) async fn revoke_invitation(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path((id, invitation)): Path<(String, String)>,
+    form: Form,
+) -> Result<Response, PageError> {
+    require_account(&caller, &format!("/n/{id}/members"))?;
+    let base = form.base()?;
+    let answer = api::<crate::api::WriteResult>(handlers::invitations::revoke_invitation(
+        State(app.clone()),
+        caller.clone(),
+        crate::extract::InvitationPath { id: id.clone(), invitation },
+        IfMatch(Some(base)),
+    ))
+    .await;
+    match answer {
+        Ok(_) => Ok(see_other(&format!("/n/{id}/members"))),
+        Err(error) => {
+            let found = problems(&error, &[]);
             let page = members_page(&app, &caller, &id, None, found).await?;
             render(form_status(&error), &page)
         }
