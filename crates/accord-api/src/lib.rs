@@ -25,8 +25,8 @@ pub use accord_evidence::{Bundle, LogExport};
 pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
 pub use accord_policy::analysis::{AnalysisView, BalanceView, GainPair, ParetoSuggestion};
 pub use accord_policy::view::{
-    CommentView, DraftView, EventEntry, InvitationView, NegotiationView, ReservationEntry, SeatView, StanceCount,
-    StanceHistoryEntry, StanceView, VersionSummary,
+    CommentView, DraftView, EventEntry, InvitationView, NegotiationView, ProfileView, ReservationEntry, SeatView,
+    StanceCount, StanceHistoryEntry, StanceView, UnconfirmedInputs, VersionSummary,
 };
 pub use error::{ErrorCode, FieldError, Problem};
 
@@ -180,6 +180,20 @@ pub struct ProfileInput {
 pub struct ReservationInput {
     pub reservation: f64,
     pub note: Option<String>,
+}
+
+/// Confirm, as they stand, inputs the mediator entered for your party (a
+/// scenario's profile and stances). Name at least one; each must be
+/// unconfirmed (see `unconfirmed` of the negotiation).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmInput {
+    /// Confirm your profile (weights, ratings, red lines, reservation value).
+    #[serde(default)]
+    pub profile: bool,
+    /// Confirm your stances on these provisions.
+    #[serde(default)]
+    pub stances: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -188,6 +188,18 @@ pub enum Payload {
         party: String,
         token_hash: String,
     },
+    /// `party` confirms, as they stand, inputs someone else entered for it
+    /// (a scenario's profile and stances, logged by the mediator's account):
+    /// its profile when `profile`, and its stances on the provisions
+    /// `stances`. From then on they are the party's own word. Only the
+    /// party itself may write it (the fold checks the actor).
+    InputsConfirmed {
+        party: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        profile: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stances: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -276,6 +288,75 @@ pub struct State {
     pub reminders: Vec<ReminderRecord>,
     #[serde(default)]
     pub status: Status,
+    /// The inputs (profiles and stances) someone other than the party
+    /// entered for it — a scenario's, logged by the mediator's account — that
+    /// the party has neither confirmed nor replaced since, oldest first.
+    #[serde(default)]
+    pub entered_for: Vec<EnteredFor>,
+}
+
+/// One input a party did not enter itself and has not confirmed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnteredFor {
+    /// The party the input speaks for.
+    pub party: String,
+    pub input: EnteredInput,
+    /// The party whose account entered it (`None`: the server, or an account without a seat).
+    pub by: Option<String>,
+    /// The event that last entered it.
+    pub position: u64,
+    pub at: DateTime<Utc>,
+}
+
+/// Records who wrote `party`'s `input` at `event`: the party itself (which
+/// confirms it) or someone else (which makes it, again, entered for the party).
+fn track_entry(entries: &mut Vec<EnteredFor>, event: &Event, party: &str, input: EnteredInput) {
+    entries.retain(|e| e.party != party || e.input != input);
+    if !event.actor.is_party(party) {
+        entries.push(EnteredFor {
+            party: party.to_string(),
+            input,
+            by: event.actor.party().map(str::to_string),
+            position: event.position,
+            at: event.at,
+        });
+    }
+}
+
+/// Which of a party's inputs was entered for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum EnteredInput {
+    /// The whole profile (weights, ratings, red lines, reservation value).
+    Profile,
+    /// The stance on one provision.
+    Stance { provision: String },
+}
+
+impl std::fmt::Display for EnteredInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnteredInput::Profile => f.write_str("profile"),
+            EnteredInput::Stance { provision } => write!(f, "stance on \"{provision}\""),
+        }
+    }
+}
+
+impl Actor {
+    /// Whether this actor is `party` acting for itself: an account holding
+    /// that party's seat. Anything else writing a party's input writes it
+    /// *for* the party.
+    pub fn is_party(&self, party: &str) -> bool {
+        matches!(self, Actor::Account { party: Some(p), .. } if p == party)
+    }
+
+    /// The party this actor acts as, if any.
+    pub fn party(&self) -> Option<&str> {
+        match self {
+            Actor::Account { party, .. } => party.as_deref(),
+            Actor::System => None,
+        }
+    }
 }
 
 /// A public key as registered or rotated to.
@@ -430,6 +511,7 @@ impl Payload {
             Payload::Lapsed { .. } => "lapsed",
             Payload::RemindersSent { .. } => "reminders_sent",
             Payload::InvitationRevoked { .. } => "invitation_revoked",
+            Payload::InputsConfirmed { .. } => "inputs_confirmed",
         }
     }
 
@@ -467,6 +549,9 @@ impl Payload {
             Payload::FinalTextSigned { .. } => Action::SignFinal,
             Payload::PhaseEntered { .. } => Action::AdvancePhase,
             Payload::DeadlineExtended { .. } => Action::ExtendDeadline,
+            // Confirming is judged as the edit it stands for.
+            Payload::InputsConfirmed { profile: true, .. } => Action::SetProfile,
+            Payload::InputsConfirmed { profile: false, .. } => Action::RecordStance,
         })
     }
 }
@@ -590,6 +675,17 @@ pub enum FoldError {
     NotAllSigned { position: u64, unsigned: Vec<String> },
     #[error("event {position} sets a timetable that changes phase \"{phase}\", which has already begun")]
     TimetableRewritesPast { position: u64, phase: String },
+    #[error(
+        "event {position} confirms inputs of \"{party}\", but it is written by {}; only the party itself confirms what was entered for it",
+        actor.as_deref().map_or_else(|| "no party".to_string(), |a| format!("\"{a}\""))
+    )]
+    ConfirmedByOther { position: u64, party: String, actor: Option<String> },
+    #[error(
+        "event {position} confirms the {input} of \"{party}\", which nobody else entered for it or which it already confirmed"
+    )]
+    NothingToConfirm { position: u64, party: String, input: String },
+    #[error("event {position} confirms nothing: it names neither the profile nor a stance")]
+    EmptyConfirmation { position: u64 },
 }
 
 impl State {
@@ -632,6 +728,7 @@ impl State {
             phases: PhaseProgress::default(),
             reminders: Vec::new(),
             status: Status::Open,
+            entered_for: Vec::new(),
         })
     }
 
@@ -779,6 +876,8 @@ impl State {
                 // A stance on text that no longer exists is moot; the history
                 // keeps it, the current negotiation must stay valid.
                 n.stances.retain(|s| &s.provision != provision);
+                self.entered_for
+                    .retain(|e| !matches!(&e.input, EnteredInput::Stance { provision: p } if p == provision));
             }
             Payload::DraftValueSet { issue, value } => {
                 let index = n.issue_index(issue).ok_or_else(|| unknown_issue(position, issue))?;
@@ -824,6 +923,8 @@ impl State {
                     None => n.stances.push(stance.clone()),
                 }
                 self.stance_history.push(StanceRecord { position, at: event.at, stance: stance.clone() });
+                let input = EnteredInput::Stance { provision: stance.provision.clone() };
+                track_entry(&mut self.entered_for, event, &stance.party, input);
             }
             Payload::CommentAdded { comment } => {
                 if n.party(&comment.party).is_none() {
@@ -852,6 +953,7 @@ impl State {
                         ReservationPoint { position, at: event.at, reservation: profile.reservation, note: None },
                     ));
                 }
+                track_entry(&mut self.entered_for, event, &profile.party, EnteredInput::Profile);
             }
             Payload::ReservationChanged { party, reservation, note } => {
                 if n.party(party).is_none() {
@@ -867,6 +969,12 @@ impl State {
                     party.clone(),
                     ReservationPoint { position, at: event.at, reservation: *reservation, note: note.clone() },
                 ));
+                // A walk-away point moved for the party makes the profile
+                // someone else's word again; the party moving its own leaves
+                // the rest of the profile as it was (entered for it or not).
+                if !event.actor.is_party(party) {
+                    track_entry(&mut self.entered_for, event, party, EnteredInput::Profile);
+                }
             }
             Payload::VersionPublished { number, package, version, content_hash } => {
                 let expected = self.versions.last().map_or(1, |v| v.number.saturating_add(1));
@@ -1126,9 +1234,44 @@ impl State {
                 }
                 invitation.revoked_at = Some(position);
             }
+            Payload::InputsConfirmed { party, profile, stances } => {
+                self.known_party(position, party)?;
+                if !event.actor.is_party(party) {
+                    return Err(FoldError::ConfirmedByOther {
+                        position,
+                        party: party.clone(),
+                        actor: event.actor.party().map(str::to_string),
+                    });
+                }
+                if !*profile && stances.is_empty() {
+                    return Err(FoldError::EmptyConfirmation { position });
+                }
+                let mut confirmed: Vec<EnteredInput> =
+                    stances.iter().map(|provision| EnteredInput::Stance { provision: provision.clone() }).collect();
+                if *profile {
+                    confirmed.insert(0, EnteredInput::Profile);
+                }
+                for (i, input) in confirmed.iter().enumerate() {
+                    // Named twice, or not pending: either way nothing to confirm.
+                    let pending = self.entered_for.iter().any(|e| &e.party == party && &e.input == input);
+                    if !pending || confirmed[..i].contains(input) {
+                        return Err(FoldError::NothingToConfirm {
+                            position,
+                            party: party.clone(),
+                            input: input.to_string(),
+                        });
+                    }
+                }
+                self.entered_for.retain(|e| &e.party != party || !confirmed.contains(&e.input));
+            }
         }
         self.size += 1;
         Ok(())
+    }
+
+    /// The inputs entered for `party` that it has not confirmed, oldest first.
+    pub fn entered_for_party<'a>(&'a self, party: &'a str) -> impl Iterator<Item = &'a EnteredFor> + 'a {
+        self.entered_for.iter().filter(move |e| e.party == party)
     }
 
     fn known_party(&self, position: u64, party: &str) -> Result<&Party, FoldError> {

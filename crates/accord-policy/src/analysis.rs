@@ -94,6 +94,21 @@ pub struct AnalysisView {
     pub repair: Section<RepairView>,
     pub improvement: Section<ImprovementView>,
     pub balance: Vec<BalanceView>,
+    /// Per party, the inputs the analysis used that the mediator entered for
+    /// the party (from a scenario) and the party has not confirmed: a ZOPA
+    /// found on them rests on words put in the parties' mouths. Filled by
+    /// [`AnalysisView::with_unconfirmed`] from the state analysed.
+    #[serde(default)]
+    pub unconfirmed: Vec<crate::view::UnconfirmedInputs>,
+}
+
+impl AnalysisView {
+    /// The view with the unconfirmed inputs of `state` (the state the
+    /// analysis was computed from) that `viewer` may know of.
+    pub fn with_unconfirmed(mut self, viewer: &Viewer, state: &accord_core::event::State) -> AnalysisView {
+        self.unconfirmed = crate::view::unconfirmed_inputs(viewer, state);
+        self
+    }
 }
 
 /// An analysis that ran (`result`) or could not (`error`).
@@ -311,6 +326,7 @@ pub fn filter_analysis(viewer: &Viewer, raw: &RawAnalysis<'_>) -> Option<Analysi
         repair,
         improvement,
         balance: filter_balance(viewer, &raw.balance),
+        unconfirmed: Vec::new(),
     })
 }
 

@@ -21,6 +21,9 @@
 //! - Writes: the mediator drafts, invites and publishes; a signatory or
 //!   consulted party records its own stances and edits its own profile;
 //!   every participant comments as itself.
+//! - Inputs entered for a party (a scenario's profiles and stances, logged
+//!   by the mediator's account): the party and the mediator see that they
+//!   are unconfirmed; only the party confirms them.
 
 use accord_core::Role;
 use accord_core::event::{Event, Payload, State};
@@ -153,6 +156,11 @@ pub enum Resource<'a> {
     },
     /// The whole log with every private payload, for verification and backup.
     LogExport,
+    /// Which of a party's inputs (profile, stances) someone else entered for
+    /// it and it has not confirmed. Write: confirm them as they stand.
+    EnteredFor {
+        party: &'a str,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -265,6 +273,10 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
         (Read, R::Key { .. } | R::Acknowledgement { .. } | R::FinalSignature { .. }) => Allow,
         (Read, R::LogExport) => Decision::from_bool(mediator),
         (Write, R::LogExport) => Deny,
+        // The mediator knows what it entered; the party is asked to confirm it.
+        // Only the party itself confirms: nobody may say "yes" for it.
+        (Read, R::EnteredFor { party }) => Decision::from_bool(mediator || own(party)),
+        (Write, R::EnteredFor { party }) => Decision::from_bool(stakeholder && own(party)),
     }
 }
 
@@ -303,6 +315,7 @@ pub fn event_resources(event: &Event) -> Vec<Resource<'_>> {
         | Payload::Closed { .. }
         | Payload::Lapsed { .. }
         | Payload::RemindersSent { .. } => vec![Resource::EventLog],
+        Payload::InputsConfirmed { party, .. } => vec![Resource::EnteredFor { party }],
     }
 }
 

@@ -92,6 +92,10 @@ fn matrix() -> Vec<(Action, Resource<'static>, &'static str)> {
         (Write, R::FinalSignature { party: "us" }, "DDDDDDD"),
         (Read, R::LogExport, "DDADDDD"),
         (Write, R::LogExport, "DDDDDDD"),
+        (Read, R::EnteredFor { party: "ua" }, "DDAADDD"),
+        (Write, R::EnteredFor { party: "ua" }, "DDDADDD"),
+        (Write, R::EnteredFor { party: "eu" }, "DDDDDAD"),
+        (Write, R::EnteredFor { party: "us" }, "DDDDDDD"),
     ]
 }
 
@@ -147,6 +151,7 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
             Resource::Acknowledgement { .. } => "acknowledgement",
             Resource::FinalSignature { .. } => "signature",
             Resource::LogExport => "export",
+            Resource::EnteredFor { .. } => "entered-for",
         }
     }
     let all = [
@@ -173,6 +178,7 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
         "acknowledgement",
         "signature",
         "export",
+        "entered-for",
     ];
     let table = matrix();
     for name in all {
@@ -334,6 +340,34 @@ mod filters {
             }
             assert!(filter_event(&Viewer::Stranger { account: "x".into() }, &event, &bytes, &[1; 32]).is_none());
         }
+    }
+
+    #[test]
+    fn a_stance_the_mediator_entered_for_a_party_is_flagged_to_the_party_and_the_mediator_only() {
+        // The fixture's stance of ua is logged by the mediator's account.
+        let mut events = events();
+        let state = State::from_events(&events).unwrap();
+        for viewer in [seat("ua", Role::Signatory), seat("us", Role::Mediator)] {
+            let view = view_state(&viewer, &state).unwrap();
+            assert!(view.stances[0].entered_by_mediator, "{viewer:?}");
+            assert_eq!(view.unconfirmed.len(), 1);
+            assert_eq!(view.unconfirmed[0].stances, ["art-1"]);
+            assert!(!view.unconfirmed[0].profile);
+        }
+        for viewer in [seat("ru", Role::Signatory), seat("un", Role::Observer)] {
+            assert!(view_state(&viewer, &state).unwrap().unconfirmed.is_empty(), "{viewer:?}");
+        }
+        // Once ua confirms, nothing is flagged; the confirmation is ua's business.
+        let at = chrono::Utc.with_ymd_and_hms(2025, 1, 3, 0, 0, 0).unwrap();
+        let ua = Actor::Account { account: "acct-ua".into(), party: Some("ua".into()) };
+        let payload = Payload::InputsConfirmed { party: "ua".into(), profile: false, stances: vec!["art-1".into()] };
+        events.push(Event { position: 3, actor: ua, at, payload, salt: None });
+        let state = State::from_events(&events).unwrap();
+        let view = view_state(&seat("ua", Role::Signatory), &state).unwrap();
+        assert!(!view.stances[0].entered_by_mediator && view.unconfirmed.is_empty());
+        let bytes = serde_json::to_vec(&events[3]).unwrap();
+        assert!(!filter_event(&seat("us", Role::Mediator), &events[3], &bytes, &[0; 32]).unwrap().redacted);
+        assert!(filter_event(&seat("ru", Role::Signatory), &events[3], &bytes, &[0; 32]).unwrap().redacted);
     }
 
     #[test]

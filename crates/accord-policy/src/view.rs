@@ -1,6 +1,6 @@
 //! What one viewer receives of a negotiation's state and of its log.
 
-use accord_core::event::{Event, Invitation, ReservationPoint, State};
+use accord_core::event::{EnteredInput, Event, Invitation, ReservationPoint, State};
 use accord_core::text::{self, Version};
 use accord_core::{Constraint, Issue, Party, Position, Profile, Provision, Role, Stance, Timetable, Value};
 use chrono::{DateTime, Utc};
@@ -32,6 +32,33 @@ pub struct NegotiationView {
     pub reservation_history: Vec<ReservationEntry>,
     pub members: Option<Vec<SeatView>>,
     pub invitations: Option<Vec<InvitationView>>,
+    /// Per party, the inputs the mediator entered for it (from a scenario)
+    /// that it has not confirmed or replaced: the viewer's own, or every
+    /// party's for the mediator.
+    #[serde(default)]
+    pub unconfirmed: Vec<UnconfirmedInputs>,
+}
+
+/// A party's inputs that someone else (the mediator, creating the
+/// negotiation from a scenario) entered for it, and that it has neither
+/// confirmed nor replaced: words put in its mouth until it says otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct UnconfirmedInputs {
+    pub party: String,
+    /// Its profile (weights, ratings, red lines, reservation value).
+    pub profile: bool,
+    /// The provisions its stance on which was entered for it.
+    pub stances: Vec<String>,
+}
+
+/// A party's profile with whether it is the party's own word.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProfileView {
+    #[serde(flatten)]
+    pub profile: Profile,
+    /// The mediator entered this profile for the party (from a scenario) and
+    /// the party has not confirmed or replaced it yet.
+    pub entered_by_mediator: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -79,6 +106,10 @@ pub struct StanceView {
     pub position: String,
     /// Present when the viewer may see the party's reasons.
     pub detail: Option<Stance>,
+    /// The mediator entered this stance for the party (from a scenario) and
+    /// the party has not confirmed or replaced it yet.
+    #[serde(default)]
+    pub entered_by_mediator: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -174,6 +205,7 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
             provision: s.provision.clone(),
             position: s.position.as_str().to_string(),
             detail: reads(viewer, Resource::StanceReason { party: &s.party }).allowed().then(|| s.clone()),
+            entered_by_mediator: entered_for(viewer, state, &s.party, &stance_input(&s.provision)),
         })
         .collect();
     let stance_counts = reads(viewer, Resource::StanceCounts).allowed().then(|| {
@@ -240,7 +272,50 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
         reservation_history,
         members,
         invitations,
+        unconfirmed: unconfirmed_inputs(viewer, state),
     })
+}
+
+fn stance_input(provision: &str) -> EnteredInput {
+    EnteredInput::Stance { provision: provision.to_string() }
+}
+
+/// Whether `viewer` may know, and it is so, that `party`'s `input` was
+/// entered for it and not confirmed since.
+fn entered_for(viewer: &Viewer, state: &State, party: &str, input: &EnteredInput) -> bool {
+    reads(viewer, Resource::EnteredFor { party }).allowed()
+        && state.entered_for_party(party).any(|e| &e.input == input)
+}
+
+/// Per party (in party order), the unconfirmed inputs `viewer` may know of;
+/// parties with none are left out.
+pub fn unconfirmed_inputs(viewer: &Viewer, state: &State) -> Vec<UnconfirmedInputs> {
+    state
+        .negotiation
+        .parties
+        .iter()
+        .filter(|p| reads(viewer, Resource::EnteredFor { party: &p.id }).allowed())
+        .filter_map(|p| {
+            let mut inputs = UnconfirmedInputs { party: p.id.clone(), profile: false, stances: Vec::new() };
+            for entry in state.entered_for_party(&p.id) {
+                match &entry.input {
+                    EnteredInput::Profile => inputs.profile = true,
+                    EnteredInput::Stance { provision } => inputs.stances.push(provision.clone()),
+                }
+            }
+            (inputs.profile || !inputs.stances.is_empty()).then_some(inputs)
+        })
+        .collect()
+}
+
+/// `party`'s profile as `viewer` may see it, with whether it was entered
+/// for the party; `None` when there is none or the viewer may not read it.
+pub fn profile_view(viewer: &Viewer, state: &State, party: &str) -> Option<ProfileView> {
+    if !reads(viewer, Resource::Profile { party }).allowed() {
+        return None;
+    }
+    let profile = state.negotiation.profile(party)?.clone();
+    Some(ProfileView { profile, entered_by_mediator: entered_for(viewer, state, party, &EnteredInput::Profile) })
 }
 
 /// Every party's seat, with the account holding it (if taken).

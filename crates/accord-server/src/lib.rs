@@ -472,6 +472,7 @@ pub enum RouteId {
     Bundle,
     ExportLog,
     Stream,
+    ConfirmInputs,
 }
 
 /// One row of the route table.
@@ -682,6 +683,13 @@ pub fn routes() -> Vec<Route> {
             "Live updates: server-sent events whenever the log grows",
             &[],
         ),
+        r(
+            ConfirmInputs,
+            Method::POST,
+            "/api/negotiations/{id}/inputs/{party}/confirm",
+            "Confirm the profile and stances the mediator entered for you",
+            &[],
+        ),
     ]
 }
 
@@ -746,6 +754,7 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         Bundle => on(filter, evidence::bundle),
         ExportLog => on(filter, evidence::export_log),
         Stream => on(filter, stream::stream),
+        ConfirmInputs => on(filter, profiles::confirm_inputs),
     }
 }
 

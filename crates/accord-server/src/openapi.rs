@@ -62,7 +62,7 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         R::CreateNegotiation => (Some(named::<CreateNegotiation>), 201, Some(named::<NegotiationView>)),
         R::GetNegotiation => (None, 200, Some(named::<NegotiationView>)),
         R::GetDraft => (None, 200, Some(named::<DraftView>)),
-        R::GetProfile => (None, 200, Some(named::<Profile>)),
+        R::GetProfile => (None, 200, Some(named::<ProfileView>)),
         R::GetVersion => (None, 200, Some(named::<PublishedVersionView>)),
         R::Analysis => (None, 200, Some(named::<AnalysisView>)),
         R::SetProvision => (Some(named::<ProvisionInput>), 200, Some(named::<WriteResult>)),
@@ -106,6 +106,7 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         R::ExportLog => (None, 200, Some(named::<LogExport>)),
         // text/event-stream; see handlers/stream.rs for the events.
         R::Stream => (None, 200, None),
+        R::ConfirmInputs => (Some(named::<ConfirmInput>), 200, Some(named::<WriteResult>)),
     }
 }
 
@@ -146,6 +147,7 @@ pub fn takes_if_match(id: RouteId) -> bool {
             | RotateKey
             | Acknowledge
             | SignFinal
+            | ConfirmInputs
     )
 }
 
@@ -397,7 +399,7 @@ mod tests {
             ("/api/negotiations".to_string(), "post", "201", "NegotiationView"),
             (n.to_string(), "get", "200", "NegotiationView"),
             (format!("{n}/draft"), "get", "200", "DraftView"),
-            (format!("{n}/profiles/{{party}}"), "get", "200", "Profile"),
+            (format!("{n}/profiles/{{party}}"), "get", "200", "ProfileView"),
             (format!("{n}/versions/{{number}}"), "get", "200", "PublishedVersionView"),
             (format!("{n}/analysis"), "get", "200", "AnalysisView"),
             (format!("{n}/bundle"), "get", "200", "Bundle"),

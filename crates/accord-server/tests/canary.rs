@@ -233,6 +233,11 @@ async fn no_role_sees_another_partys_secrets() {
                 (Method::PUT, format!("/api/negotiations/{id}/stances/art-2"), json!({"position": "acceptable_if"})),
                 (
                     Method::POST,
+                    format!("/api/negotiations/{id}/inputs/{party}/confirm"),
+                    json!({"profile": true, "stances": ["art-2", "art-3"]}),
+                ),
+                (
+                    Method::POST,
                     format!("/api/negotiations/{id}/comments"),
                     json!({"provision": "art-3", "quote": "not there", "text": "x"}),
                 ),

@@ -84,6 +84,8 @@ fn expected(route: RouteId) -> [u16; 7] {
         ExportLog => [200, 403, 403, 403, 403, 404, 401],
         // The stream says only that the log grew, as ETags do: every member.
         Stream => [200, 200, 200, 200, 200, 404, 401],
+        // ua's stance on art-12, which the scenario entered for it: only ua confirms.
+        ConfirmInputs => [403, 200, 403, 403, 403, 404, 401],
     }
 }
 
@@ -160,6 +162,7 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
             let mut profile = r.json();
             let object = profile.as_object_mut().unwrap();
             object.remove("party");
+            object.remove("entered_by_mediator");
             return (format!("{base}/profiles/ua"), Some(profile));
         }
         GetReservations => format!("{base}/profiles/ua/reservations"),
@@ -240,6 +243,7 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         Bundle => format!("{base}/bundle"),
         ExportLog => format!("{base}/export"),
         Stream => format!("{base}/stream"),
+        ConfirmInputs => return (format!("{base}/inputs/ua/confirm"), Some(json!({"stances": ["art-12"]}))),
     };
     (path, None)
 }

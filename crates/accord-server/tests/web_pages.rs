@@ -496,3 +496,53 @@ async fn released_versions(s: &Seated) -> usize {
     let path = format!("/api/negotiations/{}/versions", s.id);
     s.h.get(&path, &s.auth["mediator"]).await.json().as_array().map_or(0, Vec::len)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_is_asked_to_confirm_what_the_mediator_entered_for_it_and_does_so_by_forms() {
+    let s = seated().await;
+    let id = s.id.clone();
+    let notice = "Entered for you by the mediator — confirm or change";
+    let mediator = sign_in(&s, "mediator").await;
+    let analysis = page(&s, &format!("/n/{id}/analysis"), &mediator.cookie).await;
+    assert_eq!(analysis.status, StatusCode::OK);
+    assert!(analysis.text.contains("id=\"unconfirmed-warning\""), "{}", analysis.text);
+    assert!(analysis.text.contains("<li><strong>Ukraine</strong>: its profile; its stances on art-3"), "{}", analysis.text);
+
+    let ua = sign_in(&s, "ua").await;
+    let profile = page(&s, &format!("/n/{id}/profile"), &ua.cookie).await;
+    assert!(profile.text.contains(notice), "{}", profile.text);
+    assert!(profile.text.contains(&format!("action=\"/n/{id}/confirm\"")));
+    let text = page(&s, &format!("/n/{id}/text"), &ua.cookie).await;
+    assert!(text.text.contains(notice) && text.text.contains("name=\"stance\" value=\"art-13\""), "{}", text.text);
+    // A seat the mediator entered nothing for is asked nothing.
+    let observer = sign_in(&s, "observer").await;
+    let observer_text = page(&s, &format!("/n/{id}/text"), &observer.cookie).await;
+    assert_eq!(observer_text.status, StatusCode::OK);
+    assert!(!observer_text.text.contains("entered-for-you"), "{}", observer_text.text);
+
+    // Without the CSRF field, nothing is confirmed.
+    let base = s.h.size(&id, &s.auth["mediator"]).await.to_string();
+    let fields = [("base", base.as_str()), ("back", "profile"), ("profile", "on")];
+    let r = form(&s, &format!("/n/{id}/confirm"), Some(&ua.cookie), &fields).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+
+    let fields = [("csrf", ua.csrf.as_str()), ("base", &base), ("back", "profile"), ("profile", "on")];
+    let r = form(&s, &format!("/n/{id}/confirm"), Some(&ua.cookie), &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[header::LOCATION], format!("/n/{id}/profile").as_str());
+    let profile = page(&s, &format!("/n/{id}/profile"), &ua.cookie).await;
+    assert!(!profile.text.contains(notice), "{}", profile.text);
+
+    let base = s.h.size(&id, &s.auth["mediator"]).await.to_string();
+    let mut fields = vec![("csrf", ua.csrf.as_str()), ("base", &base), ("back", "text")];
+    for provision in ["art-3", "art-5", "art-8", "art-12", "art-13"] {
+        fields.push(("stance", provision));
+    }
+    let r = form(&s, &format!("/n/{id}/confirm"), Some(&ua.cookie), &fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[header::LOCATION], format!("/n/{id}/text").as_str());
+    let text = page(&s, &format!("/n/{id}/text"), &ua.cookie).await;
+    assert!(!text.text.contains(notice), "{}", text.text);
+    let analysis = page(&s, &format!("/n/{id}/analysis"), &mediator.cookie).await;
+    assert!(!analysis.text.contains("<strong>Ukraine</strong>"), "{}", analysis.text);
+}

@@ -113,7 +113,11 @@ impl Log {
     }
 
     fn write(&mut self, payloads: Vec<Payload>, now: DateTime<Utc>) -> Result<Plan, PlanError> {
-        let plan = self.state.plan(&mediator(), payloads, now, &mut counter(&mut self.salts))?;
+        self.write_as(&mediator(), payloads, now)
+    }
+
+    fn write_as(&mut self, actor: &Actor, payloads: Vec<Payload>, now: DateTime<Utc>) -> Result<Plan, PlanError> {
+        let plan = self.state.plan(actor, payloads, now, &mut counter(&mut self.salts))?;
         self.keep(&plan);
         Ok(plan)
     }
@@ -339,6 +343,107 @@ fn a_creation_logs_the_frame_then_each_profile_and_stance_as_its_own_event() {
     assert_eq!(late.events().len(), 1);
     let unknown = State::plan_creation(&mediator(), negotiation(), "nobody".into(), utc(1, 9), &mut counter(&mut 0));
     assert!(matches!(unknown, Err(PlanError::Fold(FoldError::UnknownParty { position: 0, .. }))), "{unknown:?}");
+}
+
+fn seated(party: &str) -> Actor {
+    Actor::Account { account: format!("acc-{party}"), party: Some(party.into()) }
+}
+
+fn pending(state: &State) -> Vec<(String, String)> {
+    state.entered_for.iter().map(|e| (e.party.clone(), e.input.to_string())).collect()
+}
+
+fn owned(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter().map(|(p, i)| ((*p).to_string(), (*i).to_string())).collect()
+}
+
+fn confirm(party: &str, profile: bool, stances: &[&str]) -> Payload {
+    Payload::InputsConfirmed {
+        party: party.into(),
+        profile,
+        stances: stances.iter().map(|s| (*s).to_string()).collect(),
+    }
+}
+
+#[test]
+fn inputs_a_scenario_enters_for_a_party_stay_unconfirmed_until_the_party_confirms_or_replaces_them() {
+    let mut scenario = negotiation();
+    scenario.profiles = vec![profile("ua"), profile("ru")];
+    let stance = |party: &str, provision: &str| Stance {
+        party: party.into(),
+        provision: provision.into(),
+        position: Position::Acceptable,
+        reason: None,
+    };
+    scenario.stances = vec![stance("ua", "art-1"), stance("ua", "art-2"), stance("ru", "art-1")];
+    let plan = State::plan_creation(&mediator(), scenario, "un".into(), utc(1, 9), &mut counter(&mut 0)).unwrap();
+    let (events, state) = plan.into_parts();
+    let mut log = Log { events, state, salts: 10 };
+    assert_eq!(
+        pending(&log.state),
+        owned(&[
+            ("ua", "profile"),
+            ("ru", "profile"),
+            ("ua", "stance on \"art-1\""),
+            ("ua", "stance on \"art-2\""),
+            ("ru", "stance on \"art-1\"")
+        ])
+    );
+    assert!(log.state.entered_for.iter().all(|e| e.by.as_deref() == Some("un")));
+    log.seat_everyone(utc(1, 10));
+
+    // The mediator cannot confirm for the party, nor can another party.
+    let by_mediator = log.write(vec![confirm("ua", true, &[])], utc(1, 11));
+    assert!(
+        matches!(&by_mediator, Err(PlanError::Fold(FoldError::ConfirmedByOther { party, actor: Some(actor), .. })) if party == "ua" && actor == "un"),
+        "{by_mediator:?}"
+    );
+    let by_other = log.write_as(&seated("ru"), vec![confirm("ua", true, &[])], utc(1, 11));
+    assert!(matches!(by_other, Err(PlanError::Fold(FoldError::ConfirmedByOther { .. }))), "{by_other:?}");
+
+    // The party confirms its profile and one stance as they stand.
+    log.write_as(&seated("ua"), vec![confirm("ua", true, &["art-1"])], utc(1, 11)).unwrap();
+    assert_eq!(
+        pending(&log.state),
+        owned(&[("ru", "profile"), ("ua", "stance on \"art-2\""), ("ru", "stance on \"art-1\"")])
+    );
+    // What is confirmed (or was never entered for it) cannot be confirmed again.
+    for again in [confirm("ua", true, &[]), confirm("ua", false, &["art-1"]), confirm("ua", false, &["art-2", "art-2"])]
+    {
+        let refused = log.write_as(&seated("ua"), vec![again], utc(1, 11));
+        assert!(matches!(refused, Err(PlanError::Fold(FoldError::NothingToConfirm { .. }))), "{refused:?}");
+    }
+    let empty = log.write_as(&seated("ua"), vec![confirm("ua", false, &[])], utc(1, 11));
+    assert!(matches!(empty, Err(PlanError::Fold(FoldError::EmptyConfirmation { .. }))), "{empty:?}");
+
+    // Its own stance replaces (and so confirms) the one entered for it.
+    let own = Payload::StanceRecorded { stance: Stance { position: Position::Unacceptable, ..stance("ua", "art-2") } };
+    log.write_as(&seated("ua"), vec![own], utc(1, 12)).unwrap();
+    // Moving its own walk-away point leaves the rest of its profile the mediator's word…
+    let moved = Payload::ReservationChanged { party: "ru".into(), reservation: 0.3, note: None };
+    log.write_as(&seated("ru"), vec![moved], utc(1, 12)).unwrap();
+    assert_eq!(pending(&log.state), owned(&[("ru", "profile"), ("ru", "stance on \"art-1\"")]));
+    // …its own profile replaces it.
+    log.write_as(&seated("ru"), vec![Payload::ProfileSet { profile: profile("ru") }], utc(1, 12)).unwrap();
+    assert_eq!(pending(&log.state), owned(&[("ru", "stance on \"art-1\"")]));
+    // A stance on a provision that is removed is no longer pending.
+    log.write(vec![Payload::ProvisionRemoved { provision: "art-1".into() }], utc(1, 13)).unwrap();
+    assert!(log.state.entered_for.is_empty());
+    assert_eq!(State::from_events(&log.events).unwrap(), log.state);
+}
+
+#[test]
+fn a_confirmation_is_a_new_event_kind_and_old_events_keep_their_bytes() {
+    let json = serde_json::to_string(&confirm("ua", true, &[])).unwrap();
+    assert_eq!(json, r#"{"type":"inputs_confirmed","party":"ua","profile":true}"#);
+    let back: Payload =
+        serde_json::from_str(r#"{"type":"inputs_confirmed","party":"ua","stances":["art-1"]}"#).unwrap();
+    assert_eq!(back, confirm("ua", false, &["art-1"]));
+    // A state serialised before the field existed still reads.
+    let mut value = serde_json::to_value(Log::new().state).unwrap();
+    value.as_object_mut().unwrap().remove("entered_for");
+    let state: State = serde_json::from_value(value).unwrap();
+    assert!(state.entered_for.is_empty());
 }
 
 // ------------------------------------------------------------------ properties

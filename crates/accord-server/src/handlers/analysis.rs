@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use accord_core::Negotiation;
+use accord_core::event::State as Folded;
 use accord_engine::analyse::Budgets;
 use accord_policy::{Action, Resource, Viewer};
 use axum::Json;
@@ -18,7 +19,8 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::NegotiationPath;
 
-fn run_analysis(viewer: &Viewer, negotiation: &Negotiation, budgets: &Budgets) -> Result<serde_json::Value> {
+fn run_analysis(viewer: &Viewer, state: &Folded, budgets: &Budgets) -> Result<serde_json::Value> {
+    let negotiation: &Negotiation = &state.negotiation;
     use accord_policy::analysis::{RawAnalysis, VIEW_PARTS, filter_analysis};
     let unavailable = |e: accord_engine::EngineError| ApiError::new(ErrorCode::AnalysisUnavailable, e.to_string());
     let problem = accord_engine::compile::compile(negotiation).map_err(unavailable)?;
@@ -27,7 +29,8 @@ fn run_analysis(viewer: &Viewer, negotiation: &Negotiation, budgets: &Budgets) -
     let analysis = accord_engine::analyse::analyse_parts(&problem, &draft.0, budgets, &VIEW_PARTS, &|_| {});
     let balance = accord_engine::balance::balance(negotiation, &draft);
     let raw = RawAnalysis::from_analysis(negotiation, &problem, &analysis, balance);
-    let view = filter_analysis(viewer, &raw).ok_or_else(|| denied(viewer))?;
+    // Which of the inputs it ran on the parties never confirmed.
+    let view = filter_analysis(viewer, &raw).ok_or_else(|| denied(viewer))?.with_unconfirmed(viewer, state);
     serde_json::to_value(view).map_err(ApiError::internal)
 }
 
@@ -55,7 +58,7 @@ pub(super) async fn analysis_value(app: &AppState, seen: &Seen) -> Result<Arc<se
         .try_get_with(key, async move {
             let _slot = app_for_work.engine_slot().await?;
             let started = std::time::Instant::now();
-            let value = tokio::task::spawn_blocking(move || run_analysis(&viewer, &state.negotiation, &budgets))
+            let value = tokio::task::spawn_blocking(move || run_analysis(&viewer, &state, &budgets))
                 .await
                 .map_err(ApiError::internal)??;
             app_for_work.metrics.analysed(started.elapsed().as_secs_f64());

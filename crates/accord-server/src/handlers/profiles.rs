@@ -1,8 +1,9 @@
 //! A party's confidential profile (weights, ratings, red lines, reservation
-//! value) and the history of its reservation value.
+//! value) and the history of its reservation value; and the party's
+//! confirmation of the profile and stances the mediator entered for it.
 
 use accord_core::Profile;
-use accord_core::event::Payload;
+use accord_core::event::{EnteredInput, Payload};
 use accord_policy::{Action, Resource};
 use axum::Json;
 use axum::extract::State;
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, commit, etag, seen, written};
 use crate::AppState;
-use crate::api::{ProfileInput, ReservationEntry, ReservationInput};
+use crate::api::{ConfirmInput, ProfileInput, ReservationEntry, ReservationInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, IfMatch, PartyPath};
@@ -23,11 +24,7 @@ pub async fn get_profile(
     let seen = seen(&app, &caller, &id).await?;
     let party = party.as_str();
     seen.require(Action::Read, Resource::Profile { party })?;
-    let profile = seen
-        .state
-        .negotiation
-        .profile(party)
-        .cloned()
+    let profile = accord_policy::view::profile_view(&seen.viewer, &seen.state, party)
         .ok_or_else(|| ApiError::not_found(format!("a profile of \"{party}\"")))?;
     Ok((etag(seen.state.size), Json(profile)).into_response())
 }
@@ -100,5 +97,42 @@ pub async fn change_reservation(
         return Err(ApiError::field("/reservation", "set your profile first (PUT …/profiles/{party})"));
     }
     let payload = Payload::ReservationChanged { party, reservation: body.reservation, note: body.note };
+    Ok(written(commit(&app, &seen, base, vec![payload]).await?))
+}
+
+/// `POST …/inputs/{party}/confirm`: the party confirms, as they stand, the
+/// profile and stances the mediator entered for it. Only the party itself may
+/// (the policy, and the fold again); each input named must be unconfirmed.
+pub async fn confirm_inputs(
+    State(app): State<AppState>,
+    caller: Caller,
+    PartyPath { id, party }: PartyPath,
+    if_match: IfMatch,
+    ApiJson(body): ApiJson<ConfirmInput>,
+) -> Result<Response> {
+    let seen = seen(&app, &caller, &id).await?;
+    seen.require(Action::Write, Resource::EnteredFor { party: &party })?;
+    let base = seen.base(if_match)?;
+    if !body.profile && body.stances.is_empty() {
+        return Err(ApiError::field("", "name what you confirm: `profile`, `stances`, or both"));
+    }
+    // Each provision at most once, so no list is longer than the text.
+    if body.stances.len() > seen.state.negotiation.provisions.len() {
+        return Err(ApiError::field("/stances", "more stances than the text has provisions"));
+    }
+    let pending = |input: &EnteredInput| seen.state.entered_for_party(&party).any(|e| &e.input == input);
+    if body.profile && !pending(&EnteredInput::Profile) {
+        return Err(ApiError::field("/profile", "your profile was not entered for you, or you already confirmed it"));
+    }
+    for (i, provision) in body.stances.iter().enumerate() {
+        let input = EnteredInput::Stance { provision: provision.clone() };
+        if !pending(&input) || body.stances[..i].contains(provision) {
+            return Err(ApiError::field(
+                format!("/stances/{i}"),
+                "this stance was not entered for you, you already confirmed it, or it is named twice",
+            ));
+        }
+    }
+    let payload = Payload::InputsConfirmed { party, profile: body.profile, stances: body.stances };
     Ok(written(commit(&app, &seen, base, vec![payload]).await?))
 }

@@ -81,6 +81,9 @@ struct AnalysisPage {
     analysis_parties: Vec<(String, String)>,
     pareto_chart: String,
     pareto_error: Option<String>,
+    /// Per party (its name), what the analysis used that the mediator entered
+    /// for it and it has not confirmed: `(party, "its profile; its stances on …")`.
+    unconfirmed: Vec<(String, String)>,
 }
 
 /// The analysis for this caller, as the API serves it.
@@ -278,6 +281,20 @@ pub(crate) async fn analysis_page(
             Err(e) => (String::new(), Some(e.detail)),
         }
     };
+    let unconfirmed = analysis
+        .unconfirmed
+        .iter()
+        .map(|u| {
+            let mut what = Vec::new();
+            if u.profile {
+                what.push("its profile".to_string());
+            }
+            if !u.stances.is_empty() {
+                what.push(format!("its stances on {}", u.stances.join(", ")));
+            }
+            (loaded.party_name(&u.party), what.join("; "))
+        })
+        .collect();
     let layout = Layout::new(format!("Analysis — {}", view.title), "analysis", loaded.session.clone())
         .with_nav(loaded.nav("analysis"))
         .with_scripts(&["live.js", "charts.js"]);
@@ -293,6 +310,7 @@ pub(crate) async fn analysis_page(
         analysis_parties,
         pareto_chart,
         pareto_error,
+        unconfirmed,
     };
     render(StatusCode::OK, &page)
 }

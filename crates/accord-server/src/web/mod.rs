@@ -62,6 +62,7 @@ pub fn router() -> Router<AppState> {
         .route("/n/{id}/versions/{number}/diff/{other}", get(versions::diff))
         .route("/n/{id}/profile", get(profile::profile_page).post(profile::save_profile))
         .route("/n/{id}/reservation", post(profile::move_reservation))
+        .route("/n/{id}/confirm", post(profile::confirm_inputs))
         .route("/n/{id}/analysis", get(analysis::analysis_page))
         .route("/n/{id}/analysis/preview", get(analysis::preview))
         .route("/n/{id}/analysis/adopt", post(analysis::adopt))

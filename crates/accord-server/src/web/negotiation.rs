@@ -84,9 +84,16 @@ fn describe(kind: &str, bytes: Option<&str>, names: &dyn Fn(&str) -> String) -> 
         Payload::ProvisionRemoved { provision } => format!("removed provision {provision}"),
         Payload::IssueSet { issue } => format!("edited issue {}", issue.title),
         Payload::DraftValueSet { issue, .. } => format!("changed the draft's choice on {issue}"),
+        Payload::StanceRecorded { stance } if !event.actor.is_party(&stance.party) => {
+            format!("entered a stance on {} for {}", stance.provision, names(&stance.party))
+        }
         Payload::StanceRecorded { stance } => format!("recorded a stance on {}", stance.provision),
         Payload::CommentAdded { comment } => format!("commented on {}", comment.provision),
+        Payload::ProfileSet { profile } if !event.actor.is_party(&profile.party) => {
+            format!("entered the profile of {}", names(&profile.party))
+        }
         Payload::ProfileSet { .. } => "updated its profile".to_string(),
+        Payload::InputsConfirmed { .. } => "confirmed what the mediator entered for it".to_string(),
         Payload::ReservationChanged { .. } => "moved its reservation value".to_string(),
         Payload::VersionPublished { number, .. } => format!("published version {number}"),
         Payload::VersionAcknowledged { number, .. } => format!("acknowledged version {number}"),

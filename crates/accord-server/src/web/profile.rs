@@ -5,7 +5,7 @@
 
 use accord_core::{Condition, Issue, IssueKind, Profile, Rating, Test, Weighting};
 use accord_policy::analysis::BalanceView;
-use accord_policy::view::ReservationEntry;
+use accord_policy::view::{ProfileView, ReservationEntry};
 use accord_policy::{Action, Resource};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -18,7 +18,7 @@ use super::{
 };
 use crate::AppState;
 use crate::ErrorCode;
-use crate::api::{ProfileInput, ReservationInput};
+use crate::api::{ConfirmInput, ProfileInput, ReservationInput};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, IfMatch, NegotiationPath, PartyPath};
@@ -72,6 +72,9 @@ struct ProfilePage {
     draft_utility: Option<String>,
     balance_chart: String,
     balance: Vec<(String, String)>,
+    /// The mediator entered this profile for the viewer and it has not
+    /// confirmed or replaced it: shown as a proposal to confirm or change.
+    entered_by_mediator: bool,
 }
 
 fn weight_of(profile: Option<&Profile>, issue: &str) -> f64 {
@@ -119,8 +122,8 @@ async fn profile_view(
     let me = loaded.party().to_string();
     let path = || PartyPath { id: id.to_string(), party: me.clone() };
     let may_read = !me.is_empty() && loaded.may(Action::Read, Resource::Profile { party: &me });
-    let profile: Option<Profile> = if may_read {
-        match api::<Profile>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
+    let profile: Option<ProfileView> = if may_read {
+        match api::<ProfileView>(handlers::profiles::get_profile(State(app.clone()), caller.clone(), path())).await {
             Ok(profile) => Some(profile),
             Err(error) if error.code == ErrorCode::NotFound => None,
             Err(error) => return Err(error.into()),
@@ -128,6 +131,8 @@ async fn profile_view(
     } else {
         None
     };
+    let entered_by_mediator = profile.as_ref().is_some_and(|p| p.entered_by_mediator);
+    let profile: Option<Profile> = profile.map(|p| p.profile);
     let issues_source: Vec<Issue> = loaded.view.draft.as_ref().map(|d| d.issues.clone()).unwrap_or_default();
     let total: f64 = issues_source.iter().map(|i| weight_of(profile.as_ref(), &i.id)).sum();
     let max = issues_source.iter().map(|i| weight_of(profile.as_ref(), &i.id)).fold(0.0f64, f64::max);
@@ -249,6 +254,7 @@ async fn profile_view(
         draft_utility: draft_utility.map(|u| format!("{u:.2}")),
         balance_chart,
         balance: balance_rows.into_iter().map(|(p, n)| (p, percent(n))).collect(),
+        entered_by_mediator,
     })
 }
 
@@ -419,4 +425,33 @@ pub(crate) async fn move_reservation(
             render(form_status(&error), &page)
         }
     }
+}
+
+/// `POST /n/{id}/confirm`: the party confirms, as they stand, what the
+/// mediator entered for it — its profile (`profile=on`) and the stances named
+/// by `stance` fields — then goes back to the page it came from (`back`:
+/// `profile` or `text`).
+pub(crate) async fn confirm_inputs(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, PageError> {
+    let back = if form.get("back") == Some("text") { "text" } else { "profile" };
+    let here = format!("/n/{id}/{back}");
+    require_account(&caller, &here)?;
+    let base = form.base()?;
+    let loaded = load(&app, &caller, &id, &here).await?;
+    let me = loaded.party().to_string();
+    let stances: Vec<String> = form.0.iter().filter(|(k, _)| k == "stance").map(|(_, v)| v.clone()).collect();
+    let body = ConfirmInput { profile: form.checked("profile"), stances };
+    api_write(handlers::profiles::confirm_inputs(
+        State(app.clone()),
+        caller.clone(),
+        PartyPath { id: id.clone(), party: me },
+        IfMatch(Some(base)),
+        ApiJson(body),
+    ))
+    .await?;
+    Ok(see_other(&here))
 }

@@ -67,6 +67,8 @@ pub(crate) struct ProvisionBlock {
     pub comments: Vec<CommentRow>,
     /// The form problems of a failed post to this provision.
     pub problems: Vec<FieldProblem>,
+    /// My stance here was entered for me by the mediator and I have not confirmed or changed it.
+    pub entered_by_mediator: bool,
 }
 
 /// A stance's position as people read it.
@@ -100,6 +102,8 @@ struct TextPage {
     may_comment_privately: bool,
     /// `issue: option, option` help for conditions.
     condition_help: Vec<String>,
+    /// My stances the mediator entered for me, unconfirmed: `(provision id, "number heading")`.
+    entered_for_me: Vec<(String, String)>,
 }
 
 fn number_text(x: f64) -> String {
@@ -246,6 +250,7 @@ async fn text_view(
                 })
                 .collect(),
             problems: Vec::new(),
+            entered_by_mediator: mine.is_some_and(|s| s.entered_by_mediator),
         };
         if let Some((provision, problems, form)) = &failed
             && provision == &p.id
@@ -259,10 +264,15 @@ async fn text_view(
         }
         block
     };
-    let (draft, provisions) = match &view.draft {
+    let (draft, provisions): (bool, Vec<ProvisionBlock>) = match &view.draft {
         Some(draft) => (true, draft.provisions.iter().map(block).collect()),
         None => (false, Vec::new()),
     };
+    let entered_for_me = provisions
+        .iter()
+        .filter(|p| p.entered_by_mediator)
+        .map(|p| (p.id.clone(), format!("{} {}", p.number, p.heading)))
+        .collect();
     let condition_help = view
         .draft
         .iter()
@@ -287,6 +297,7 @@ async fn text_view(
         may_comment: loaded.may(Action::Write, Resource::Comment { author: &me, private: false }),
         may_comment_privately: loaded.may(Action::Write, Resource::Comment { author: &me, private: true }),
         condition_help,
+        entered_for_me,
     })
 }
 
