@@ -1315,6 +1315,7 @@ mod tests {
             timetable: Timetable::default(),
             profiles: Vec::new(),
             stances: Vec::new(),
+            privacy: Default::default(),
         }
     }
 
