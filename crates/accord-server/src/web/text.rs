@@ -223,10 +223,7 @@ async fn text_view(
                 _ => String::new(),
             },
             my_reason: detail.and_then(|d| d.reason.clone()).unwrap_or_default(),
-            counts: counts
-                .iter()
-                .find(|c| c.provision == p.id)
-                .and_then(|c| Some((c.with_reservations?, c.recorded?))),
+            counts: counts.iter().find(|c| c.provision == p.id).and_then(|c| Some((c.with_reservations?, c.recorded?))),
             counts_withheld: counts.iter().any(|c| c.provision == p.id && c.withheld),
             others: view
                 .stances
