@@ -79,6 +79,7 @@ fn scenario_of(view: NegotiationView) -> anyhow::Result<(Negotiation, usize)> {
         timetable: draft.timetable,
         profiles: view.profiles,
         stances,
+        privacy: view.privacy,
     };
     Ok((negotiation, left_out))
 }

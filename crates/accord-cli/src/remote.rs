@@ -538,7 +538,8 @@ fn print_negotiation(view: &NegotiationView) {
     if let Some(counts) = &view.stance_counts {
         let mut table = table(&["provision", "with reservations", "recorded"]);
         for count in counts {
-            table.row(vec![count.provision.clone(), count.with_reservations.to_string(), count.recorded.to_string()]);
+            let shown = |n: Option<usize>| n.map_or_else(|| "withheld".to_string(), |n| n.to_string());
+            table.row(vec![count.provision.clone(), shown(count.with_reservations), shown(count.recorded)]);
         }
         print!("\nStances per provision\n{}", table.render());
     }
@@ -751,8 +752,8 @@ pub fn stance(command: StanceCommand) -> anyhow::Result<ExitCode> {
             if let Some(counts) = &stances.counts {
                 let blocked: Vec<String> = counts
                     .iter()
-                    .filter(|c| c.with_reservations > 0)
-                    .map(|c| format!("{} ({})", c.provision, c.with_reservations))
+                    .filter_map(|c| Some((c, c.with_reservations.filter(|n| *n > 0)?)))
+                    .map(|(c, n)| format!("{} ({n})", c.provision))
                     .collect();
                 if !blocked.is_empty() {
                     println!("Parties with reservations, per provision: {}", blocked.join(", "));

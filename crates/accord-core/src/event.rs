@@ -1507,6 +1507,7 @@ mod tests {
             timetable: Timetable::default(),
             profiles: Vec::new(),
             stances: Vec::new(),
+            privacy: Default::default(),
         }
     }
 

@@ -23,6 +23,54 @@ pub struct Negotiation {
     pub timetable: Timetable,
     pub profiles: Vec<Profile>,
     pub stances: Vec<Stance>,
+    /// The confidentiality settings chosen at creation. Absent from the
+    /// bytes when default, so logs written before the field fold unchanged
+    /// and keep their exact bytes.
+    #[serde(default, skip_serializing_if = "Privacy::is_default")]
+    pub privacy: Privacy,
+}
+
+/// How much of the parties' private inputs others may see, beyond what roles
+/// decide. Fixed for the negotiation's life: it travels in the `created`
+/// event, which no later event changes. The policy crate enforces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    /// Blind mediation: the mediator sees only the engine's outputs (ZOPA,
+    /// repair, suggested packages, normalised gains) and stance counts, never
+    /// a profile, a reservation history, a stance reason or another party's
+    /// stance position.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub blind_mediation: bool,
+    /// Stance counts are shown to a viewer only when the parties whose
+    /// positions it cannot see number at least this many and do not all
+    /// hold the same position; otherwise they are withheld. Below 2 the
+    /// rule is off (counts always shown). Default 2.
+    #[serde(default = "Privacy::default_count_threshold", skip_serializing_if = "Privacy::is_default_count_threshold")]
+    pub count_threshold: u32,
+}
+
+impl Privacy {
+    pub const DEFAULT_COUNT_THRESHOLD: u32 = 2;
+
+    fn default_count_threshold() -> u32 {
+        Self::DEFAULT_COUNT_THRESHOLD
+    }
+
+    fn is_default_count_threshold(threshold: &u32) -> bool {
+        *threshold == Self::DEFAULT_COUNT_THRESHOLD
+    }
+
+    pub fn is_default(&self) -> bool {
+        *self == Privacy::default()
+    }
+}
+
+impl Default for Privacy {
+    fn default() -> Self {
+        Privacy { blind_mediation: false, count_threshold: Self::DEFAULT_COUNT_THRESHOLD }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -619,5 +667,36 @@ mod tests {
         let pct = NumericRange { min: 0.5, max: 5.0, step: 0.25, integer: false, unit: Some("%".into()) };
         assert_eq!(format_number(2.75, &pct), "2.75");
         assert_eq!(format_number(1234.5, &pct), "1,234.50");
+    }
+
+    #[test]
+    fn default_privacy_leaves_no_trace_in_the_bytes_and_old_bytes_read_as_default() {
+        let privacy = |json: &str| serde_json::from_str::<Privacy>(json).map_err(|e| e.to_string());
+        assert_eq!(serde_json::to_string(&Privacy::default()).ok().as_deref(), Some("{}"));
+        assert_eq!(privacy("{}"), Ok(Privacy::default()));
+        assert_eq!(Privacy::default().count_threshold, 2, "the threshold is on by default");
+        let blind = Privacy { blind_mediation: true, count_threshold: 3 };
+        let text = serde_json::to_string(&blind).unwrap_or_default();
+        assert_eq!(text, r#"{"blind_mediation":true,"count_threshold":3}"#);
+        assert_eq!(privacy(&text), Ok(blind));
+        assert!(privacy(r#"{"blind":true}"#).is_err(), "a misspelt setting is refused, not ignored");
+        // A negotiation without the field (every log written before it) reads as the default.
+        let negotiation = Negotiation {
+            id: "n".into(),
+            title: "T".into(),
+            description: String::new(),
+            parties: Vec::new(),
+            issues: Vec::new(),
+            provisions: Vec::new(),
+            constraints: Vec::new(),
+            timetable: Timetable::default(),
+            profiles: Vec::new(),
+            stances: Vec::new(),
+            privacy: Privacy::default(),
+        };
+        let bytes = serde_json::to_string(&negotiation).unwrap_or_default();
+        assert!(!bytes.contains("privacy"), "{bytes}");
+        let back: Option<Negotiation> = serde_json::from_str(&bytes).ok();
+        assert_eq!(back, Some(negotiation));
     }
 }

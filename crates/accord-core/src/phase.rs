@@ -638,6 +638,7 @@ mod tests {
             timetable,
             profiles: Vec::new(),
             stances: Vec::new(),
+            privacy: Default::default(),
         }
     }
 

@@ -1397,6 +1397,7 @@ mod tests {
                 position: Position::AcceptableIf { conditions: vec![condition("territory", one_of(&["freeze"]))] },
                 reason: None,
             }],
+            privacy: Default::default(),
         }
     }
 

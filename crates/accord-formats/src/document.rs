@@ -97,6 +97,7 @@ impl ImportedText {
             timetable: Timetable::default(),
             profiles: Vec::new(),
             stances: Vec::new(),
+            privacy: Default::default(),
         }
     }
 }

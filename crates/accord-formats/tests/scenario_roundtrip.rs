@@ -259,6 +259,7 @@ fn build(d: &mut Draw) -> Negotiation {
         timetable: Timetable { phases },
         profiles,
         stances,
+        privacy: Default::default(),
     }
 }
 
@@ -348,4 +349,19 @@ fn large_integer_ranges_stay_integer_ranges() {
     let written = scenario::to_toml(&n);
     assert!(written.contains("range = { min = 10000000000000000, max = 10000000000000100, step = 20"), "{written}");
     assert_eq!(scenario::parse(&written, "again.toml").unwrap(), n);
+}
+
+#[test]
+fn the_privacy_table_is_read_written_and_checked() {
+    let fixture = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/harbour.toml")).unwrap();
+    let plain = scenario::parse(&fixture, "harbour.toml").unwrap();
+    assert_eq!(plain.privacy, accord_core::Privacy::default());
+    assert!(!scenario::to_toml(&plain).contains("[privacy]"), "a default setting is not written");
+    let blind = format!("{fixture}\n[privacy]\nblind_mediation = true\ncount_threshold = 3\n");
+    let negotiation = scenario::parse(&blind, "blind.toml").unwrap();
+    assert_eq!(negotiation.privacy, accord_core::Privacy { blind_mediation: true, count_threshold: 3 });
+    let again = scenario::parse(&scenario::to_toml(&negotiation), "written.toml").unwrap();
+    assert_eq!(again, negotiation);
+    let misspelt = format!("{fixture}\n[privacy]\nblind = true\n");
+    assert!(scenario::parse(&misspelt, "misspelt.toml").is_err(), "an unknown setting is refused");
 }

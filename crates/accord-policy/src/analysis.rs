@@ -6,7 +6,7 @@
 //! reports each party's outcome at the level [`Resource::Utility`] allows:
 //! the utility itself for the party, the normalised gain for the mediator.
 
-use accord_core::Negotiation;
+use accord_core::{Negotiation, Role};
 use accord_engine::analyse::{Analysis, Budgets, Outcome, Part, analyse_parts};
 use accord_engine::balance::PartyBalance;
 use accord_engine::bargain::Solution;
@@ -310,7 +310,14 @@ pub fn filter_analysis(viewer: &Viewer, raw: &RawAnalysis<'_>) -> Option<Analysi
                     .collect(),
                 package: scale.package(viewer, &r.package, &r.utilities),
             },
-            RepairOutcome::Unrepairable { reason } => RepairView::Unrepairable { reason },
+            RepairOutcome::Unrepairable { reason } => RepairView::Unrepairable {
+                reason: if sees_every_position(viewer, raw.negotiation) {
+                    reason
+                } else {
+                    // The engine's reason may name the stance that blocks, and so whose it is.
+                    UNREPAIRABLE_WITHOUT_NAMES.to_string()
+                },
+            },
         }
     }));
     let improvement = Section::from_result(raw.improvement.clone().map(|i| match i {
@@ -328,6 +335,21 @@ pub fn filter_analysis(viewer: &Viewer, raw: &RawAnalysis<'_>) -> Option<Analysi
         balance: filter_balance(viewer, &raw.balance),
         unconfirmed: Vec::new(),
     })
+}
+
+/// Why a draft cannot be repaired, told to a viewer who may not read every
+/// party's stance positions (a mediator under blind mediation).
+pub const UNREPAIRABLE_WITHOUT_NAMES: &str = "no change of values makes the draft acceptable to every signatory: \
+     a hard rule (a red line, a stance or a constraint) or a reservation value blocks every package; the text \
+     itself, or a party's stance, must change";
+
+/// Whether `viewer` may read every stakeholder's stance positions.
+fn sees_every_position(viewer: &Viewer, negotiation: &Negotiation) -> bool {
+    negotiation
+        .parties
+        .iter()
+        .filter(|p| matches!(p.role, Role::Signatory | Role::Consulted))
+        .all(|p| decide(viewer, Action::Read, &Resource::StancePosition { party: &p.id }).allowed())
 }
 
 /// The balances `viewer` may see: in full for its own party, normalised for the mediator.

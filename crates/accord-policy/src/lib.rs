@@ -18,6 +18,15 @@
 //!   signatories, consulted parties. Observers see released versions only.
 //! - Analysis: the mediator, who sees each party's normalised gain rather than
 //!   its utility; each party sees its own utility and balance.
+//! - Blind mediation ([`accord_core::Privacy::blind_mediation`], chosen at
+//!   creation): the mediator loses every party's profile, reservation
+//!   history, stance reasons and positions (it gets the stance counts, under
+//!   the same threshold as a party), the per-provision balance and the full
+//!   log export. It keeps the analysis in normalised gains and the filtered
+//!   log.
+//! - Stance counts are withheld from a viewer when they would identify a
+//!   party's position ([`view::stance_counts`]); a redacted log entry's time
+//!   is coarsened to the hour ([`view::filter_event`]).
 //! - Writes: the mediator drafts, invites and publishes; a signatory or
 //!   consulted party records its own stances and edits its own profile;
 //!   every participant comments as itself.
@@ -25,8 +34,8 @@
 //!   by the mediator's account): the party and the mediator see that they
 //!   are unconfirmed; only the party confirms them.
 
-use accord_core::Role;
 use accord_core::event::{Event, Payload, State};
+use accord_core::{Privacy, Role};
 
 pub mod analysis;
 pub mod view;
@@ -38,8 +47,11 @@ pub enum Viewer {
     Anonymous,
     /// Signed in, holding no seat in this negotiation.
     Stranger { account: String },
-    /// Signed in and holding `party`'s seat.
-    Party { account: String, party: String, role: Role },
+    /// Signed in and holding `party`'s seat, in a negotiation with these
+    /// `privacy` settings. The settings ride on the viewer so that every
+    /// `decide` call sees them without a second argument: a handler cannot
+    /// forget to pass them, and the call sites did not change.
+    Party { account: String, party: String, role: Role, privacy: Privacy },
 }
 
 impl Viewer {
@@ -47,7 +59,12 @@ impl Viewer {
     pub fn in_negotiation(state: &State, account: Option<&str>) -> Viewer {
         let Some(account) = account else { return Viewer::Anonymous };
         match state.party_of_account(account) {
-            Some(party) => Viewer::Party { account: account.to_string(), party: party.id.clone(), role: party.role },
+            Some(party) => Viewer::Party {
+                account: account.to_string(),
+                party: party.id.clone(),
+                role: party.role,
+                privacy: state.negotiation.privacy,
+            },
             None => Viewer::Stranger { account: account.to_string() },
         }
     }
@@ -71,6 +88,15 @@ impl Viewer {
         match self {
             Viewer::Party { role, .. } => Some(*role),
             _ => None,
+        }
+    }
+
+    /// The negotiation's privacy settings as this viewer is bound by them
+    /// (the defaults for a viewer without a seat, who sees nothing private).
+    pub fn privacy(&self) -> Privacy {
+        match self {
+            Viewer::Party { privacy, .. } => *privacy,
+            _ => Privacy::default(),
         }
     }
 
@@ -198,6 +224,9 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
         Viewer::Party { party, role, .. } => (party.as_str(), *role),
     };
     let mediator = role == Role::Mediator;
+    // The mediator reads the parties' private inputs, unless the negotiation
+    // is under blind mediation: then it sees what the engine makes of them.
+    let sighted_mediator = mediator && !viewer.privacy().blind_mediation;
     // Those who work on the text: everyone but observers.
     let participant = role != Role::Observer;
     // Those whose preferences the negotiation records.
@@ -212,21 +241,23 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
         (Read, R::Versions) => Allow,
         (Write, R::Versions) => Decision::from_bool(mediator),
         (Read, R::StancePosition { party }) => {
-            if mediator || own(party) {
+            if sighted_mediator || own(party) {
                 Allow
-            } else if stakeholder {
+            } else if stakeholder || mediator {
                 Redact
             } else {
                 Deny
             }
         }
-        (Read, R::StanceReason { party }) => Decision::from_bool(mediator || own(party)),
+        (Read, R::StanceReason { party }) => Decision::from_bool(sighted_mediator || own(party)),
         (Write, R::StancePosition { party } | R::StanceReason { party }) => {
             Decision::from_bool(stakeholder && own(party))
         }
         (Read, R::StanceCounts) => Decision::from_bool(participant),
         (Write, R::StanceCounts) => Deny,
-        (Read, R::Profile { party } | R::ReservationHistory { party }) => Decision::from_bool(mediator || own(party)),
+        (Read, R::Profile { party } | R::ReservationHistory { party }) => {
+            Decision::from_bool(sighted_mediator || own(party))
+        }
         (Write, R::Profile { party } | R::ReservationHistory { party }) => {
             Decision::from_bool(stakeholder && own(party))
         }
@@ -250,7 +281,9 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
         (Read, R::Balance { party }) => {
             if stakeholder && own(party) {
                 Allow
-            } else if mediator {
+            } else if sighted_mediator {
+                // Per-provision shares map a party's preferences issue by
+                // issue: not an output a blind mediator gets.
                 Redact
             } else {
                 Deny
@@ -271,7 +304,9 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
         // Only signatories sign; consulted parties and observers do not.
         (Write, R::FinalSignature { party }) => Decision::from_bool(role == Role::Signatory && own(party)),
         (Read, R::Key { .. } | R::Acknowledgement { .. } | R::FinalSignature { .. }) => Allow,
-        (Read, R::LogExport) => Decision::from_bool(mediator),
+        // The export holds every private payload: under blind mediation it is
+        // nobody's; the filtered log and the bundle verify the process.
+        (Read, R::LogExport) => Decision::from_bool(sighted_mediator),
         (Write, R::LogExport) => Deny,
         // The mediator knows what it entered; the party is asked to confirm it.
         // Only the party itself confirms: nobody may say "yes" for it.

@@ -2,12 +2,17 @@
 //! The role × resource × action matrix, written out by hand so that a change
 //! of policy is a visible change of this table.
 
-use accord_core::Role;
+use accord_core::{Privacy, Role};
 
 use super::*;
 
 fn viewers() -> Vec<(&'static str, Viewer)> {
-    let seat = |party: &str, role| Viewer::Party { account: format!("acct-{party}"), party: party.into(), role };
+    viewers_under(Privacy::default())
+}
+
+fn viewers_under(privacy: Privacy) -> Vec<(&'static str, Viewer)> {
+    let seat =
+        |party: &str, role| Viewer::Party { account: format!("acct-{party}"), party: party.into(), role, privacy };
     vec![
         ("anonymous", Viewer::Anonymous),
         ("stranger", Viewer::Stranger { account: "acct-x".into() }),
@@ -191,6 +196,59 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
     }
 }
 
+/// Under blind mediation, the cells that change: all in the mediator's
+/// column (`R` where the mediator used to read a position: it gets the
+/// counts; `D` for reasons, profiles, reservation histories, balances and
+/// the full export). Every other cell of [`matrix`] stays as it is.
+fn blind_mediator_cells() -> Vec<(Action, Resource<'static>, char)> {
+    use Action::Read;
+    use Resource as R;
+    vec![
+        (Read, R::StancePosition { party: "ua" }, 'R'),
+        (Read, R::StancePosition { party: "eu" }, 'R'),
+        (Read, R::StanceReason { party: "ua" }, 'D'),
+        (Read, R::StanceReason { party: "eu" }, 'D'),
+        (Read, R::Profile { party: "ua" }, 'D'),
+        (Read, R::Profile { party: "eu" }, 'D'),
+        (Read, R::ReservationHistory { party: "ua" }, 'D'),
+        (Read, R::ReservationHistory { party: "ru" }, 'D'),
+        (Read, R::Balance { party: "ua" }, 'D'),
+        (Read, R::Balance { party: "ru" }, 'D'),
+        (Read, R::LogExport, 'D'),
+    ]
+}
+
+#[test]
+fn blind_mediation_changes_only_the_mediators_private_reads() {
+    let privacy = Privacy { blind_mediation: true, ..Privacy::default() };
+    let blind = viewers_under(privacy);
+    let overrides = blind_mediator_cells();
+    let mut mismatches = Vec::new();
+    for (action, resource, row) in matrix() {
+        for (column, ((name, viewer), default_cell)) in blind.iter().zip(row.chars()).enumerate() {
+            let mediator_override = overrides.iter().find(|(a, r, _)| *a == action && *r == resource);
+            let expected = match (column, mediator_override) {
+                (2, Some((_, _, cell))) => *cell,
+                _ => default_cell,
+            };
+            let expected = match expected {
+                'A' => Decision::Allow,
+                'D' => Decision::Deny,
+                _ => Decision::Redact,
+            };
+            let got = decide(viewer, action, &resource);
+            if got != expected {
+                mismatches.push(format!("{action:?} {resource:?} as {name}: expected {expected:?}, got {got:?}"));
+            }
+        }
+    }
+    // Every override names a row of the table, so none is silently unused.
+    for (action, resource, _) in &overrides {
+        assert!(matrix().iter().any(|(a, r, _)| a == action && r == resource), "{action:?} {resource:?}");
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
 #[test]
 fn anonymous_is_denied_everything() {
     for (action, resource, _) in matrix() {
@@ -237,6 +295,7 @@ mod filters {
             timetable: Timetable::default(),
             profiles: Vec::new(),
             stances: Vec::new(),
+            privacy: Default::default(),
         };
         let at = chrono::Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
         let actor = Actor::Account { account: "m".into(), party: Some("us".into()) };
@@ -269,7 +328,7 @@ mod filters {
     }
 
     fn seat(party: &str, role: Role) -> Viewer {
-        Viewer::Party { account: format!("acct-{party}"), party: party.into(), role }
+        Viewer::Party { account: format!("acct-{party}"), party: party.into(), role, privacy: Default::default() }
     }
 
     #[test]
@@ -280,8 +339,10 @@ mod filters {
         let view = view_state(&ru, &state).unwrap();
         assert!(view.stances.is_empty());
         assert!(view.comments.is_empty());
+        // ua is the only party ru cannot see: a count would be ua's position.
         let counts = view.stance_counts.unwrap();
-        assert_eq!((counts[0].with_reservations, counts[0].recorded), (1, 1));
+        assert!(counts[0].withheld);
+        assert_eq!((counts[0].with_reservations, counts[0].recorded), (None, None));
         let text = serde_json::to_string(&view_state(&ru, &state)).unwrap();
         assert!(!text.contains("SECRET"), "{text}");
         for event in &events {
@@ -385,5 +446,265 @@ mod filters {
         assert!(observer.draft.is_none() && observer.stance_counts.is_none() && observer.members.is_none());
         assert!(view_state(&Viewer::Stranger { account: "x".into() }, &state).is_none());
         assert!(!view_state(&seat("ua", Role::Signatory), &state).unwrap().comments[0].outdated);
+    }
+}
+
+/// Blind mediation and aggregates that do not identify, on folded states.
+mod privacy {
+    use accord_core::event::{Actor, Comment, Event, Payload, State};
+    use accord_core::{Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, Timetable, Weighting};
+    use chrono::{TimeZone, Utc};
+    use proptest::prelude::*;
+
+    use crate::view::{StanceCount, filter_event, stance_counts, view_state};
+    use crate::{Action, Resource, Viewer, decide};
+
+    /// A mediator `us`, an observer `un`, and `stakeholders` (id, role) on one provision.
+    fn negotiation(stakeholders: &[(&str, Role)], privacy: Privacy) -> Negotiation {
+        let party = |id: &str, role| Party { id: id.into(), name: id.into(), role };
+        let mut parties = vec![party("us", Role::Mediator), party("un", Role::Observer)];
+        parties.extend(stakeholders.iter().map(|(id, role)| party(id, *role)));
+        Negotiation {
+            id: "n".into(),
+            title: "T".into(),
+            description: String::new(),
+            parties,
+            issues: Vec::new(),
+            provisions: vec![Provision {
+                id: "art-1".into(),
+                number: "1".into(),
+                heading: "One".into(),
+                body: "The parties agree.".into(),
+                wordings: Vec::new(),
+            }],
+            constraints: Vec::new(),
+            timetable: Timetable::default(),
+            profiles: Vec::new(),
+            stances: Vec::new(),
+            privacy,
+        }
+    }
+
+    fn seat(n: &Negotiation, party: &str) -> Viewer {
+        let role = n.party(party).map(|p| p.role).unwrap_or(Role::Observer);
+        Viewer::Party { account: format!("acct-{party}"), party: party.into(), role, privacy: n.privacy }
+    }
+
+    fn stance(party: &str, position: Position) -> Stance {
+        Stance { party: party.into(), provision: "art-1".into(), position, reason: Some(format!("REASON-{party}")) }
+    }
+
+    /// 0: no stance, 1: acceptable, 2: acceptable_if, 3: unacceptable.
+    fn with_positions(mut n: Negotiation, ids: &[String], positions: &[u8]) -> Negotiation {
+        n.stances = ids
+            .iter()
+            .zip(positions)
+            .filter_map(|(id, p)| {
+                let position = match p {
+                    0 => return None,
+                    1 => Position::Acceptable,
+                    2 => Position::AcceptableIf { conditions: Vec::new() },
+                    _ => Position::Unacceptable,
+                };
+                Some(stance(id, position))
+            })
+            .collect();
+        n
+    }
+
+    /// The category a count can tell about a position code: none, acceptable, with reservations.
+    fn category(code: u8) -> u8 {
+        code.min(2)
+    }
+
+    #[test]
+    fn two_signatories_and_a_consulted_party_do_not_learn_each_others_positions() {
+        // The finding: A knows its own stance; a count over A and one other
+        // party is that party's position.
+        let base =
+            negotiation(&[("a", Role::Signatory), ("b", Role::Signatory), ("c", Role::Consulted)], Privacy::default());
+        let ids: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        // b and c both unacceptable: homogeneous, withheld from a.
+        let n = with_positions(base.clone(), &ids, &[1, 3, 3]);
+        assert!(stance_counts(&seat(&n, "a"), &n)[0].withheld);
+        // b unacceptable, c acceptable: a sees 1 of 3 with reservations, and cannot tell whose.
+        let n = with_positions(base.clone(), &ids, &[1, 3, 1]);
+        let shown = &stance_counts(&seat(&n, "a"), &n)[0];
+        assert_eq!((shown.withheld, shown.with_reservations, shown.recorded), (false, Some(1), Some(3)));
+        // With the rule off, the old behaviour: counts always shown.
+        let mut off = with_positions(base, &ids, &[1, 3, 3]);
+        off.privacy.count_threshold = 0;
+        assert_eq!(stance_counts(&seat(&off, "a"), &off)[0].with_reservations, Some(2));
+        // A higher threshold: two hidden parties are not enough.
+        let mut three = with_positions(off.clone(), &ids, &[1, 3, 1]);
+        three.privacy.count_threshold = 3;
+        assert!(stance_counts(&seat(&three, "a"), &three)[0].withheld);
+    }
+
+    #[test]
+    fn the_sighted_mediator_sees_counts_the_blind_one_only_when_they_do_not_identify() {
+        let stakeholders = [("a", Role::Signatory), ("b", Role::Signatory)];
+        let ids: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        let sighted = with_positions(negotiation(&stakeholders, Privacy::default()), &ids, &[3, 3]);
+        assert_eq!(stance_counts(&seat(&sighted, "us"), &sighted)[0].with_reservations, Some(2));
+        let blind_privacy = Privacy { blind_mediation: true, ..Privacy::default() };
+        let blind = with_positions(negotiation(&stakeholders, blind_privacy), &ids, &[3, 3]);
+        assert!(stance_counts(&seat(&blind, "us"), &blind)[0].withheld);
+        let blind = with_positions(negotiation(&stakeholders, blind_privacy), &ids, &[3, 1]);
+        assert_eq!(stance_counts(&seat(&blind, "us"), &blind)[0].with_reservations, Some(1));
+    }
+
+    proptest! {
+        /// The criterion: for every viewer and every other stakeholder X whose
+        /// position the viewer may not read, the assignments of the hidden
+        /// parties' positions that give the viewer exactly the counts it was
+        /// shown (found by brute force over the four positions each) put X in
+        /// at least two different categories (no stance / acceptable / with
+        /// reservations). So no count pins down any single party's category.
+        #[test]
+        fn no_viewer_can_deduce_a_single_partys_position_from_the_counts(
+            roles in prop::collection::vec(prop::bool::ANY, 1..=5),
+            positions in prop::collection::vec(0u8..4, 5),
+            threshold in 0u32..5,
+            blind in prop::bool::ANY,
+        ) {
+            let ids: Vec<String> = (0..roles.len()).map(|i| format!("p{i}")).collect();
+            let stakeholders: Vec<(&str, Role)> = ids
+                .iter()
+                .zip(&roles)
+                .map(|(id, signatory)| (id.as_str(), if *signatory { Role::Signatory } else { Role::Consulted }))
+                .collect();
+            let privacy = Privacy { blind_mediation: blind, count_threshold: threshold };
+            let base = negotiation(&stakeholders, privacy);
+            let actual = &positions[..ids.len()];
+            let n = with_positions(base.clone(), &ids, actual);
+            let mut viewers: Vec<&str> = ids.iter().map(String::as_str).collect();
+            viewers.push("us");
+            for viewer_id in viewers {
+                let viewer = seat(&n, viewer_id);
+                let shown: Vec<StanceCount> = stance_counts(&viewer, &n);
+                let hidden: Vec<usize> = (0..ids.len())
+                    .filter(|&i| !decide(&viewer, Action::Read, &Resource::StancePosition { party: &ids[i] }).allowed())
+                    .collect();
+                if threshold < 2 || hidden.is_empty() {
+                    // The rule is off, or there is nothing to hide.
+                    prop_assert!(!shown[0].withheld);
+                    continue;
+                }
+                // Every assignment of the hidden parties' positions, the rest as they are.
+                let mut seen_categories: Vec<Vec<u8>> = vec![Vec::new(); ids.len()];
+                for code in 0..4usize.pow(hidden.len() as u32) {
+                    let mut alternative = actual.to_vec();
+                    let mut rest = code;
+                    for &i in &hidden {
+                        alternative[i] = (rest % 4) as u8;
+                        rest /= 4;
+                    }
+                    let m = with_positions(base.clone(), &ids, &alternative);
+                    if stance_counts(&viewer, &m) == shown {
+                        for &i in &hidden {
+                            let c = category(alternative[i]);
+                            if !seen_categories[i].contains(&c) {
+                                seen_categories[i].push(c);
+                            }
+                        }
+                    }
+                }
+                for &i in &hidden {
+                    prop_assert!(
+                        seen_categories[i].len() >= 2,
+                        "{} could tell that {} is in category {:?} from {:?}",
+                        viewer_id, ids[i], seen_categories[i], shown
+                    );
+                }
+            }
+        }
+    }
+
+    fn events(privacy: Privacy) -> Vec<Event> {
+        let mut created = negotiation(&[("a", Role::Signatory), ("b", Role::Signatory)], privacy);
+        created.issues.clear();
+        let at = Utc.with_ymd_and_hms(2025, 1, 1, 9, 41, 17).unwrap();
+        let actor = Actor::Account { account: "acct-a".into(), party: Some("a".into()) };
+        let payloads = vec![
+            Payload::Created { negotiation: created, creator_party: "us".into() },
+            Payload::StanceRecorded { stance: stance("a", Position::Unacceptable) },
+            Payload::ProfileSet {
+                profile: Profile {
+                    party: "a".into(),
+                    weights: Vec::new(),
+                    weighting: Weighting::default(),
+                    ratings: Vec::new(),
+                    red_lines: Vec::new(),
+                    reservation: 0.25,
+                    illustrative: false,
+                    discount_factor: None,
+                },
+            },
+            Payload::CommentAdded {
+                comment: Comment {
+                    id: "c1".into(),
+                    party: "a".into(),
+                    provision: "art-1".into(),
+                    quote: "agree".into(),
+                    text: "PUBLIC-COMMENT".into(),
+                    private: false,
+                },
+            },
+        ];
+        payloads
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| Event { position: i as u64, actor: actor.clone(), at, payload, salt: None })
+            .collect()
+    }
+
+    #[test]
+    fn a_blind_mediator_receives_no_private_input_from_the_state_or_the_log() {
+        let blind = Privacy { blind_mediation: true, ..Privacy::default() };
+        let events = events(blind);
+        let state = State::from_events(&events).unwrap();
+        let mediator = seat(&state.negotiation, "us");
+        let view = view_state(&mediator, &state).unwrap();
+        assert!(view.stances.is_empty() && view.profiles.is_empty() && view.stance_history.is_empty());
+        assert!(view.reservation_history.is_empty());
+        assert!(view.privacy.blind_mediation);
+        let text = serde_json::to_string(&view).unwrap();
+        assert!(!text.contains("REASON-") && !text.contains("0.25"), "{text}");
+        for event in &events[1..3] {
+            let bytes = serde_json::to_vec(event).unwrap();
+            let entry = filter_event(&mediator, event, &bytes, &[0; 32]).unwrap();
+            assert!(entry.redacted && entry.bytes.is_none(), "{entry:?}");
+        }
+        assert!(!decide(&mediator, Action::Read, &Resource::LogExport).allowed());
+        // The same log without blind mediation: the mediator reads it all.
+        let events = events_sighted();
+        let state = State::from_events(&events).unwrap();
+        let text = serde_json::to_string(&view_state(&seat(&state.negotiation, "us"), &state)).unwrap();
+        assert!(text.contains("REASON-a") && text.contains("0.25"), "{text}");
+    }
+
+    fn events_sighted() -> Vec<Event> {
+        events(Privacy::default())
+    }
+
+    #[test]
+    fn a_redacted_entry_tells_the_hour_a_full_one_the_second() {
+        let events = events(Privacy::default());
+        let state = State::from_events(&events).unwrap();
+        let b = seat(&state.negotiation, "b");
+        let exact = Utc.with_ymd_and_hms(2025, 1, 1, 9, 41, 17).unwrap();
+        let hour = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
+        let at = |i: usize| {
+            let bytes = serde_json::to_vec(&events[i]).unwrap();
+            let entry = filter_event(&b, &events[i], &bytes, &[0; 32]).unwrap();
+            (entry.redacted, entry.at)
+        };
+        assert_eq!(at(1), (true, hour), "a's stance, seen by b");
+        assert_eq!(at(2), (true, hour), "a's profile, seen by b");
+        assert_eq!(at(3), (false, exact), "a public comment");
+        // The owner reads its own entries in full, to the second.
+        let bytes = serde_json::to_vec(&events[1]).unwrap();
+        assert_eq!(filter_event(&seat(&state.negotiation, "a"), &events[1], &bytes, &[0; 32]).unwrap().at, exact);
     }
 }

@@ -2,7 +2,9 @@
 
 use accord_core::event::{EnteredInput, Event, Invitation, ReservationPoint, State};
 use accord_core::text::{self, Version};
-use accord_core::{Constraint, Issue, Party, Position, Profile, Provision, Role, Stance, Timetable, Value};
+use accord_core::{
+    Constraint, Issue, Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, Timetable, Value,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,8 @@ pub struct NegotiationView {
     pub title: String,
     pub description: String,
     pub parties: Vec<Party>,
+    /// The confidentiality settings chosen at creation (public to everyone seated).
+    pub privacy: Privacy,
     /// The log size this view was folded from (the value for `If-Match`).
     pub log_size: u64,
     /// The viewer's own seat, if any.
@@ -112,13 +116,20 @@ pub struct StanceView {
     pub entered_by_mediator: bool,
 }
 
+/// Per provision, how many parties have reservations: the aggregate a viewer
+/// gets of the positions it may not read. See [`stance_counts`] for when it
+/// is withheld.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StanceCount {
     pub provision: String,
-    /// Parties whose stance is `unacceptable` or `acceptable_if`.
-    pub with_reservations: usize,
-    /// Parties that recorded any stance.
-    pub recorded: usize,
+    /// Parties whose stance is `unacceptable` or `acceptable_if`; absent when withheld.
+    pub with_reservations: Option<usize>,
+    /// Parties that recorded any stance; absent when withheld.
+    pub recorded: Option<usize>,
+    /// The counts would let this viewer tell another party's position (the
+    /// parties it cannot see are fewer than the negotiation's threshold, or
+    /// all hold the same position), so they are not shown.
+    pub withheld: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -175,7 +186,7 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
     }
     let n = &state.negotiation;
     let you = match viewer {
-        Viewer::Party { account, party, role } => {
+        Viewer::Party { account, party, role, .. } => {
             Some(SeatView { party: party.clone(), role: *role, account: Some(account.clone()) })
         }
         _ => None,
@@ -208,19 +219,7 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
             entered_by_mediator: entered_for(viewer, state, &s.party, &stance_input(&s.provision)),
         })
         .collect();
-    let stance_counts = reads(viewer, Resource::StanceCounts).allowed().then(|| {
-        n.provisions
-            .iter()
-            .map(|p| {
-                let on: Vec<&Stance> = n.stances.iter().filter(|s| s.provision == p.id).collect();
-                StanceCount {
-                    provision: p.id.clone(),
-                    with_reservations: on.iter().filter(|s| !matches!(s.position, Position::Acceptable)).count(),
-                    recorded: on.len(),
-                }
-            })
-            .collect()
-    });
+    let stance_counts = reads(viewer, Resource::StanceCounts).allowed().then(|| stance_counts(viewer, n));
     let stance_history = state
         .stance_history
         .iter()
@@ -260,6 +259,7 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
         title: n.title.clone(),
         description: n.description.clone(),
         parties: n.parties.clone(),
+        privacy: n.privacy,
         log_size: state.size,
         you,
         versions,
@@ -304,6 +304,65 @@ pub fn unconfirmed_inputs(viewer: &Viewer, state: &State) -> Vec<UnconfirmedInpu
                 }
             }
             (inputs.profile || !inputs.stances.is_empty()).then_some(inputs)
+        })
+        .collect()
+}
+
+/// What a stance count can tell about one party: no stance, acceptable, or
+/// with reservations (`acceptable_if` and `unacceptable` count alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Category {
+    None,
+    Acceptable,
+    WithReservations,
+}
+
+fn category(stance: Option<&Stance>) -> Category {
+    match stance.map(|s| &s.position) {
+        None => Category::None,
+        Some(Position::Acceptable) => Category::Acceptable,
+        Some(_) => Category::WithReservations,
+    }
+}
+
+/// Per provision, the stance counts as `viewer` may see them.
+///
+/// The rule (aggregates that do not identify): the viewer knows the
+/// positions it may read (its own, and everyone's for a mediator who is not
+/// blind); subtracting them from a count leaves the *hidden group*, the
+/// signatories and consulted parties whose positions it may not read. A
+/// count is withheld when the hidden group is smaller than the
+/// negotiation's `count_threshold`, or when every party in it falls in the
+/// same category (no stance / acceptable / with reservations): in both cases
+/// the count would pin down a hidden party's category. Otherwise the hidden
+/// group holds at least two categories, so every hidden party could hold
+/// another's category as far as the counts show. A threshold below 2 turns
+/// the rule off; a viewer with no hidden group sees the counts.
+pub fn stance_counts(viewer: &Viewer, n: &Negotiation) -> Vec<StanceCount> {
+    let threshold = viewer.privacy().count_threshold;
+    let hidden: Vec<&str> = n
+        .parties
+        .iter()
+        .filter(|p| matches!(p.role, Role::Signatory | Role::Consulted))
+        .filter(|p| !reads(viewer, Resource::StancePosition { party: &p.id }).allowed())
+        .map(|p| p.id.as_str())
+        .collect();
+    n.provisions
+        .iter()
+        .map(|p| {
+            let on: Vec<&Stance> = n.stances.iter().filter(|s| s.provision == p.id).collect();
+            let categories: Vec<Category> =
+                hidden.iter().map(|party| category(on.iter().copied().find(|s| s.party == *party))).collect();
+            let identifying = threshold >= 2
+                && !hidden.is_empty()
+                && (hidden.len() < threshold as usize || categories.iter().all(|c| *c == categories[0]));
+            StanceCount {
+                provision: p.id.clone(),
+                with_reservations: (!identifying)
+                    .then(|| on.iter().filter(|s| !matches!(s.position, Position::Acceptable)).count()),
+                recorded: (!identifying).then_some(on.len()),
+                withheld: identifying,
+            }
         })
         .collect()
 }
@@ -392,6 +451,8 @@ pub fn is_outdated(state: &State, provision: &str, quote: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EventEntry {
     pub position: u64,
+    /// Exact for a full entry; for a redacted one, the start of its UTC hour
+    /// (a full entry's `bytes` carry the exact time, which the hash covers).
     pub at: DateTime<Utc>,
     /// The payload's type (`stance_recorded`), which the log's shape shows anyway.
     #[serde(rename = "type")]
@@ -412,13 +473,22 @@ pub fn filter_event(viewer: &Viewer, event: &Event, bytes: &[u8], leaf_hash: &[u
     let text = if full { std::str::from_utf8(bytes).ok().map(str::to_string) } else { None };
     Some(EventEntry {
         position: event.position,
-        at: event.at,
+        // A redacted entry's exact time would let a viewer tie the change it
+        // sees in a count to whoever was active then: the hour is enough to
+        // place it in the process.
+        at: if text.is_some() { event.at } else { to_the_hour(event.at) },
         kind: event.payload.kind().to_string(),
         leaf_hash: hex_lower(leaf_hash),
         // Bytes that are not UTF-8 cannot be JSON; serve them as redacted rather than mangle them.
         redacted: text.is_none(),
         bytes: text,
     })
+}
+
+/// `at`, truncated to the start of its UTC hour.
+pub fn to_the_hour(at: DateTime<Utc>) -> DateTime<Utc> {
+    let seconds = at.timestamp().div_euclid(3600) * 3600;
+    DateTime::from_timestamp(seconds, 0).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
 fn hex_lower(bytes: &[u8]) -> String {

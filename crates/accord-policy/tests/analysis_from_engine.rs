@@ -45,6 +45,7 @@ fn viewers(negotiation: &Negotiation) -> Vec<Viewer> {
         account: format!("acct-{}", p.id),
         party: p.id.clone(),
         role: p.role,
+        privacy: negotiation.privacy,
     }));
     viewers
 }
@@ -135,7 +136,12 @@ fn the_frontier_in_gains_is_what_the_pareto_route_drew() {
     let analysis = analyse_parts(&problem, &draft.0, &Budgets::SERVER, &VIEW_PARTS, &|_| {});
     let raw = RawAnalysis::from_analysis(&negotiation, &problem, &analysis, Vec::new());
     let mediator = negotiation.parties.iter().find(|p| p.role == Role::Mediator).unwrap();
-    let viewer = Viewer::Party { account: "m".into(), party: mediator.id.clone(), role: Role::Mediator };
+    let viewer = Viewer::Party {
+        account: "m".into(),
+        party: mediator.id.clone(),
+        role: Role::Mediator,
+        privacy: negotiation.privacy,
+    };
     let view = filter_analysis(&viewer, &raw).unwrap();
     let (a, b) = (&gains.parties[0], &gains.parties[1]);
     let suggestions = suggestions_on(&view, a, b);

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use accord_server::routes;
 use axum::http::{Method, StatusCode};
-use common::{Reply, Seated, seated};
+use common::{Reply, Seated, seated, seated_blind};
 use serde_json::{Value, json};
 
 /// The parties that hold secrets, with the role names that act for them.
@@ -264,4 +264,108 @@ async fn no_role_sees_another_partys_secrets() {
     let in_log: Vec<&&String> = every_secret.iter().filter(|secret| log.contains(secret.as_str())).collect();
     assert!(in_log.is_empty(), "secrets in the server log: {in_log:?}");
     assert!(!log.contains(&id), "log lines carry route templates, not negotiation ids");
+}
+
+/// Every GET route of the API with `{id}` and the other placeholders filled
+/// in, each party route once per party, and every inclusion proof.
+async fn api_paths(s: &Seated) -> Vec<String> {
+    let id = &s.id;
+    let size = s.h.size(id, &s.auth["mediator"]).await;
+    let mut paths = Vec::new();
+    for route in routes().iter().filter(|r| r.method == Method::GET) {
+        let parties =
+            if route.path.contains("{party}") { vec!["us", "ua", "ru", "eu", "un", "nobody"] } else { vec![""] };
+        for party in parties {
+            let mut path = route
+                .path
+                .replace("{id}", id)
+                .replace("{party}", party)
+                .replace("{number}", "1")
+                .replace("{other}", "1");
+            match route.id {
+                accord_server::RouteId::InclusionProof => path.push_str(&format!("?index={}", size - 1)),
+                accord_server::RouteId::ConsistencyProof => path.push_str("?from=1"),
+                accord_server::RouteId::Pareto => path.push_str("?a=ua&b=ru"),
+                _ => {}
+            }
+            paths.push(path);
+        }
+    }
+    for index in 0..size {
+        paths.push(format!("/api/negotiations/{id}/proofs/inclusion?index={index}"));
+    }
+    paths.push(format!("/api/negotiations/{id}/events?from=0&to={size}"));
+    paths
+}
+
+/// Under blind mediation the mediator receives no party's profile, reservation
+/// history or stance reason from any API route, web page, the live stream or
+/// the export. (A private comment is written *to* the mediator, so it still
+/// reaches it: the test checks that too, so it can fail.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blind_mediator_receives_no_partys_private_inputs() {
+    let s = seated_blind().await;
+    let id = s.id.clone();
+    let mut private_inputs = Vec::new();
+    let mut comments_to_the_mediator = Vec::new();
+    for (k, (role, party)) in OWNERS.iter().enumerate().filter(|(_, (role, _))| *role != "mediator") {
+        let mut canaries = seed(&s, role, party, k + 1).await;
+        comments_to_the_mediator.push(canaries.remove(0));
+        // The owner still sees its own inputs: the canaries are real.
+        let profile = s.h.get(&format!("/api/negotiations/{id}/profiles/{party}"), &s.auth[role]).await;
+        assert!(!leaks(&profile, &canaries).is_empty(), "{role} cannot see its own profile");
+        private_inputs.extend(canaries);
+    }
+    let size = s.h.size(&id, &s.auth["mediator"]).await;
+    let r =
+        s.h.call(
+            Method::POST,
+            &format!("/api/negotiations/{id}/versions"),
+            &s.auth["mediator"],
+            Some(size),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    let mut paths = api_paths(&s).await;
+    for page in [
+        "",
+        "/text",
+        "/profile",
+        "/analysis",
+        "/analysis?a=ua&b=ru",
+        "/members",
+        "/versions",
+        "/versions/1",
+        "/sign",
+        "/evidence",
+    ] {
+        paths.push(format!("/n/{id}{page}"));
+    }
+    for package in ["nash", "kalai_smorodinsky", "egalitarian", "repair", "improvement"] {
+        paths.push(format!("/n/{id}/analysis/preview?package={package}"));
+    }
+    paths.push("/".into());
+
+    let mediator = &s.auth["mediator"];
+    let mut found = Vec::new();
+    let mut answered = 0;
+    for path in &paths {
+        let reply = s.h.get(path, mediator).await;
+        answered += usize::from(reply.status.is_success());
+        for leak in leaks(&reply, &private_inputs) {
+            found.push(format!("GET {path} ({}): {leak}", reply.status));
+        }
+    }
+    assert!(answered > 40, "only {answered} of {} paths answered", paths.len());
+    assert!(found.is_empty(), "{} leaks to the blind mediator:\n{}", found.len(), found.join("\n"));
+
+    // What the blind mediator does get: the analysis, the comments written to it, the counts.
+    let analysis = s.h.get(&format!("/api/negotiations/{id}/analysis"), mediator).await;
+    assert_eq!(analysis.status, StatusCode::OK, "{}", analysis.text);
+    let comments = s.h.get(&format!("/api/negotiations/{id}/comments"), mediator).await;
+    assert!(comments_to_the_mediator.iter().all(|c| comments.text.contains(c.as_str())));
+    let export = s.h.get(&format!("/api/negotiations/{id}/export"), mediator).await;
+    assert_eq!(export.status, StatusCode::FORBIDDEN, "{}", export.text);
 }

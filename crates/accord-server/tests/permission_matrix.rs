@@ -10,7 +10,7 @@ use accord_evidence::SigningKey;
 use accord_evidence::statement::{Statement, sign_statement_hex};
 use accord_server::{QueryParam, RouteId, routes};
 use axum::http::{Method, StatusCode};
-use common::{Auth, PASSWORD, ROLES, Seated, seated};
+use common::{Auth, PASSWORD, ROLES, Seated, seated, seated_blind};
 use serde_json::{Value, json};
 
 /// Expected status per role, in the order of `ROLES`:
@@ -89,6 +89,20 @@ fn expected(route: RouteId) -> [u16; 7] {
     }
 }
 
+/// Under blind mediation: the same table, but the mediator is refused a
+/// party's profile, its reservation history and the full log export (it
+/// still lists stances, filtered to counts, and reads the analysis and the
+/// Pareto chart in normalised gains; the balance was never the mediator's).
+fn expected_blind(route: RouteId) -> [u16; 7] {
+    use RouteId::*;
+    let mut row = expected(route);
+    match route {
+        GetProfile | GetReservations | ExportLog => row[0] = 403,
+        _ => {}
+    }
+    row
+}
+
 fn first_key() -> SigningKey {
     SigningKey::from_bytes(&[7; 32])
 }
@@ -158,7 +172,8 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         }
         GetProfile => format!("{base}/profiles/ua"),
         SetProfile => {
-            let r = s.h.get(&format!("{base}/profiles/ua"), &s.auth["mediator"]).await;
+            // ua's own profile, which ua reads under every policy.
+            let r = s.h.get(&format!("{base}/profiles/ua"), &s.auth["ua"]).await;
             let mut profile = r.json();
             let object = profile.as_object_mut().unwrap();
             object.remove("party");
@@ -250,7 +265,18 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_for_every_role() {
-    let s = seated().await;
+    every_route_answers(&seated().await, expected).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_for_every_role_under_blind_mediation() {
+    let s = seated_blind().await;
+    let view = s.h.get(&format!("/api/negotiations/{}", s.id), &s.auth["mediator"]).await.json();
+    assert_eq!(view["privacy"]["blind_mediation"], true, "the scenario's [privacy] table reached the negotiation");
+    every_route_answers(&s, expected_blind).await;
+}
+
+async fn every_route_answers(s: &Seated, expected: fn(RouteId) -> [u16; 7]) {
     // One released version so that observers have something to read.
     let size = s.h.size(&s.id, &s.auth["mediator"]).await;
     let r =
@@ -271,7 +297,7 @@ async fn every_route_for_every_role() {
         let row = expected(route.id);
         for (role, expected) in ROLES.iter().zip(row) {
             n += 1;
-            let (path, body) = request(&s, route.id, role, n).await;
+            let (path, body) = request(s, route.id, role, n).await;
             let mut auth = s.auth[role].clone();
             if route.id == RouteId::SignOut && role != &"anonymous" {
                 // Signing out revokes the token; use a throwaway one.

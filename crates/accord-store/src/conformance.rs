@@ -732,6 +732,7 @@ fn created(id: &str) -> Event {
         timetable: Timetable::default(),
         profiles: Vec::new(),
         stances: Vec::new(),
+        privacy: Default::default(),
     };
     Event {
         position: 0,

@@ -81,6 +81,7 @@ fn genesis(id: &str) -> Event {
                 timetable: Timetable::default(),
                 profiles: Vec::new(),
                 stances: Vec::new(),
+                privacy: Default::default(),
             },
             creator_party: "un".into(),
         },

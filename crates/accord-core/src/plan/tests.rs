@@ -67,6 +67,7 @@ fn negotiation() -> Negotiation {
         timetable: timetable(),
         profiles: Vec::new(),
         stances: Vec::new(),
+        privacy: Default::default(),
     }
 }
 

@@ -104,6 +104,7 @@ pub fn negotiation(parties: Vec<Party>, issues: Vec<Issue>, provisions: Vec<Prov
         timetable: Timetable::default(),
         profiles: Vec::new(),
         stances: Vec::new(),
+        privacy: Default::default(),
     }
 }
 

@@ -71,6 +71,7 @@ fn negotiation() -> Negotiation {
         timetable: timetable(),
         profiles: vec![],
         stances: vec![],
+        privacy: Default::default(),
     }
 }
 

@@ -107,6 +107,7 @@ pub(crate) fn import(domain: (&str, &str), profiles: &[(&str, &str)]) -> Result<
         timetable: Timetable::default(),
         profiles: built_profiles,
         stances: Vec::new(),
+        privacy: Default::default(),
     })
 }
 

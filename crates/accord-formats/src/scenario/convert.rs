@@ -109,6 +109,7 @@ pub(crate) fn convert(file: FileDto) -> (Negotiation, Vec<Problem>) {
         timetable: Timetable { phases },
         profiles,
         stances,
+        privacy: file.privacy.unwrap_or_default(),
     };
     (negotiation, c.problems)
 }

@@ -25,6 +25,9 @@ pub(crate) struct FileDto {
     pub profile: Entries<ProfileDto>,
     #[serde(default)]
     pub stance: Vec<StanceDto>,
+    /// `[privacy]`: blind mediation and the stance-count threshold.
+    #[serde(default)]
+    pub privacy: Option<accord_core::model::Privacy>,
 }
 
 #[derive(Debug, Deserialize)]

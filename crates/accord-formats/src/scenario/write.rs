@@ -18,6 +18,11 @@ pub fn to_toml(negotiation: &Negotiation) -> String {
     if !negotiation.description.is_empty() {
         field(w, "description", &string(&negotiation.description));
     }
+    if !negotiation.privacy.is_default() {
+        line(w, "\n[privacy]");
+        field(w, "blind_mediation", &negotiation.privacy.blind_mediation.to_string());
+        field(w, "count_threshold", &negotiation.privacy.count_threshold.to_string());
+    }
 
     for party in &negotiation.parties {
         line(w, "\n[[party]]");

@@ -126,6 +126,7 @@ pub async fn create_negotiation(
                 timetable: Default::default(),
                 profiles: Vec::new(),
                 stances: Vec::new(),
+                privacy: Default::default(),
             }
         }
         (None, None) => {

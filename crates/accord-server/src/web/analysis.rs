@@ -336,6 +336,7 @@ fn draft_negotiation(loaded: &Loaded) -> Option<Negotiation> {
         timetable: draft.timetable.clone(),
         profiles: Vec::new(),
         stances: Vec::new(),
+        privacy: Default::default(),
     })
 }
 

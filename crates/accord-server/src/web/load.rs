@@ -61,7 +61,12 @@ pub(crate) async fn load(app: &AppState, caller: &Caller, id: &str, here: &str) 
     let view: NegotiationView =
         api(handlers::negotiations::get_negotiation(State(app.clone()), caller.clone(), path())).await?;
     let viewer = match &view.you {
-        Some(seat) => Viewer::Party { account: account.id.clone(), party: seat.party.clone(), role: seat.role },
+        Some(seat) => Viewer::Party {
+            account: account.id.clone(),
+            party: seat.party.clone(),
+            role: seat.role,
+            privacy: view.privacy,
+        },
         None => Viewer::outside(Some(&account.id)),
     };
     let phase = if decide(&viewer, Action::Read, &Resource::Evidence).allowed() {

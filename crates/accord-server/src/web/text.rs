@@ -63,6 +63,8 @@ pub(crate) struct ProvisionBlock {
     pub my_conditions: String,
     pub my_reason: String,
     pub counts: Option<(usize, usize)>,
+    /// The counts would tell another party's position, so the policy withheld them.
+    pub counts_withheld: bool,
     pub others: Vec<OtherStance>,
     pub comments: Vec<CommentRow>,
     /// The form problems of a failed post to this provision.
@@ -225,7 +227,8 @@ async fn text_view(
                 _ => String::new(),
             },
             my_reason: detail.and_then(|d| d.reason.clone()).unwrap_or_default(),
-            counts: counts.iter().find(|c| c.provision == p.id).map(|c| (c.with_reservations, c.recorded)),
+            counts: counts.iter().find(|c| c.provision == p.id).and_then(|c| Some((c.with_reservations?, c.recorded?))),
+            counts_withheld: counts.iter().any(|c| c.provision == p.id && c.withheld),
             others: view
                 .stances
                 .iter()

@@ -190,6 +190,18 @@ pub async fn seated() -> Seated {
 
 /// Seats every role on the peace framework, created through `h`.
 pub async fn seat(h: Harness) -> Seated {
+    seat_scenario(h, peace_framework()).await
+}
+
+/// The peace framework under blind mediation, every seat taken.
+#[allow(dead_code)] // not every test binary that shares this module uses it
+pub async fn seated_blind() -> Seated {
+    let scenario = format!("{}\n[privacy]\nblind_mediation = true\n", peace_framework());
+    seat_scenario(harness().await, scenario).await
+}
+
+/// Seats every role on `scenario` (which must have the peace framework's parties), created through `h`.
+pub async fn seat_scenario(h: Harness, scenario: String) -> Seated {
     let mut auth = BTreeMap::new();
     let mut email = BTreeMap::new();
     for role in ROLES {
@@ -202,13 +214,7 @@ pub async fn seat(h: Harness) -> Seated {
         email.insert(role, address);
     }
     let r = h
-        .call(
-            Method::POST,
-            "/api/negotiations",
-            &auth["mediator"],
-            None,
-            Some(json!({"scenario_toml": peace_framework()})),
-        )
+        .call(Method::POST, "/api/negotiations", &auth["mediator"], None, Some(json!({"scenario_toml": scenario})))
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let id = r.json()["id"].as_str().unwrap().to_string();
