@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use accord_api::{
-    AcceptInput, AccountView, AnalysisView, CommentInput, CreateNegotiation, DraftValueInput, DraftView, EventsView,
-    InvitationCreated, InvitationView, InviteInput, NegotiationListItem, NegotiationView, PublishInput,
+    AcceptInput, AccountView, AnalysisView, CommentInput, ConfirmInput, CreateNegotiation, DraftValueInput, DraftView,
+    EventsView, InvitationCreated, InvitationView, InviteInput, NegotiationListItem, NegotiationView, PublishInput,
     PublishedVersionView, ReservationInput, SessionView, SignIn, SignUp, StanceInput, StancePosition, StancesView,
     TokenView, VersionDiff, WriteResult,
 };
@@ -160,6 +160,25 @@ Examples:
         id: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Confirm, as they stand, the stances (and with --profile your profile)
+    /// the mediator entered for you from the scenario; until you confirm or
+    /// change them, the mediator's analysis reports them as unconfirmed.
+    #[command(after_help = "\
+Examples:
+  accord stance confirm peace-framework --all
+  accord stance confirm peace-framework art-3 art-5
+  accord stance confirm peace-framework --profile")]
+    Confirm {
+        id: String,
+        /// The provisions whose stances you confirm.
+        provisions: Vec<String>,
+        /// Confirm your profile too.
+        #[arg(long)]
+        profile: bool,
+        /// Confirm everything the mediator entered for you and you have not confirmed.
+        #[arg(long, conflicts_with_all = ["provisions", "profile"])]
+        all: bool,
     },
 }
 
@@ -749,6 +768,14 @@ pub fn stance(command: StanceCommand) -> anyhow::Result<ExitCode> {
                 table.row(vec![stance.provision.clone(), stance.party.clone(), stance.position.clone(), reason]);
             }
             print!("{}", table.render());
+            let entered: Vec<&str> =
+                stances.stances.iter().filter(|s| s.entered_by_mediator).map(|s| s.provision.as_str()).collect();
+            if !entered.is_empty() {
+                println!(
+                    "Entered for you by the mediator, not confirmed: {} (confirm with `accord stance confirm {id} --all`, or record your own)",
+                    entered.join(", ")
+                );
+            }
             if let Some(counts) = &stances.counts {
                 let blocked: Vec<String> = counts
                     .iter()
@@ -759,6 +786,35 @@ pub fn stance(command: StanceCommand) -> anyhow::Result<ExitCode> {
                     println!("Parties with reservations, per provision: {}", blocked.join(", "));
                 }
             }
+        }
+        StanceCommand::Confirm { id, provisions, profile, all } => {
+            let view: NegotiationView = client.get(&format!("/api/negotiations/{}", path_id(&id)?))?;
+            let party = view.you.map(|s| s.party).ok_or_else(|| anyhow!("you hold no seat in {id}"))?;
+            let body = if all {
+                let mine = view
+                    .unconfirmed
+                    .into_iter()
+                    .find(|u| u.party == party)
+                    .ok_or_else(|| anyhow!("nothing the mediator entered for {party} is left to confirm"))?;
+                ConfirmInput { profile: mine.profile, stances: mine.stances }
+            } else {
+                if !profile && provisions.is_empty() {
+                    bail!("name the provisions whose stances you confirm, --profile, or --all");
+                }
+                ConfirmInput { profile, stances: provisions }
+            };
+            let what = match (body.profile, body.stances.len()) {
+                (true, 0) => "your profile".to_string(),
+                (true, n) => format!("your profile and {n} stance(s)"),
+                (false, n) => format!("{n} stance(s)"),
+            };
+            let result: WriteResult = client.send(
+                Method::Post,
+                &format!("/api/negotiations/{}/inputs/{party}/confirm", path_id(&id)?),
+                Some(view.log_size),
+                Some(&body),
+            )?;
+            return Ok(written(&format!("Confirmed {what} of {party} as entered by the mediator"), &result));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -134,6 +134,17 @@ fn scripted_session_through_the_cli_ends_with_a_verified_inclusion_proof() {
         assert!(again.contains("code"), "{again}");
     }
 
+    // What the scenario entered for ru is shown to ru as the mediator's, until ru confirms it.
+    let entered = "Entered for you by the mediator, not confirmed";
+    assert!(person("ru").ok(&["stance", "list", &id]).contains(entered));
+    let nothing_named = person("ru").fails(&["stance", "confirm", &id]);
+    assert!(nothing_named.contains("--all"), "{nothing_named}");
+    let confirmed = person("ru").ok(&["stance", "confirm", &id, "--all"]);
+    assert!(confirmed.contains("Confirmed your profile and"), "{confirmed}");
+    assert!(!person("ru").ok(&["stance", "list", &id]).contains(entered));
+    let again = person("ru").fails(&["stance", "confirm", &id, "--all"]);
+    assert!(again.contains("nothing the mediator entered"), "{again}");
+
     person("ru").ok(&["stance", "set", &id, "art-4", "acceptable"]);
     person("eu").ok(&["stance", "set", &id, "art-4", "acceptable"]);
     person("ua").ok(&["stance", "set", &id, "art-4", "unacceptable", "--reason", "canary-ua-reason"]);

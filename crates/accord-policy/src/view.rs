@@ -283,8 +283,7 @@ fn stance_input(provision: &str) -> EnteredInput {
 /// Whether `viewer` may know, and it is so, that `party`'s `input` was
 /// entered for it and not confirmed since.
 fn entered_for(viewer: &Viewer, state: &State, party: &str, input: &EnteredInput) -> bool {
-    reads(viewer, Resource::EnteredFor { party }).allowed()
-        && state.entered_for_party(party).any(|e| &e.input == input)
+    reads(viewer, Resource::EnteredFor { party }).allowed() && state.entered_for_party(party).any(|e| &e.input == input)
 }
 
 /// Per party (in party order), the unconfirmed inputs `viewer` may know of;

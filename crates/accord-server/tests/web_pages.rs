@@ -506,7 +506,11 @@ async fn a_party_is_asked_to_confirm_what_the_mediator_entered_for_it_and_does_s
     let analysis = page(&s, &format!("/n/{id}/analysis"), &mediator.cookie).await;
     assert_eq!(analysis.status, StatusCode::OK);
     assert!(analysis.text.contains("id=\"unconfirmed-warning\""), "{}", analysis.text);
-    assert!(analysis.text.contains("<li><strong>Ukraine</strong>: its profile; its stances on art-3"), "{}", analysis.text);
+    assert!(
+        analysis.text.contains("<li><strong>Ukraine</strong>: its profile; its stances on art-3"),
+        "{}",
+        analysis.text
+    );
 
     let ua = sign_in(&s, "ua").await;
     let profile = page(&s, &format!("/n/{id}/profile"), &ua.cookie).await;
