@@ -550,3 +550,48 @@ async fn a_party_is_asked_to_confirm_what_the_mediator_entered_for_it_and_does_s
     let analysis = page(&s, &format!("/n/{id}/analysis"), &mediator.cookie).await;
     assert!(!analysis.text.contains("<strong>Ukraine</strong>"), "{}", analysis.text);
 }
+
+/// The members page shows each seat's holder and every invitation with its
+/// status; the mediator revokes a pending one with a plain form (no
+/// JavaScript), after which its link no longer seats anyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mediator_revokes_an_invitation_from_the_members_page() {
+    let s = seated().await;
+    let med = sign_in(&s, "mediator").await;
+    let r =
+        form(&s, "/n/new", Some(&med.cookie), &[("csrf", &med.csrf), ("source", "example"), ("timetable_from", "now")])
+            .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let id = location.trim_start_matches("/n/").trim_end_matches("/members").to_string();
+    let members = page(&s, &location, &med.cookie).await;
+    assert!(members.text.contains("held by "), "the mediator's own seat names its holder");
+    let base = members.text.split("name=\"base\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = form(
+        &s,
+        &format!("/n/{id}/invitations"),
+        Some(&med.cookie),
+        &[("csrf", &med.csrf), ("base", &base), ("party", "ua")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let token =
+        r.text.split("id=\"invitation-code\" class=\"hash\">").nth(1).unwrap().split('<').next().unwrap().to_string();
+
+    let members = page(&s, &location, &med.cookie).await;
+    let revoke = members.text.split("action=\"").find(|a| a.contains("/revoke\"")).expect("a Revoke form");
+    let action = revoke.split('"').next().unwrap().to_string();
+    assert!(members.text.contains("<td>pending</td>"), "{}", members.text);
+    let base = members.text.split("name=\"base\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let r = form(&s, &action, Some(&med.cookie), &[("csrf", &med.csrf), ("base", &base)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let members = page(&s, &location, &med.cookie).await;
+    assert!(members.text.contains("<td>revoked</td>"), "{}", members.text);
+    assert!(!members.text.contains("/revoke\""), "nothing left to revoke");
+
+    let stranger = sign_in(&s, "stranger").await;
+    let r =
+        form(&s, "/join", Some(&stranger.cookie), &[("csrf", &stranger.csrf), ("negotiation", &id), ("token", &token)])
+            .await;
+    assert_eq!(r.status, StatusCode::GONE, "{}", r.text);
+}
