@@ -49,7 +49,8 @@ pub struct KeygenArgs {
 /// Your public key in a negotiation.
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
-    /// Register the public key of a key file as your party's key (once; later changes are rotations).
+    /// Register a key file's key as your party's key (once; later changes are rotations). The key
+    /// signs its own registration (proof of possession), so the passphrase is asked for.
     Register {
         id: String,
         #[arg(long)]
@@ -234,13 +235,18 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
     let (_, _, client) = client()?;
     match command {
         KeyCommand::Register { id, key } => {
-            let public_key = public_key_of(&key)?;
+            // The key file is opened (not just read for its public half): the
+            // registration carries the new key's own signature, its proof of
+            // possession, so the log shows the party chose this key.
+            let signing_key = open_key(&key)?;
+            let public_key = hex::encode(signing_key.verifying_key().to_bytes());
             let (party, size) = my_party(&client, &id)?;
+            let signature = accord_evidence::sign_key_registration(&signing_key, &id, &party)?;
             let result: WriteResult = client.send(
                 Method::Put,
                 &format!("/api/negotiations/{id}/keys/{party}"),
                 Some(size),
-                Some(&KeyInput { public_key: public_key.clone() }),
+                Some(&KeyInput { public_key: public_key.clone(), signature: Some(signature) }),
             )?;
             Ok(written(&format!("Registered key {public_key} for party {party}"), &result))
         }
