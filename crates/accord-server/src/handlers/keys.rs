@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, IfMatch, NegotiationPath, PartyPath};
 
-pub(super) fn parse_hash(pointer: &str, text: &str) -> Result<accord_merkle::Hash> {
+pub(crate) fn parse_hash(pointer: &str, text: &str) -> Result<accord_merkle::Hash> {
     text.parse::<HexHash>()
         .map(|h| h.0)
         .map_err(|_| ApiError::field(pointer, "expected 64 lowercase hex digits"))
