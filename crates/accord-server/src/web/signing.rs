@@ -161,7 +161,7 @@ async fn confirm_view(
         format!("You signed version {} on {at}.", path.number)
     } else if latest != Some(path.number) {
         format!("Version {} is not the latest version; only the latest is signed.", path.number)
-    } else if !current.is_some_and(|c| c.kind == "signing") {
+    } else if current.is_none_or(|c| c.kind != "signing") {
         "Signing opens in the signing phase.".to_string()
     } else {
         String::new()
