@@ -64,6 +64,7 @@ test('statement bytes and a known-answer signature match accord-evidence', async
     const sign = ev.finalSignatureStatement({ negotiation: 'ceasefire', party: 'ua', version: 7, contentHash: h11 });
     const rotation = ev.keyRotationStatement({ negotiation: 'ceasefire', party: 'ua', oldKey: '01'.repeat(32), newKey: '02'.repeat(32) });
     const checkpoint = ev.checkpointStatement({ negotiation: 'ceasefire', size: 830, root: hab, at: '2026-03-01T12:30:05Z' });
+    const registration = ev.keyRegistrationStatement({ negotiation: 'ceasefire', party: 'ua', publicKey: '03'.repeat(32) });
     // RFC 8032 §7.1 test 1's seed, as in statement.rs's known_answer_signature.
     const seed = util.fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60');
     const pkcs8 = util.concat(util.fromHex('302e020100300506032b657004220420'), seed);
@@ -77,7 +78,7 @@ test('statement bytes and a known-answer signature match accord-evidence', async
         refused.push(party);
       }
     }
-    return { ack: text(ack), sign: text(sign), rotation: text(rotation), checkpoint: text(checkpoint), signature, refused };
+    return { ack: text(ack), sign: text(sign), rotation: text(rotation), checkpoint: text(checkpoint), registration: text(registration), signature, refused };
   });
   const h11 = '11'.repeat(32);
   const hab = 'ab'.repeat(32);
@@ -85,6 +86,7 @@ test('statement bytes and a known-answer signature match accord-evidence', async
   assert.equal(result.sign, `accord/sign/v1\nnegotiation=ceasefire\nparty=ua\nversion=7\ncontent=${h11}\n`);
   assert.equal(result.rotation, `accord/key-rotation/v1\nnegotiation=ceasefire\nparty=ua\nold=${'01'.repeat(32)}\nnew=${'02'.repeat(32)}\n`);
   assert.equal(result.checkpoint, `accord/checkpoint/v1\nnegotiation=ceasefire\nsize=830\nroot=${hab}\nat=2026-03-01T12:30:05Z\n`);
+  assert.equal(result.registration, `accord/key-registration/v1\nnegotiation=ceasefire\nparty=ua\nkey=${'03'.repeat(32)}\n`);
   assert.equal(
     result.signature,
     '154258d1c7e407e4df1f92ffffbc9927bc83e0ca69fd5c381178a5ab9016c254a679682c4113d85c5375d3b281733686e88e0974e770da86783735352ccbc504',

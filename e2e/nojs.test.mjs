@@ -328,7 +328,7 @@ test('the mediator advances the phases through the form, up to signing', async (
 test('signing and acknowledging need script, and their pages say so instead of showing dead buttons', async () => {
   const { page } = people.ua;
   for (const [path, action] of [
-    [`/n/${negotiation}/sign`, 'sign'],
+    [`/n/${negotiation}/sign/${published}`, 'sign'],
     [`/n/${negotiation}/versions/${published}`, 'acknowledge'],
   ]) {
     const response = await page.goto(path);

@@ -279,7 +279,14 @@ test('6. the final session: the mediator advances to signing, each signatory sig
     const { page } = people[key];
     await page.goto(`/n/${negotiation}/sign`);
     if (key === 'ua') await screenshots(page, 'sign');
-    await page.locator(`button[data-action="sign"][data-version="${latest}"]`).click();
+    // Two steps: the sign page leads to a confirmation page, whose button signs only once its box is ticked.
+    await page.locator('#review-and-sign').click();
+    await page.waitForURL(new RegExp(`/n/${negotiation}/sign/${latest}$`));
+    const button = page.locator(`button[data-action="sign"][data-version="${latest}"]`);
+    await button.click();
+    await page.locator(`[data-status="sign-${latest}"]`, { hasText: /Nothing was signed/ }).waitFor({ timeout: 30_000 });
+    await page.locator('#f-confirm').check();
+    await button.click();
     await page.locator(`[data-status="sign-${latest}"]`, { hasText: /Signed version/ }).waitFor({ timeout: 30_000 });
   }
   const status = (await api(people.mediator, 'GET', `/api/negotiations/${negotiation}/phase`)).json.status;

@@ -305,14 +305,24 @@ def second_seat():
     )
 
 
-@attack("finding 5: a key that is not an Ed25519 point")
+@attack("finding 5: a key that is not an Ed25519 point, or registered without proof of possession")
 def bad_key():
     user = User("key")
     nid = example_negotiation(user)
     party = "us"
     a = user.write_at_head("PUT", f"/api/negotiations/{nid}/keys/{party}", nid, {"public_key": "02" + "00" * 31})
+    # A real point (RFC 8032 test 1's public key) whose holder did not sign its registration:
+    # what a server registering a key of its own choosing would have to send.
+    rfc8032 = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    unproved = user.write_at_head("PUT", f"/api/negotiations/{nid}/keys/{party}", nid, {"public_key": rfc8032})
+    forged = user.write_at_head(
+        "PUT", f"/api/negotiations/{nid}/keys/{party}", nid, {"public_key": rfc8032, "signature": "00" * 64}
+    )
     keys = user.get(f"/api/negotiations/{nid}/keys").json()
-    return refused(a, {400, 422}) and keys == [], f"answered {a.status}, keys registered: {len(keys)}"
+    ok = refused(a, {400, 422}) and refused(unproved, {422}) and refused(forged, {422}) and keys == []
+    return ok, (
+        f"not a point {a.status}, no proof {unproved.status}, a wrong proof {forged.status}, keys registered: {len(keys)}"
+    )
 
 
 @attack("finding 6: login CSRF (a cross-site POST to /signin and /api/sessions)")

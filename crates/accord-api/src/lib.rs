@@ -324,6 +324,13 @@ pub struct ExtendInput {
 pub struct KeyInput {
     /// Ed25519 public key, 64 lowercase hex digits. The private key never leaves you.
     pub public_key: String,
+    /// Proof of possession, required: the new key's own signature (128 hex
+    /// digits) over the key-registration statement
+    /// `accord/key-registration/v1\nnegotiation=<id>\nparty=<party>\nkey=<public_key>\n`.
+    /// Optional in the schema only so that a request without it gets a 422
+    /// naming `/signature`.
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

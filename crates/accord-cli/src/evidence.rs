@@ -49,7 +49,8 @@ pub struct KeygenArgs {
 /// Your public key in a negotiation.
 #[derive(Debug, clap::Subcommand)]
 pub enum KeyCommand {
-    /// Register the public key of a key file as your party's key (once; later changes are rotations).
+    /// Register a key file's key as your party's key (once; later changes are rotations). The key
+    /// signs its own registration (proof of possession), so the passphrase is asked for.
     Register {
         id: String,
         #[arg(long)]
@@ -67,6 +68,42 @@ pub enum KeyCommand {
     },
     /// Every party's public keys, with rotations.
     List { id: String },
+    /// Write a key file's key in a standard format, for tools that need no trust in Accord's code.
+    ///
+    /// The private key comes out as PKCS#8 (RFC 8410, "BEGIN PRIVATE KEY"),
+    /// unencrypted, in a new file readable by you only; with `--public`, the
+    /// public key as a SubjectPublicKeyInfo ("BEGIN PUBLIC KEY"). OpenSSL 3
+    /// reads both: `openssl pkeyutl -sign -rawin -inkey ua.pem` signs a
+    /// statement, `-verify -pubin` checks one (docs/bundle-format.md §5).
+    #[command(after_help = "\
+Examples:
+  accord key export --key ua.key --format pkcs8 -o ua.pem
+  accord key export --key ua.key --public > ua.pub.pem")]
+    Export {
+        /// The key file (`accord keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// `pkcs8` (PEM text; `pem` is the same) or `der` (binary PKCS#8 / SubjectPublicKeyInfo).
+        #[arg(long, value_enum, default_value_t = ExportFormat::Pkcs8)]
+        format: ExportFormat,
+        /// Write the public key (SubjectPublicKeyInfo) instead; needs no passphrase.
+        #[arg(long)]
+        public: bool,
+        /// Where to write (refuses to overwrite). Required for a private key; a public key goes to
+        /// standard output without it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// The encodings of `accord key export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// PEM-armoured PKCS#8 (or SubjectPublicKeyInfo with `--public`).
+    #[value(alias = "pem")]
+    Pkcs8,
+    /// The same structures as binary DER.
+    Der,
 }
 
 /// Acknowledge a released version: sign its content hash and the log checkpoint with your key.
@@ -230,21 +267,78 @@ fn my_party(client: &Client, id: &str) -> anyhow::Result<(String, u64)> {
     Ok((party, view.log_size))
 }
 
+/// `accord key export`: offline, through the `pkcs8`/`spki` encoders of
+/// `ed25519-dalek` (RFC 8410), never by hand.
+fn export_key(path: &Path, format: ExportFormat, public: bool, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    let bytes: Vec<u8> = if public {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading the key file {}", path.display()))?;
+        let info = keyfile::inspect(&text).with_context(|| format!("reading the key file {}", path.display()))?;
+        let key = accord_evidence::key::public_key_from_bytes(&info.public_key)
+            .with_context(|| format!("the key file {} names an unusable public key", path.display()))?;
+        match format {
+            ExportFormat::Pkcs8 => {
+                key.to_public_key_pem(LineEnding::LF).context("encoding the public key")?.into_bytes()
+            }
+            ExportFormat::Der => key.to_public_key_der().context("encoding the public key")?.into_vec(),
+        }
+    } else {
+        let Some(output) = output else {
+            bail!("a private key is written to a new file only: give -o FILE (it is created readable by you alone)");
+        };
+        let key = open_key(path)?;
+        // PKCS#8 v1 (RFC 8410 §7, the seed only): `SigningKey`'s own encoder
+        // writes v2 with the public key attached, which OpenSSL 3.0 cannot read.
+        let seed_only = ed25519_dalek::pkcs8::KeypairBytes { secret_key: key.to_bytes(), public_key: None };
+        let bytes = match format {
+            ExportFormat::Pkcs8 => {
+                seed_only.to_pkcs8_pem(LineEnding::LF).context("encoding the key")?.as_bytes().to_vec()
+            }
+            ExportFormat::Der => seed_only.to_pkcs8_der().context("encoding the key")?.as_bytes().to_vec(),
+        };
+        write_new(output, &bytes)?;
+        eprintln!(
+            "Wrote the UNENCRYPTED private key of {} to {}: anyone who reads that file can sign for you; delete it when done.",
+            hex::encode(key.verifying_key().to_bytes()),
+            output.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    match output {
+        Some(output) => write_new(output, &bytes)?,
+        None => {
+            use std::io::Write;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&bytes).context("writing to standard output")?;
+            stdout.flush().context("writing to standard output")?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
-    let (_, _, client) = client()?;
     match command {
+        KeyCommand::Export { key, format, public, output } => export_key(&key, format, public, output.as_deref()),
         KeyCommand::Register { id, key } => {
-            let public_key = public_key_of(&key)?;
+            let (_, _, client) = client()?;
+            // The key file is opened (not just read for its public half): the
+            // registration carries the new key's own signature, its proof of
+            // possession, so the log shows the party chose this key.
+            let signing_key = open_key(&key)?;
+            let public_key = hex::encode(signing_key.verifying_key().to_bytes());
             let (party, size) = my_party(&client, &id)?;
+            let signature = accord_evidence::sign_key_registration(&signing_key, &id, &party)?;
             let result: WriteResult = client.send(
                 Method::Put,
                 &format!("/api/negotiations/{id}/keys/{party}"),
                 Some(size),
-                Some(&KeyInput { public_key: public_key.clone() }),
+                Some(&KeyInput { public_key: public_key.clone(), signature: Some(signature) }),
             )?;
             Ok(written(&format!("Registered key {public_key} for party {party}"), &result))
         }
         KeyCommand::Rotate { id, old, new } => {
+            let (_, _, client) = client()?;
             let old_key = open_key(&old)?;
             let new_public = public_key_of(&new)?;
             let (party, size) = my_party(&client, &id)?;
@@ -265,6 +359,7 @@ pub fn key(command: KeyCommand) -> anyhow::Result<ExitCode> {
             Ok(written(&format!("Party {party}'s key is now {new_public}"), &result))
         }
         KeyCommand::List { id } => {
+            let (_, _, client) = client()?;
             let keys: Vec<PartyKeyView> = client.get(&format!("/api/negotiations/{}/keys", path_id(&id)?))?;
             let mut t = table(&["party", "public key", "since event", "current"]);
             for k in keys {

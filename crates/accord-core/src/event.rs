@@ -123,9 +123,15 @@ pub enum Payload {
         content_hash: String,
     },
     /// A party registered its Ed25519 public key. Once per party; later changes are KeyRotated.
+    /// `signature` is the proof of possession: the NEW key's own signature over the
+    /// key-registration statement (negotiation, party, key). Absent only in logs
+    /// written before the server required it; such a registration is reported as
+    /// unproved by the verifier, and an absent field keeps those events' bytes.
     KeyRegistered {
         party: String,
         public_key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        signature: Option<String>,
     },
     /// The party's key changed; `signature` is by the OLD key over the key-rotation statement.
     KeyRotated {
@@ -999,9 +1005,12 @@ impl State {
                     content_hash: content_hash.clone(),
                 });
             }
-            Payload::KeyRegistered { party, public_key } => {
+            Payload::KeyRegistered { party, public_key, signature } => {
                 self.known_party(position, party)?;
                 check_hex(position, "public key", public_key, KEY_HEX_LEN)?;
+                if let Some(signature) = signature {
+                    check_hex(position, "signature", signature, SIGNATURE_HEX_LEN)?;
+                }
                 if self.current_key(party).is_some() {
                     return Err(FoldError::KeyAlreadyRegistered { position, party: party.clone() });
                 }
@@ -1638,7 +1647,10 @@ mod tests {
                 },
                 Some(Action::Publish),
             ),
-            (Payload::KeyRegistered { party: "north".into(), public_key: hex(32) }, Some(Action::RegisterKey)),
+            (
+                Payload::KeyRegistered { party: "north".into(), public_key: hex(32), signature: None },
+                Some(Action::RegisterKey),
+            ),
             (
                 Payload::KeyRotated { party: "north".into(), public_key: hex(32), signature: hex(64) },
                 Some(Action::RotateKey),
@@ -2098,7 +2110,7 @@ mod tests {
     }
 
     fn registered(party: &str, byte: &str) -> Payload {
-        Payload::KeyRegistered { party: party.into(), public_key: key(byte) }
+        Payload::KeyRegistered { party: party.into(), public_key: key(byte), signature: None }
     }
 
     fn entered(phase: &str, reason: Option<&str>) -> Payload {
@@ -2174,17 +2186,42 @@ mod tests {
     }
 
     #[test]
+    fn a_key_registration_without_proof_keeps_its_old_bytes() {
+        // Logs written before proofs of possession were required still fold,
+        // byte for byte: the absent field is not written back.
+        let old = r#"{"type":"key_registered","party":"north","public_key":"aaaa"}"#;
+        let payload: Payload = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            payload,
+            Payload::KeyRegistered { party: "north".into(), public_key: "aaaa".into(), signature: None }
+        );
+        assert_eq!(serde_json::to_string(&payload).unwrap(), old);
+        let proved =
+            Payload::KeyRegistered { party: "north".into(), public_key: key("aa"), signature: Some(sig("01")) };
+        let text = serde_json::to_string(&proved).unwrap();
+        assert!(text.ends_with(&format!(r#","signature":"{}"}}"#, sig("01"))), "{text}");
+        assert!(folded(vec![proved]).is_ok());
+    }
+
+    #[test]
     fn hex_fields_must_have_the_right_shape() {
         let upper = folded(vec![registered("north", "AA")]).unwrap_err();
         assert_eq!(
             upper.to_string(),
             "event 1 has a malformed public key: expected 64 lowercase hex characters, got \"AAAAAAAAAAAAAAAAAAAA…\""
         );
-        let short = folded(vec![Payload::KeyRegistered { party: "north".into(), public_key: "ab".into() }]);
+        let short =
+            folded(vec![Payload::KeyRegistered { party: "north".into(), public_key: "ab".into(), signature: None }]);
         assert_eq!(
             short,
             Err(FoldError::MalformedHex { position: 1, field: "public key", expected: 64, found: "ab".into() })
         );
+        let proof = folded(vec![Payload::KeyRegistered {
+            party: "north".into(),
+            public_key: key("aa"),
+            signature: Some(key("01")),
+        }]);
+        assert!(matches!(proof, Err(FoldError::MalformedHex { field: "signature", expected: 128, .. })));
         let rotation = folded(vec![
             registered("north", "aa"),
             Payload::KeyRotated { party: "north".into(), public_key: key("bb"), signature: key("01") },
@@ -2639,7 +2676,11 @@ mod tests {
                     }
                 }
                 10 => match state.current_key(who) {
-                    None => Payload::KeyRegistered { party: who.into(), public_key: format!("{b:02x}").repeat(32) },
+                    None => Payload::KeyRegistered {
+                        party: who.into(),
+                        public_key: format!("{b:02x}").repeat(32),
+                        signature: None,
+                    },
                     Some(_) => Payload::KeyRotated {
                         party: who.into(),
                         public_key: format!("{a:02x}").repeat(32),

@@ -699,7 +699,7 @@ mod tests {
         fn register_keys(&mut self, now: DateTime<Utc>) {
             for (i, party) in SIGNATORIES.iter().enumerate() {
                 let public_key = format!("{:02x}", i + 1).repeat(32);
-                self.act(Payload::KeyRegistered { party: (*party).into(), public_key }, now);
+                self.act(Payload::KeyRegistered { party: (*party).into(), public_key, signature: None }, now);
             }
         }
 
@@ -1113,7 +1113,7 @@ mod tests {
         // An extension is a new deadline, and a new reminder for whoever still owes.
         let extension = Payload::DeadlineExtended { phase: "consultation".into(), end: utc(7, 0), reason: "r".into() };
         log.act(extension, utc(6, 2));
-        log.act(Payload::KeyRegistered { party: "eu".into(), public_key: "0e".repeat(32) }, utc(6, 3));
+        log.act(Payload::KeyRegistered { party: "eu".into(), public_key: "0e".repeat(32), signature: None }, utc(6, 3));
         log.acknowledge("eu", utc(6, 3));
         assert_eq!(log.remind(utc(6, 4)), reminded(&["un", "ru"], "acknowledge version 1"));
         assert_eq!(reminders_due(&log.state, utc(6, 5), lead), None);

@@ -9,13 +9,11 @@
 //!
 //! A first registration carries a proof of possession
 //! ([`Statement::KeyRegistration`]): the new key signs
-//! `accord/key-registration/v1`, naming the negotiation, the party, the key and
-//! the log checkpoint the party saw. [`sign_key_registration`] makes it on the
-//! party's side, [`verify_key_registration`] checks it on the server's and the
-//! verifier's. What it proves against a server that lies is in
-//! `docs/bundle-format.md`.
+//! `accord/key-registration/v1`, naming the negotiation, the party and the key.
+//! [`sign_key_registration`] makes it on the party's side,
+//! [`verify_key_registration`] checks it on the server's and the verifier's.
+//! What it proves against a server that lies is in `docs/bundle-format.md`.
 
-use accord_merkle::Checkpoint;
 use ed25519_dalek::{SigningKey, VerifyingKey};
 
 use crate::statement::{SignatureError, Statement, StatementError, parse_hex, sign_statement, verify_statement};
@@ -69,26 +67,15 @@ pub enum RegistrationError {
 }
 
 /// The statement a party's new key signs to register itself: it holds the
-/// private key, for this party of this negotiation, having seen the log at
-/// `checkpoint`.
-pub fn key_registration(negotiation: &str, party: &str, key: &VerifyingKey, checkpoint: Checkpoint) -> Statement {
-    Statement::KeyRegistration {
-        negotiation: negotiation.to_owned(),
-        party: party.to_owned(),
-        key: key.to_bytes(),
-        checkpoint,
-    }
+/// private key, for this party of this negotiation.
+pub fn key_registration(negotiation: &str, party: &str, key: &VerifyingKey) -> Statement {
+    Statement::KeyRegistration { negotiation: negotiation.to_owned(), party: party.to_owned(), key: key.to_bytes() }
 }
 
 /// The party's side: signs the registration of `key`'s own public key, as the
 /// 128 hex digits the registration request carries.
-pub fn sign_key_registration(
-    key: &SigningKey,
-    negotiation: &str,
-    party: &str,
-    checkpoint: Checkpoint,
-) -> Result<String, StatementError> {
-    let statement = key_registration(negotiation, party, &key.verifying_key(), checkpoint);
+pub fn sign_key_registration(key: &SigningKey, negotiation: &str, party: &str) -> Result<String, StatementError> {
+    let statement = key_registration(negotiation, party, &key.verifying_key());
     sign_statement(key, &statement).map(hex::encode)
 }
 
@@ -99,12 +86,11 @@ pub fn verify_key_registration(
     negotiation: &str,
     party: &str,
     key_hex: &str,
-    checkpoint: Checkpoint,
     signature_hex: &str,
 ) -> Result<VerifyingKey, RegistrationError> {
     let key = parse_public_key(key_hex)?;
     let signature: [u8; 64] = parse_hex("signature", signature_hex)?;
-    verify_statement(&key.to_bytes(), &key_registration(negotiation, party, &key, checkpoint), &signature)?;
+    verify_statement(&key.to_bytes(), &key_registration(negotiation, party, &key), &signature)?;
     Ok(key)
 }
 
@@ -115,10 +101,6 @@ mod tests {
 
     fn party_key() -> SigningKey {
         SigningKey::from_bytes(&[42; 32])
-    }
-
-    fn checkpoint() -> Checkpoint {
-        Checkpoint::new(12, [0xcd; 32])
     }
 
     #[test]
@@ -170,41 +152,37 @@ mod tests {
     fn a_registration_is_signed_by_the_new_key_and_binds_every_field() {
         let key = party_key();
         let public = hex::encode(key.verifying_key().to_bytes());
-        let signature = sign_key_registration(&key, "ceasefire", "ua", checkpoint()).unwrap();
-        assert_eq!(
-            verify_key_registration("ceasefire", "ua", &public, checkpoint(), &signature).unwrap(),
-            key.verifying_key()
-        );
+        let signature = sign_key_registration(&key, "ceasefire", "ua").unwrap();
+        assert_eq!(verify_key_registration("ceasefire", "ua", &public, &signature).unwrap(), key.verifying_key());
+        let other_key = hex::encode(SigningKey::from_bytes(&[43; 32]).verifying_key().to_bytes());
         let refused = [
-            verify_key_registration("other", "ua", &public, checkpoint(), &signature),
-            verify_key_registration("ceasefire", "ru", &public, checkpoint(), &signature),
-            verify_key_registration("ceasefire", "ua", &public, Checkpoint::new(13, [0xcd; 32]), &signature),
-            verify_key_registration("ceasefire", "ua", &public, Checkpoint::new(12, [0xce; 32]), &signature),
+            verify_key_registration("other", "ua", &public, &signature),
+            verify_key_registration("ceasefire", "ru", &public, &signature),
+            verify_key_registration("ceasefire", "ua", &other_key, &signature),
         ];
         for result in refused {
             assert!(matches!(result, Err(RegistrationError::Signature(SignatureError::DoesNotVerify { .. }))));
         }
         // A server that registers a key of its own choosing cannot sign for the party's.
         let server_choice = SigningKey::from_bytes(&[7; 32]);
-        let forged = sign_key_registration(&server_choice, "ceasefire", "ua", checkpoint()).unwrap();
-        assert!(verify_key_registration("ceasefire", "ua", &public, checkpoint(), &forged).is_err());
+        let forged = sign_key_registration(&server_choice, "ceasefire", "ua").unwrap();
+        assert!(verify_key_registration("ceasefire", "ua", &public, &forged).is_err());
         // A key that is no point is refused before any signature is looked at.
         let off = format!("02{}", "0".repeat(62));
         assert_eq!(
-            verify_key_registration("ceasefire", "ua", &off, checkpoint(), &signature),
+            verify_key_registration("ceasefire", "ua", &off, &signature),
             Err(RegistrationError::Key(KeyError::NotAPoint { key: off.clone() }))
         );
     }
 
     #[test]
     fn the_registration_statement_is_pinned() {
-        let statement = key_registration("ceasefire", "ua", &party_key().verifying_key(), checkpoint());
+        let statement = key_registration("ceasefire", "ua", &party_key().verifying_key());
         assert_eq!(
             String::from_utf8(statement.to_bytes().unwrap()).unwrap(),
             format!(
-                "accord/key-registration/v1\nnegotiation=ceasefire\nparty=ua\nkey={}\ncheckpoint=12:{}\n",
+                "accord/key-registration/v1\nnegotiation=ceasefire\nparty=ua\nkey={}\n",
                 hex::encode(party_key().verifying_key().to_bytes()),
-                "cd".repeat(32)
             )
         );
         assert_eq!(statement.describe(), "key registration of party ua");

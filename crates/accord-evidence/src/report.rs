@@ -59,6 +59,21 @@ impl Report {
             }
         }
         if let Some(facts) = &self.facts {
+            let unproved: Vec<String> = facts
+                .parties
+                .iter()
+                .flat_map(|p| {
+                    p.keys.iter().filter(|k| k.unproved).map(move |k| format!("{} (event {})", p.id, k.position))
+                })
+                .collect();
+            if !unproved.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "NOTE: the first key of {} carries no proof of possession (registered before proofs were required): \
+                     only the server vouches that the party chose it.",
+                    unproved.join(", ")
+                );
+            }
             out.push('\n');
             facts.render(&mut out);
         }
@@ -101,6 +116,10 @@ pub struct KeyFacts {
     pub at: DateTime<Utc>,
     /// False for the first registration, true for a rotation signed by the previous key.
     pub rotated: bool,
+    /// A first registration without the new key's proof of possession (a log
+    /// written before the server required one): only the server vouches that
+    /// the party chose this key. Always false for a rotation.
+    pub unproved: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -235,8 +254,10 @@ impl Facts {
             for key in &party.keys {
                 let (how, note) = if key.rotated {
                     ("replaced the previous key", "; signed by the previous key")
+                } else if key.unproved {
+                    ("registered", "; NO proof of possession: only the server vouches that the party chose this key")
                 } else {
-                    ("registered", "")
+                    ("registered", "; proved by the key's own signature")
                 };
                 let _ = writeln!(
                     out,

@@ -9,7 +9,7 @@
 //! accord/ack/v1\nnegotiation=<id>\nparty=<id>\nversion=<n>\ncontent=<hex>\ncheckpoint=<size>:<root hex>\n
 //! accord/sign/v1\nnegotiation=<id>\nparty=<id>\nversion=<n>\ncontent=<hex>\n
 //! accord/key-rotation/v1\nnegotiation=<id>\nparty=<id>\nold=<hex>\nnew=<hex>\n
-//! accord/key-registration/v1\nnegotiation=<id>\nparty=<id>\nkey=<hex>\ncheckpoint=<size>:<root hex>\n
+//! accord/key-registration/v1\nnegotiation=<id>\nparty=<id>\nkey=<hex>\n
 //! accord/bundle-index/v1\nnegotiation=<id>\nsize=<n>\nroot=<hex>\nevidence=<position>,<position>,…\n
 //! accord/checkpoint/v1\nnegotiation=<id>\nsize=<n>\nroot=<hex>\nat=<YYYY-MM-DDTHH:MM:SSZ>\n
 //! ```
@@ -49,9 +49,11 @@ pub enum Statement {
     FinalSignature { negotiation: String, party: String, version: u32, content_hash: Hash },
     /// Party `party` replaces key `old` by `new`; signed by `old`.
     KeyRotation { negotiation: String, party: String, old: [u8; 32], new: [u8; 32] },
-    /// Party `party` registers its first key `key`, having seen the log at
-    /// `checkpoint`; signed by `key` itself (proof of possession).
-    KeyRegistration { negotiation: String, party: String, key: [u8; 32], checkpoint: Checkpoint },
+    /// Party `party` registers its first key `key`; signed by `key` itself
+    /// (proof of possession). No checkpoint: the statement binds the key to one
+    /// seat of one negotiation, which is all a first registration claims, and a
+    /// party can make it before it has seen anything of the log.
+    KeyRegistration { negotiation: String, party: String, key: [u8; 32] },
     /// The server attests that, of the `checkpoint.size` events of the log of
     /// `negotiation`, the evidence events are exactly those at `evidence`
     /// (ascending positions): a bundle's completeness claim.
@@ -98,13 +100,11 @@ impl Statement {
                 hex::encode(old),
                 hex::encode(new),
             ),
-            Statement::KeyRegistration { negotiation, party, key, checkpoint } => format!(
-                "{KEY_REGISTRATION_TAG}\nnegotiation={}\nparty={}\nkey={}\ncheckpoint={}:{}\n",
+            Statement::KeyRegistration { negotiation, party, key } => format!(
+                "{KEY_REGISTRATION_TAG}\nnegotiation={}\nparty={}\nkey={}\n",
                 id("negotiation", negotiation)?,
                 id("party", party)?,
                 hex::encode(key),
-                checkpoint.size,
-                checkpoint.root,
             ),
             Statement::BundleIndex { negotiation, checkpoint, evidence } => {
                 let positions: Vec<String> = evidence.iter().map(u64::to_string).collect();

@@ -98,7 +98,11 @@ pub(crate) fn walk(
     let Walk { frame, versions, keys_group, acks, finals, timetable_group, outcome, .. } = walk;
     frame.finish(checks, |_| format!("event 0 creates negotiation {negotiation}"));
     versions.finish(checks, |n| format!("{n} versions, numbered from 1, each hashing to its content hash"));
-    keys_group.finish(checks, |n| format!("{n} key registrations and rotations, each rotation signed by the old key"));
+    keys_group.finish(checks, |n| {
+        format!(
+            "{n} key registrations and rotations, each registration proved by its own key (where it carries a proof) and each rotation signed by the old key"
+        )
+    });
     acks.finish(checks, |n| {
         format!("{n} acknowledgements, each signed by the party's key against a checkpoint containing the version")
     });
@@ -172,7 +176,7 @@ impl Walk<'_> {
                     acknowledgements: Vec::new(),
                 });
             }
-            Payload::KeyRegistered { party, public_key } => {
+            Payload::KeyRegistered { party, public_key, signature } => {
                 if !self.parties.contains_key(party) {
                     return self.keys_group.fail(format!(
                         "event {position} registers a key for party {party:?}, which the negotiation does not have"
@@ -189,9 +193,29 @@ impl Walk<'_> {
                         "event {position} registers a second key for party {party}; a new key must be a rotation signed by the old one"
                     ));
                 }
-                self.keys_group.pass();
+                // The proof of possession: the new key's own signature over the
+                // registration statement. Absent only from logs written before
+                // the server required it; such a key is reported as unproved
+                // (the server alone vouches for it), not failed.
+                let proved = match signature {
+                    Some(signature) => {
+                        let statement = Statement::KeyRegistration {
+                            negotiation: self.negotiation.to_owned(),
+                            party: party.clone(),
+                            key,
+                        };
+                        if !self.keys_group.record(verify_hex_signature(&key, &statement, signature, position)) {
+                            return;
+                        }
+                        true
+                    }
+                    None => {
+                        self.keys_group.pass();
+                        false
+                    }
+                };
                 self.keys.insert(party.clone(), key);
-                self.add_key_fact(party, public_key, position, at, false);
+                self.add_key_fact(party, public_key, position, at, false, !proved);
             }
             Payload::KeyRotated { party, public_key, signature } => {
                 let Some(old) = self.keys.get(party).copied() else {
@@ -209,7 +233,7 @@ impl Walk<'_> {
                     return;
                 }
                 self.keys.insert(party.clone(), new);
-                self.add_key_fact(party, public_key, position, at, true);
+                self.add_key_fact(party, public_key, position, at, true, false);
             }
             Payload::VersionAcknowledged {
                 party,
@@ -311,9 +335,17 @@ impl Walk<'_> {
         }
     }
 
-    fn add_key_fact(&mut self, party: &str, public_key: &str, position: u64, at: DateTime<Utc>, rotated: bool) {
+    fn add_key_fact(
+        &mut self,
+        party: &str,
+        public_key: &str,
+        position: u64,
+        at: DateTime<Utc>,
+        rotated: bool,
+        unproved: bool,
+    ) {
         if let Some(p) = self.walked.facts.parties.iter_mut().find(|p| p.id == party) {
-            p.keys.push(KeyFacts { public_key: public_key.to_owned(), position, at, rotated });
+            p.keys.push(KeyFacts { public_key: public_key.to_owned(), position, at, rotated, unproved });
         }
     }
 

@@ -215,6 +215,64 @@ fn a_rotated_out_key_no_longer_signs() {
 }
 
 #[test]
+fn a_registration_without_proof_verifies_but_is_reported_unproved() {
+    // A log written before proofs of possession were required: south's first
+    // key carries none. The bundle verifies, and says that only the server
+    // vouches for that key.
+    let bytes = bundle_bytes(&closed_log_with_unproved(Some("south")).log);
+    let report = verify_bundle(&bytes, pinned());
+    assert!(report.ok(), "{}", report.summary());
+    let facts = report.facts.as_ref().unwrap();
+    let unproved: Vec<(&str, bool)> =
+        facts.parties.iter().flat_map(|p| p.keys.iter().map(move |k| (p.id.as_str(), k.unproved))).collect();
+    assert_eq!(unproved, [("north", false), ("north", false), ("south", true)]);
+    let summary = report.summary();
+    assert!(summary.contains("NOTE: the first key of south (event 3) carries no proof of possession"), "{summary}");
+    assert!(summary.contains("NO proof of possession: only the server vouches"), "{summary}");
+    // With every proof in place there is no such note.
+    assert!(!verify_bundle(&bundle_bytes(&closed_log().log), pinned()).summary().contains("NOTE:"));
+}
+
+#[test]
+fn a_server_cannot_register_a_key_of_its_own_choosing_with_a_proof() {
+    // The server swaps south's key for one it holds and signs the proof with
+    // it, but cannot make south's acknowledgements and signature verify; and a
+    // proof that is not by the registered key itself fails on its own.
+    let server_choice = party_key("south", 9);
+    let south = hex::encode(party_key("south", 1).verifying_key().to_bytes());
+    let bytes = forged(|events| {
+        for event in events.iter_mut() {
+            if let Payload::KeyRegistered { party, signature, .. } = &mut event.payload
+                && party == "south"
+            {
+                *signature =
+                    Some(accord_evidence::sign_key_registration(&server_choice, NEGOTIATION, "south").unwrap());
+            }
+        }
+    });
+    let failed = failures(&verify_bundle(&bytes, pinned()));
+    assert!(
+        failed.contains(&format!(
+            "party keys: key registration of party south does not verify under key {south} (event 3)"
+        )),
+        "{failed:#?}"
+    );
+    // A proof made for another party does not carry over either.
+    let bytes = forged(|events| {
+        for event in events.iter_mut() {
+            if let Payload::KeyRegistered { party, signature, .. } = &mut event.payload
+                && party == "south"
+            {
+                *signature =
+                    Some(accord_evidence::sign_key_registration(&party_key("south", 1), NEGOTIATION, "north").unwrap());
+            }
+        }
+    });
+    let failed = failures(&verify_bundle(&bytes, pinned()));
+    assert!(failed.iter().any(|f| f.starts_with("party keys: key registration of party south")), "{failed:#?}");
+}
+
+#[test]
 fn a_signature_outside_the_window_fails() {
     let bytes = forged(|events| {
         for event in events.iter_mut() {

@@ -359,7 +359,7 @@ mod filters {
         let at = chrono::Utc.with_ymd_and_hms(2025, 1, 2, 0, 0, 0).unwrap();
         let hash = "ab".repeat(32);
         let evidence = [
-            Payload::KeyRegistered { party: "ua".into(), public_key: "01".repeat(32) },
+            Payload::KeyRegistered { party: "ua".into(), public_key: "01".repeat(32), signature: None },
             Payload::KeyRotated { party: "ua".into(), public_key: "02".repeat(32), signature: "03".repeat(64) },
             Payload::VersionAcknowledged {
                 party: "ru".into(),

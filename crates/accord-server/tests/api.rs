@@ -647,3 +647,53 @@ async fn the_pareto_frontier_of_a_pair_is_on_the_analysis_scale() {
     let r = s.h.get(&format!("{base}/analysis/pareto?a=nobody&b=ru"), &s.auth["ru"]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_key_registration_needs_the_new_keys_proof_of_possession() {
+    use accord_evidence::{SigningKey, sign_key_registration};
+    let s = seated().await;
+    let path = format!("/api/negotiations/{}/keys/ua", s.id);
+    let key = SigningKey::from_bytes(&[21; 32]);
+    let public_key = hex::encode(key.verifying_key().to_bytes());
+    let size = s.h.size(&s.id, &s.auth["ua"]).await;
+    let other = SigningKey::from_bytes(&[22; 32]);
+    let refused = [
+        ("no proof", json!({"public_key": public_key})),
+        // A key the server (or anyone) chose, "proved" by another key.
+        (
+            "another key's proof",
+            json!({"public_key": public_key, "signature": sign_key_registration(&other, &s.id, "ua").unwrap()}),
+        ),
+        (
+            "a proof for another seat",
+            json!({"public_key": public_key, "signature": sign_key_registration(&key, &s.id, "ru").unwrap()}),
+        ),
+        (
+            "a proof for another negotiation",
+            json!({"public_key": public_key, "signature": sign_key_registration(&key, "elsewhere", "ua").unwrap()}),
+        ),
+        ("a malformed proof", json!({"public_key": public_key, "signature": "zz"})),
+    ];
+    for (what, body) in refused {
+        let r = s.h.call(Method::PUT, &path, &s.auth["ua"], Some(size), Some(body)).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", r.text);
+        let problem = r.json();
+        assert_eq!(problem["errors"][0]["pointer"], "/signature", "{what}: {problem}");
+    }
+    assert_eq!(s.h.size(&s.id, &s.auth["ua"]).await, size, "nothing was written");
+    let proof = sign_key_registration(&key, &s.id, "ua").unwrap();
+    let ok =
+        s.h.call(
+            Method::PUT,
+            &path,
+            &s.auth["ua"],
+            Some(size),
+            Some(json!({"public_key": public_key, "signature": proof})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    // The proof is in the log, where the verifier reads it.
+    let events = s.h.get(&format!("/api/negotiations/{}/events", s.id), &s.auth["ua"]).await.json();
+    let logged = events.to_string();
+    assert!(logged.contains(&proof), "{logged}");
+}

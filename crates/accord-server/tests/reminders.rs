@@ -45,7 +45,10 @@ async fn acknowledge(s: &Seated, party: &'static str, seed: u8) {
         Method::PUT,
         party,
         &format!("keys/{party}"),
-        json!({"public_key": hex::encode(key.verifying_key().to_bytes())}),
+        json!({
+            "public_key": hex::encode(key.verifying_key().to_bytes()),
+            "signature": accord_evidence::sign_key_registration(&key, &s.id, party).unwrap(),
+        }),
     )
     .await;
     let base = format!("/api/negotiations/{}", s.id);

@@ -112,6 +112,7 @@ fn pages(id: &str, preview: Option<&str>) -> Vec<(String, Option<String>)> {
         (format!("/n/{id}/analysis"), api("/analysis")),
         (format!("/n/{id}/analysis?a=ru&b=ua"), api("/analysis/pareto?a=ru&b=ua")),
         (format!("/n/{id}/sign"), api("")),
+        (format!("/n/{id}/sign/2"), api("/versions/2")),
         (format!("/n/{id}/evidence"), api("")),
     ]
     .into_iter()
@@ -594,4 +595,112 @@ async fn the_mediator_revokes_an_invitation_from_the_members_page() {
         form(&s, "/join", Some(&stranger.cookie), &[("csrf", &stranger.csrf), ("negotiation", &id), ("token", &token)])
             .await;
     assert_eq!(r.status, StatusCode::GONE, "{}", r.text);
+}
+
+/// Publishes version 1, registers ua's key, and moves the timetable into the signing phase.
+async fn ready_to_sign(s: &Seated) -> accord_evidence::SigningKey {
+    publish(s).await;
+    let key = accord_evidence::SigningKey::from_bytes(&[31; 32]);
+    let size = s.h.size(&s.id, &s.auth["ua"]).await;
+    let body = json!({
+        "public_key": hex::encode(key.verifying_key().to_bytes()),
+        "signature": accord_evidence::sign_key_registration(&key, &s.id, "ua").unwrap(),
+    });
+    let r =
+        s.h.call(Method::PUT, &format!("/api/negotiations/{}/keys/ua", s.id), &s.auth["ua"], Some(size), Some(body))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    for _ in 0..10 {
+        let phase = s.h.get(&format!("/api/negotiations/{}/phase", s.id), &s.auth["mediator"]).await.json();
+        if phase["current"]["kind"] == "signing" {
+            return key;
+        }
+        let size = s.h.size(&s.id, &s.auth["mediator"]).await;
+        let path = format!("/api/negotiations/{}/phase/advance", s.id);
+        let r =
+            s.h.call(Method::POST, &path, &s.auth["mediator"], Some(size), Some(json!({"reason": "to sign"}))).await;
+        assert!(r.status.is_success(), "{}", r.text);
+    }
+    panic!("the timetable never reached a signing phase");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_click_does_not_sign_the_final_text() {
+    let s = seated().await;
+    let key = ready_to_sign(&s).await;
+    let ua = sign_in(&s, "ua").await;
+    let id = s.id.clone();
+    let content_hash =
+        s.h.get(&format!("/api/negotiations/{id}/versions/1"), &s.auth["ua"]).await.json()["content_hash"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let statement = accord_evidence::statement::Statement::FinalSignature {
+        negotiation: id.clone(),
+        party: "ua".into(),
+        version: 1,
+        content_hash: hex::decode(&content_hash).unwrap().try_into().unwrap(),
+    };
+    let signature = accord_evidence::statement::sign_statement_hex(&key, &statement).unwrap();
+
+    // The sign page holds no signing action, only the way to the confirmation.
+    let sign = page(&s, &format!("/n/{id}/sign"), &ua.cookie).await;
+    assert_eq!(sign.status, StatusCode::OK, "{}", sign.text);
+    assert!(sign.text.contains(&format!("href=\"/n/{id}/sign/1\"")), "{}", sign.text);
+    assert!(!sign.text.contains("data-action=\"sign\""), "the sign page must not sign in one click");
+    assert!(!sign.text.contains("method=\"post\" action=\"/n/"), "no form on the sign page writes");
+
+    // The confirmation page names the version, its hash, the signatory and what signing means.
+    let confirm = page(&s, &format!("/n/{id}/sign/1"), &ua.cookie).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text);
+    for expected in ["Sign version 1?", content_hash.as_str(), "(ua)", "What signing means", "cannot be withdrawn"] {
+        assert!(confirm.text.contains(expected), "{expected}: {}", confirm.text);
+    }
+    assert!(confirm.text.contains(&format!("accord/sign/v1\nnegotiation={id}\nparty=ua\nversion=1\n")));
+
+    // One click (a POST without the confirmation), even carrying a valid signature, signs nothing.
+    let size = s.h.size(&id, &s.auth["ua"]).await;
+    let base = size.to_string();
+    let path = format!("/n/{id}/sign/1");
+    let unconfirmed =
+        form(&s, &path, Some(&ua.cookie), &[("csrf", &ua.csrf), ("base", &base), ("signature", &signature)]).await;
+    assert_eq!(unconfirmed.status, StatusCode::OK, "{}", unconfirmed.text);
+    assert!(unconfirmed.text.contains("Nothing was signed"), "{}", unconfirmed.text);
+    assert_eq!(s.h.size(&id, &s.auth["ua"]).await, size, "an unconfirmed post must write nothing");
+    let other = form(
+        &s,
+        &path,
+        Some(&ua.cookie),
+        &[("csrf", &ua.csrf), ("base", &base), ("confirm", "on"), ("signature", &signature)],
+    )
+    .await;
+    assert!(other.text.contains("Nothing was signed"), "only confirm=yes confirms");
+    assert_eq!(s.h.size(&id, &s.auth["ua"]).await, size);
+
+    // Confirmed with a wrong signature: refused, naming the field.
+    let wrong = "00".repeat(64);
+    let refused = form(
+        &s,
+        &path,
+        Some(&ua.cookie),
+        &[("csrf", &ua.csrf), ("base", &base), ("confirm", "yes"), ("signature", &wrong)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
+    assert!(refused.text.contains("id=\"e-signature\""), "{}", refused.text);
+    assert_eq!(s.h.size(&id, &s.auth["ua"]).await, size);
+
+    // The second step, confirmed and signed: recorded.
+    let signed = form(
+        &s,
+        &path,
+        Some(&ua.cookie),
+        &[("csrf", &ua.csrf), ("base", &base), ("confirm", "yes"), ("signature", &signature)],
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.text);
+    assert_eq!(signed.headers[header::LOCATION], format!("/n/{id}/sign"));
+    assert!(s.h.size(&id, &s.auth["ua"]).await > size);
+    let after = page(&s, &format!("/n/{id}/sign"), &ua.cookie).await;
+    assert!(after.text.contains("You signed version 1"), "{}", after.text);
 }

@@ -147,8 +147,11 @@ impl Log {
 
     fn register_keys(&mut self, now: DateTime<Utc>) {
         for (i, party) in ["ua", "ru"].iter().enumerate() {
-            self.write(vec![Payload::KeyRegistered { party: (*party).into(), public_key: hex_of(100 + i) }], now)
-                .unwrap();
+            self.write(
+                vec![Payload::KeyRegistered { party: (*party).into(), public_key: hex_of(100 + i), signature: None }],
+                now,
+            )
+            .unwrap();
         }
     }
 
@@ -508,9 +511,11 @@ fn payload(intent: &Intent, state: &State) -> Payload {
             issue: "guarantees".into(),
             value: Value::Option(["none", "article-5", "nato"][usize::from(*value)].into()),
         },
-        Intent::RegisterKey(party) => {
-            Payload::KeyRegistered { party: party_id(*party), public_key: hex_of(200 + usize::from(*party)) }
-        }
+        Intent::RegisterKey(party) => Payload::KeyRegistered {
+            party: party_id(*party),
+            public_key: hex_of(200 + usize::from(*party)),
+            signature: None,
+        },
         Intent::Publish => publish(state),
         Intent::Sign(party) if state.latest_version().is_some() => sign(state, &party_id(*party)),
         Intent::Sign(party) => Payload::FinalTextSigned {

@@ -175,12 +175,24 @@ impl LogBuilder {
         );
     }
 
+    /// A first registration with its proof of possession, as the server requires now.
     pub fn register(&mut self, at: DateTime<Utc>, party: &str, key: &SigningKey) {
+        let proof = accord_evidence::sign_key_registration(key, NEGOTIATION, party).unwrap();
         self.push(
             account(party),
             at,
-            Payload::KeyRegistered { party: party.into(), public_key: hex::encode(key.verifying_key().to_bytes()) },
+            Payload::KeyRegistered {
+                party: party.into(),
+                public_key: hex::encode(key.verifying_key().to_bytes()),
+                signature: Some(proof),
+            },
         );
+    }
+
+    /// A first registration without proof, as logs written before proofs were required have them.
+    pub fn register_unproved(&mut self, at: DateTime<Utc>, party: &str, key: &SigningKey) {
+        let public_key = hex::encode(key.verifying_key().to_bytes());
+        self.push(account(party), at, Payload::KeyRegistered { party: party.into(), public_key, signature: None });
     }
 
     pub fn rotate(&mut self, at: DateTime<Utc>, party: &str, old: &SigningKey, new: &SigningKey) {
@@ -217,6 +229,11 @@ pub fn account(party: &str) -> Actor {
 /// Everything up to the signing window: two versions, every party acknowledging
 /// each, a key rotation, an invitation (not evidence) and a deadline extension.
 pub fn negotiated() -> (LogBuilder, Version) {
+    negotiated_with_unproved(None)
+}
+
+/// [`negotiated`], with `unproved`'s first key registered without a proof of possession.
+pub fn negotiated_with_unproved(unproved: Option<&str>) -> (LogBuilder, Version) {
     let (north, north2, south) = (party_key("north", 1), party_key("north", 2), party_key("south", 1));
     let mut b = LogBuilder::new();
     b.push(
@@ -229,8 +246,10 @@ pub fn negotiated() -> (LogBuilder, Version) {
             expires_at: hours(10),
         },
     );
-    b.register(t0() - Duration::minutes(20), "north", &north);
-    b.register(t0() - Duration::minutes(10), "south", &south);
+    for (at, party, key) in [(20, "north", &north), (10, "south", &south)] {
+        let at = t0() - Duration::minutes(at);
+        if unproved == Some(party) { b.register_unproved(at, party, key) } else { b.register(at, party, key) }
+    }
     b.enter(hours(0), "drafting");
     let v1 = b.publish(hours(2), 1, "All hostilities cease within 72 hours.");
     b.acknowledge(hours(3), "north", &north, 1, &v1);
@@ -255,7 +274,12 @@ pub fn negotiated() -> (LogBuilder, Version) {
 
 /// The whole run: both signatories sign version 2 and the negotiation closes.
 pub fn closed_log() -> LogBuilder {
-    let (mut b, v2) = negotiated();
+    closed_log_with_unproved(None)
+}
+
+/// [`closed_log`], with `unproved`'s first key registered without a proof of possession.
+pub fn closed_log_with_unproved(unproved: Option<&str>) -> LogBuilder {
+    let (mut b, v2) = negotiated_with_unproved(unproved);
     b.sign(hours(52), "north", &party_key("north", 2), 2, &v2);
     b.sign(hours(53), "south", &party_key("south", 1), 2, &v2);
     b.push(Actor::System, hours(53), Payload::Closed { number: 2, content_hash: v2.content_hash_hex() });

@@ -22,7 +22,7 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, IfMatch, NegotiationPath, PartyPath};
 
-pub(super) fn parse_hash(pointer: &str, text: &str) -> Result<accord_merkle::Hash> {
+pub(crate) fn parse_hash(pointer: &str, text: &str) -> Result<accord_merkle::Hash> {
     text.parse::<HexHash>()
         .map(|h| h.0)
         .map_err(|_| ApiError::field(pointer, "expected 64 lowercase hex digits"))
@@ -94,7 +94,18 @@ pub async fn register_key(
             ),
         ));
     }
-    let payload = Payload::KeyRegistered { party, public_key: body.public_key };
+    // The proof of possession: the new key signs its own registration, so the
+    // log (and every bundle) shows that the party holds the key, not that the
+    // server says so.
+    let signature = body.signature.ok_or_else(|| {
+        ApiError::field(
+            "/signature",
+            "a first key registration needs the new key's own signature over the key-registration statement (`accord key register` makes it)",
+        )
+    })?;
+    accord_evidence::verify_key_registration(&seen.id, &party, &body.public_key, &signature)
+        .map_err(|e| bad_signature("a key registration by the new key", e))?;
+    let payload = Payload::KeyRegistered { party, public_key: body.public_key, signature: Some(signature) };
     Ok(written(commit(&app, &seen, base, vec![payload]).await?))
 }
 

@@ -67,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/n/{id}/analysis/preview", get(analysis::preview))
         .route("/n/{id}/analysis/adopt", post(analysis::adopt))
         .route("/n/{id}/sign", get(signing::sign_page))
+        .route("/n/{id}/sign/{number}", get(signing::confirm_page).post(signing::confirm_sign))
         .route("/n/{id}/evidence", get(signing::evidence_page))
         .layer(middleware::from_fn(lift_form_csrf))
 }

@@ -57,6 +57,17 @@ export function keyRotationStatement({ negotiation, party, oldKey, newKey }) {
   ]);
 }
 
+// A first key registration's proof of possession: the NEW key signs this, so
+// the log shows the party holds the key rather than the server saying so.
+export function keyRegistrationStatement({ negotiation, party, publicKey }) {
+  fromHex(publicKey, 32, 'public key');
+  return lines('accord/key-registration/v1', [
+    ['negotiation', checkField('negotiation', negotiation)],
+    ['party', checkField('party', party)],
+    ['key', publicKey],
+  ]);
+}
+
 export function checkpointStatement({ negotiation, size, root, at }) {
   fromHex(root, 32, 'checkpoint root');
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(at)) throw new Error(`checkpoint time ${at} is not YYYY-MM-DDTHH:MM:SSZ`);

@@ -13,6 +13,7 @@
 // make a key, register it and sign, but cannot back that key up.
 
 import { toHex, fromHex, concat, utf8, equalBytes, getJson, sendJson, negotiationPath } from './util.js';
+import { keyRegistrationStatement } from './evidence.js';
 
 export const ARGON2_MODULE = '/static/vendor/hash-wasm/index.esm.min.js';
 const KEY_FILE_FORMAT = 'accord-key/v1';
@@ -289,10 +290,21 @@ export async function serverKeys(negotiation) {
   return getJson(`${negotiationPath(negotiation)}/keys`);
 }
 
-/** Registers this browser's key as the party's key (first registration only; later changes are rotations). */
-export async function registerKey(negotiation, party, publicKey) {
+/**
+ * Registers this browser's key (a stored record) as the party's key (first
+ * registration only; later changes are rotations). The key signs its own
+ * registration statement, the proof of possession the server requires.
+ */
+export async function registerKey(negotiation, party, record) {
+  const statement = keyRegistrationStatement({ negotiation, party, publicKey: record.publicKey });
+  const signature = await signBytes(record, statement);
   const view = await getJson(negotiationPath(negotiation));
-  return sendJson('PUT', `${negotiationPath(negotiation)}/keys/${encodeURIComponent(party)}`, { public_key: publicKey }, view.log_size);
+  return sendJson(
+    'PUT',
+    `${negotiationPath(negotiation)}/keys/${encodeURIComponent(party)}`,
+    { public_key: record.publicKey, signature },
+    view.log_size,
+  );
 }
 
 /**
@@ -305,7 +317,7 @@ export async function keyForSigning(negotiation, party) {
   const keys = await serverKeys(negotiation);
   const current = keys.find((k) => k.party === party && k.current);
   if (!current) {
-    await registerKey(negotiation, party, record.publicKey);
+    await registerKey(negotiation, party, record);
   } else if (current.public_key !== record.publicKey) {
     throw new Error(
       `Your registered key is ${current.public_key.slice(0, 16)}…, but this browser holds ${record.publicKey.slice(0, 16)}…: ` +
@@ -447,7 +459,7 @@ async function renderPanel(section) {
       repeat.value = '';
       const keys = await serverKeys(negotiation).catch(() => []);
       if (!keys.some((k) => k.party === party && k.current)) {
-        await registerKey(negotiation, party, record.publicKey);
+        await registerKey(negotiation, party, record);
         return `Created and registered key ${record.publicKey.slice(0, 16)}….`;
       }
       return `Created key ${record.publicKey.slice(0, 16)}…; your party already has a registered key, so rotate it with accord key rotate to use this one.`;
@@ -473,7 +485,7 @@ async function renderPanel(section) {
       importPassphrase.value = '';
       const keys = await serverKeys(negotiation).catch(() => []);
       if (!keys.some((k) => k.party === party && k.current)) {
-        await registerKey(negotiation, party, record.publicKey);
+        await registerKey(negotiation, party, record);
         return `Imported and registered key ${record.publicKey.slice(0, 16)}….`;
       }
       return `Imported key ${record.publicKey.slice(0, 16)}….`;
@@ -491,7 +503,7 @@ async function renderPanel(section) {
     run(async () => {
       const record = await storedKey(negotiation, party);
       if (!record) throw new Error('This browser holds no key to register.');
-      await registerKey(negotiation, party, record.publicKey);
+      await registerKey(negotiation, party, record);
       return `Registered key ${record.publicKey.slice(0, 16)}….`;
     }),
   );

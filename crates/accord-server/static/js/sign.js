@@ -146,6 +146,14 @@ async function onClick(button) {
   const kind = button.dataset.action;
   const number = Number(button.dataset.version);
   const status = statusFor(kind, number);
+  // The final signature is a confirmed step (the sign page's confirmation
+  // form): its box must be ticked, as the form without script requires too.
+  const confirmBox = button.dataset.confirm ? document.getElementById(button.dataset.confirm) : null;
+  if (button.dataset.confirm && !(confirmBox && confirmBox.checked)) {
+    say(status, 'Nothing was signed: tick the box to confirm that you sign this exact text.', 'error');
+    if (confirmBox) confirmBox.focus();
+    return;
+  }
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
   say(status, kind === 'sign' ? `Signing version ${number}…` : `Acknowledging version ${number}…`);
