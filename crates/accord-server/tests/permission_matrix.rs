@@ -215,7 +215,7 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         ListKeys => format!("{base}/keys"),
         RegisterKey => {
             let public_key = hex::encode(first_key().verifying_key().to_bytes());
-            let signature = accord_evidence::sign_key_registration(&first_key(), &id, "ua").unwrap();
+            let signature = accord_evidence::sign_key_registration(&first_key(), id, "ua").unwrap();
             return (format!("{base}/keys/ua"), Some(json!({"public_key": public_key, "signature": signature})));
         }
         RotateKey => {
