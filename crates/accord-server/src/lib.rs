@@ -34,7 +34,8 @@ pub mod web;
 
 pub use accord_api::ErrorCode;
 pub use error::ApiError;
-pub use handlers::clock::{Delivery, RESCAN_EVERY, SEND_TIMEOUT, backoff};
+pub use handlers::clock::RESCAN_EVERY;
+pub use handlers::delivery::{Delivery, SEND_TIMEOUT, backoff};
 
 /// Where time comes from; tests control it.
 pub trait Clock: Send + Sync + 'static {
@@ -293,7 +294,7 @@ impl AppState {
     /// from [`AppState::tick`], so a slow mail relay never holds up a phase
     /// transition. Tests call it after a tick.
     pub async fn deliver_reminders(&self) -> Result<Delivery, ApiError> {
-        handlers::clock::deliver(self).await
+        handlers::delivery::deliver(self).await
     }
 
     /// How many negotiations the clock's ticks have folded so far: a tick

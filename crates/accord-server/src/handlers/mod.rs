@@ -31,6 +31,7 @@ pub mod accounts;
 pub mod analysis;
 pub mod clock;
 pub mod comments;
+pub mod delivery;
 pub mod evidence;
 pub mod invitations;
 pub mod keys;
