@@ -2,14 +2,12 @@
 //! written back to the scenario format, so a demo's state can be saved,
 //! checked offline and replayed (`accord negotiation create --scenario`).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use accord_api::NegotiationView;
 use accord_core::Negotiation;
-use accord_formats::scenario;
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use crate::remote::{load, path_id};
 
@@ -29,7 +27,6 @@ pub fn run(args: ScenarioExportArgs) -> anyhow::Result<ExitCode> {
     let (_, _, client) = load()?;
     let view: NegotiationView = client.get(&format!("/api/negotiations/{}", path_id(&args.id)?))?;
     let (negotiation, left_out) = scenario_of(view)?;
-    let toml = scenario::to_toml(&negotiation);
     let summary = format!(
         "{} provisions, {} issues, {} profiles, {} stances",
         negotiation.provisions.len(),
@@ -37,19 +34,7 @@ pub fn run(args: ScenarioExportArgs) -> anyhow::Result<ExitCode> {
         negotiation.profiles.len(),
         negotiation.stances.len()
     );
-    match &args.output {
-        Some(path) => {
-            if path.exists() && !args.force {
-                bail!("{} exists; pass --force to replace it", path.display());
-            }
-            std::fs::write(path, &toml).with_context(|| format!("cannot write {}", path.display()))?;
-            println!("Exported {}: {summary} → {}", negotiation.title, path.display());
-        }
-        None => {
-            std::io::stdout().write_all(toml.as_bytes()).context("cannot write the scenario to stdout")?;
-            eprintln!("Exported {}: {summary}", negotiation.title);
-        }
-    }
+    crate::scenario_out::write(&negotiation, "Exported", &summary, args.output.as_deref(), args.force)?;
     if left_out > 0 {
         eprintln!(
             "note: {left_out} stance(s) of other parties are left out: you may see their positions, not their conditions and reasons"

@@ -1,6 +1,5 @@
 //! `accord import genius` and `accord export genius`.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -112,36 +111,9 @@ pub fn run_import(cmd: ImportCommand) -> anyhow::Result<ExitCode> {
     };
     let negotiation = genius::import_dir(&args.dir)
         .with_context(|| format!("cannot import the GENIUS domain in {}", args.dir.display()))?;
-    let toml = scenario::to_toml(&negotiation);
-    let problems = accord_core::validate::validate(&negotiation);
-
     let summary = summary(&negotiation);
-    match &args.output {
-        Some(path) => {
-            if path.exists() && !args.force {
-                bail!("{} exists; pass --force to replace it", path.display());
-            }
-            std::fs::write(path, &toml).with_context(|| format!("cannot write {}", path.display()))?;
-            println!("Imported {}: {summary} → {}", negotiation.title, path.display());
-        }
-        None => {
-            std::io::stdout().write_all(toml.as_bytes()).context("cannot write the scenario to stdout")?;
-            eprintln!("Imported {}: {summary}", negotiation.title);
-        }
-    }
-    if problems.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    for problem in &problems {
-        eprintln!("warning: {}", problem.message);
-        if let Some(hint) = &problem.hint {
-            eprintln!("  help: {hint}");
-        }
-    }
-    eprintln!(
-        "warning: the scenario was written but does not validate; fix the problems above, then run `accord check`"
-    );
-    Ok(ExitCode::FAILURE)
+    crate::scenario_out::write(&negotiation, "Imported", &summary, args.output.as_deref(), args.force)?;
+    Ok(crate::scenario_out::validation_status(&negotiation))
 }
 
 pub fn run_export(cmd: ExportCommand) -> anyhow::Result<ExitCode> {

@@ -1,13 +1,11 @@
 //! `accord import text`: a numbered document (Markdown, plain text, DOCX)
 //! into a scenario file, so the mediator starts from the draft as written.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use accord_core::{Party, Role};
 use accord_formats::document::{self, DocumentFormat};
-use accord_formats::scenario;
 use anyhow::{Context, bail};
 
 #[derive(Debug, clap::Args)]
@@ -85,38 +83,12 @@ pub fn run(args: TextImportArgs) -> anyhow::Result<ExitCode> {
     };
     let notes = text.notes.clone();
     let negotiation = text.into_negotiation(&id, &stem, parties);
-    let toml = scenario::to_toml(&negotiation);
     let summary = format!("{} provisions", negotiation.provisions.len());
-    match &args.output {
-        Some(path) => {
-            if path.exists() && !args.force {
-                bail!("{} exists; pass --force to replace it", path.display());
-            }
-            std::fs::write(path, &toml).with_context(|| format!("cannot write {}", path.display()))?;
-            println!("Imported {}: {summary} → {}", negotiation.title, path.display());
-        }
-        None => {
-            std::io::stdout().write_all(toml.as_bytes()).context("cannot write the scenario to stdout")?;
-            eprintln!("Imported {}: {summary}", negotiation.title);
-        }
-    }
+    crate::scenario_out::write(&negotiation, "Imported", &summary, args.output.as_deref(), args.force)?;
     for note in &notes {
         eprintln!("note: {note}");
     }
-    let problems = accord_core::validate::validate(&negotiation);
-    if problems.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    for problem in &problems {
-        eprintln!("warning: {}", problem.message);
-        if let Some(hint) = &problem.hint {
-            eprintln!("  help: {hint}");
-        }
-    }
-    eprintln!(
-        "warning: the scenario was written but does not validate; fix the problems above, then run `accord check`"
-    );
-    Ok(ExitCode::FAILURE)
+    Ok(crate::scenario_out::validation_status(&negotiation))
 }
 
 /// A file stem as an id: lower-case letters, digits and single dashes.

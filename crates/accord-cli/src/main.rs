@@ -18,6 +18,7 @@ mod man;
 mod remote;
 mod render;
 mod report;
+mod scenario_out;
 mod serve;
 
 /// Accord: a workbench for mediated, multi-party negotiation of a living agreement.
