@@ -71,16 +71,8 @@ pub fn run(args: TextImportArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let text = document::read(&bytes, format).with_context(|| format!("cannot import {}", args.file.display()))?;
     let stem = name.rsplit_once('.').map_or(name.as_str(), |(stem, _)| stem).to_string();
-    let id = args.id.unwrap_or_else(|| slug(&stem));
-    let parties = if args.parties.is_empty() {
-        vec![
-            Party { id: "mediator".into(), name: "Mediator".into(), role: Role::Mediator },
-            Party { id: "party-a".into(), name: "Party A".into(), role: Role::Signatory },
-            Party { id: "party-b".into(), name: "Party B".into(), role: Role::Signatory },
-        ]
-    } else {
-        args.parties
-    };
+    let id = args.id.unwrap_or_else(|| document::slug(&stem, "imported"));
+    let parties = if args.parties.is_empty() { document::stand_in_parties() } else { args.parties };
     let notes = text.notes.clone();
     let negotiation = text.into_negotiation(&id, &stem, parties);
     let summary = format!("{} provisions", negotiation.provisions.len());
@@ -89,18 +81,4 @@ pub fn run(args: TextImportArgs) -> anyhow::Result<ExitCode> {
         eprintln!("note: {note}");
     }
     Ok(crate::scenario_out::validation_status(&negotiation))
-}
-
-/// A file stem as an id: lower-case letters, digits and single dashes.
-fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() { "imported".to_string() } else { out }
 }

@@ -21,7 +21,7 @@
 //! Braces are doubled, since `{issue}` marks a slot in a provision's body.
 
 use accord_core::limits::{MAX_PROVISION_TEXT_BYTES, MAX_PROVISIONS};
-use accord_core::{Negotiation, Party};
+use accord_core::{Negotiation, Party, Role};
 use accord_core::{Provision, Timetable};
 
 /// The largest document read, in bytes (of the file as given).
@@ -100,6 +100,83 @@ impl ImportedText {
             privacy: Default::default(),
         }
     }
+}
+
+/// The parties a document gets when its importer names none: a mediator and
+/// two stand-in signatories, so the result is a valid negotiation at once and
+/// the author renames them later.
+pub fn stand_in_parties() -> Vec<Party> {
+    vec![
+        Party { id: "mediator".into(), name: "Mediator".into(), role: Role::Mediator },
+        Party { id: "party-a".into(), name: "Party A".into(), role: Role::Signatory },
+        Party { id: "party-b".into(), name: "Party B".into(), role: Role::Signatory },
+    ]
+}
+
+/// Text as an id: lower-case ASCII letters, digits and single dashes, at most
+/// 40 bytes; `fallback` when nothing is left.
+pub fn slug(text: &str, fallback: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 40 {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() { fallback.to_string() } else { out }
+}
+
+/// Why a list of parties written as lines could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PartyLinesError {
+    #[error("line {line}: write `role: name` (roles: mediator, signatory, consulted, observer)")]
+    Shape { line: usize },
+    #[error("line {line}: \"{role}\" is not a role; use mediator, signatory, consulted or observer")]
+    UnknownRole { line: usize, role: String },
+    #[error("line {line}: the name is empty")]
+    EmptyName { line: usize },
+    #[error("at most {limit} parties")]
+    TooMany { limit: usize },
+}
+
+/// Reads parties written one per line as `role: name` ("signatory: Party A").
+/// Ids are made from the names, unique within the list. Blank lines are
+/// skipped; no line at all gives [`stand_in_parties`].
+pub fn parse_party_lines(text: &str) -> Result<Vec<Party>, PartyLinesError> {
+    let mut parties: Vec<Party> = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let (role, name) = raw.split_once(':').ok_or(PartyLinesError::Shape { line })?;
+        let role_text = role.trim().to_ascii_lowercase();
+        let role = Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == role_text)
+            .ok_or_else(|| PartyLinesError::UnknownRole { line, role: role.trim().to_string() })?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(PartyLinesError::EmptyName { line });
+        }
+        if parties.len() >= accord_core::limits::MAX_PARTIES {
+            return Err(PartyLinesError::TooMany { limit: accord_core::limits::MAX_PARTIES });
+        }
+        let base = slug(name, "party");
+        let mut id = base.clone();
+        let mut n = 2;
+        while parties.iter().any(|p| p.id == id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        parties.push(Party { id, name: name.to_string(), role });
+    }
+    if parties.is_empty() { Ok(stand_in_parties()) } else { Ok(parties) }
 }
 
 /// Reads a document of `format` from its bytes.

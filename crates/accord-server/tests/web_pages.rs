@@ -704,3 +704,91 @@ async fn one_click_does_not_sign_the_final_text() {
     let after = page(&s, &format!("/n/{id}/sign"), &ua.cookie).await;
     assert!(after.text.contains("You signed version 1"), "{}", after.text);
 }
+
+/// A `multipart/form-data` POST, as a browser sends a form with a file.
+async fn upload(s: &Seated, path: &str, cookie: &str, fields: &[(&str, &str)], file: (&str, &[u8])) -> Reply {
+    let boundary = "----accord-test-boundary-7d3f";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+            file.0
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .unwrap();
+    s.h.raw(request).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mediator_creates_a_negotiation_from_an_uploaded_document() {
+    let s = seated().await;
+    let med = sign_in(&s, "mediator").await;
+    let new = page(&s, "/n/new", &med.cookie).await;
+    assert!(new.text.contains("enctype=\"multipart/form-data\""), "the upload is a plain form");
+
+    let plan = include_bytes!("../../../examples/peace-plan-28.md");
+    let parties = "mediator: Envoy\nsignatory: North\nsignatory: South\nconsulted: Allies";
+    let r = upload(&s, "/n/new/document", &med.cookie, &[("csrf", &med.csrf), ("parties", parties)], ("plan.md", plan))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let id = location.trim_start_matches("/n/").trim_end_matches("/members").to_string();
+    let text = page(&s, &format!("/n/{id}/text"), &med.cookie).await;
+    assert_eq!(text.status, StatusCode::OK);
+    let view = page(&s, &format!("/api/negotiations/{id}"), &med.cookie).await;
+    assert_eq!(view.status, StatusCode::OK, "{}", view.text);
+    let view: Value = serde_json::from_str(&view.text).unwrap();
+    assert_eq!(view["draft"]["provisions"].as_array().unwrap().len(), 28, "every numbered point is a provision");
+    let roles: Vec<&str> = view["parties"].as_array().unwrap().iter().map(|p| p["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["mediator", "signatory", "signatory", "consulted"]);
+
+    // The DOCX fixture, written by python-docx, reads the same way.
+    let docx = include_bytes!("../../accord-formats/tests/data/plan.docx");
+    let r =
+        upload(&s, "/n/new/document", &med.cookie, &[("csrf", &med.csrf), ("parties", "")], ("plan.docx", docx)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+
+    // Without the CSRF token nothing is created.
+    let r = upload(&s, "/n/new/document", &med.cookie, &[("parties", "")], ("plan.md", plan)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+
+    // Errors are answered on the page, naming the field.
+    let r = upload(&s, "/n/new/document", &med.cookie, &[("csrf", &med.csrf)], ("plan.pdf", b"%PDF-1.4")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("data-field=\"document\""), "{}", r.text);
+    let r =
+        upload(&s, "/n/new/document", &med.cookie, &[("csrf", &med.csrf)], ("notes.md", b"no numbered points here"))
+            .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("no numbered points found"), "{}", r.text);
+    let r = upload(
+        &s,
+        "/n/new/document",
+        &med.cookie,
+        &[("csrf", &med.csrf), ("parties", "mediator: M\nking: K")],
+        ("plan.md", plan),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("data-field=\"parties\"") && r.text.contains("line 2"), "{}", r.text);
+
+    // A document over the limit is refused without being read whole.
+    let huge = vec![b'x'; accord_formats::document::MAX_DOCUMENT_BYTES + 1];
+    let r = upload(&s, "/n/new/document", &med.cookie, &[("csrf", &med.csrf)], ("big.txt", &huge)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
+    assert!(r.text.contains("data-field=\"document\""), "{}", r.text);
+}

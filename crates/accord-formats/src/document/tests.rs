@@ -211,3 +211,37 @@ fn a_docx_that_would_unpack_to_too_much_is_refused_before_reading() {
     let error = read(&zipped, DocumentFormat::Docx).unwrap_err();
     assert!(error.to_string().contains("would unpack to"), "{error}");
 }
+
+#[test]
+fn party_lines_read_roles_and_make_unique_ids() {
+    let parties = parse_party_lines(
+        "mediator: UN Envoy\n\nsignatory: Republic of A\nSignatory : Republic of A\nconsulted: Allies",
+    )
+    .unwrap();
+    let ids: Vec<&str> = parties.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["un-envoy", "republic-of-a", "republic-of-a-2", "allies"]);
+    assert_eq!(parties[1].role, Role::Signatory);
+    assert_eq!(parties[3].role, Role::Consulted);
+    assert_eq!(parties[0].name, "UN Envoy");
+}
+
+#[test]
+fn party_lines_name_the_line_at_fault() {
+    assert_eq!(parse_party_lines("mediator: M\nParty B"), Err(PartyLinesError::Shape { line: 2 }));
+    assert_eq!(parse_party_lines("king: X"), Err(PartyLinesError::UnknownRole { line: 1, role: "king".into() }));
+    assert_eq!(parse_party_lines("\nsignatory:  "), Err(PartyLinesError::EmptyName { line: 2 }));
+    let many: String = (0..=accord_core::limits::MAX_PARTIES).map(|i| format!("observer: P{i}\n")).collect();
+    assert!(matches!(parse_party_lines(&many), Err(PartyLinesError::TooMany { .. })));
+}
+
+#[test]
+fn no_party_lines_give_the_stand_ins() {
+    assert_eq!(parse_party_lines(" \n\n").unwrap(), stand_in_parties());
+}
+
+#[test]
+fn slugs_are_short_lowercase_ids() {
+    assert_eq!(slug("Peace Plan (28 points)", "x"), "peace-plan-28-points");
+    assert_eq!(slug("—", "fallback"), "fallback");
+    assert!(slug(&"a".repeat(100), "x").len() <= 40);
+}

@@ -61,19 +61,7 @@ async fn check_quota(app: &AppState, account: &str) -> Result<()> {
 }
 
 fn slug(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-        if out.len() >= 40 {
-            break;
-        }
-    }
-    let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() { "negotiation".into() } else { out }
+    accord_formats::document::slug(text, "negotiation")
 }
 
 pub async fn create_negotiation(

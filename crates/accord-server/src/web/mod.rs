@@ -28,6 +28,7 @@ use crate::error::ApiError;
 mod account;
 mod analysis;
 mod assets;
+mod create;
 mod dashboard;
 mod format;
 mod load;
@@ -46,7 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/signout", post(account::sign_out))
         .route("/join", get(account::join_page).post(account::join))
         .route("/", get(dashboard::dashboard))
-        .route("/n/new", get(negotiation::new_page).post(negotiation::create))
+        .route("/n/new", get(create::new_page).post(create::create))
+        .route("/n/new/document", post(create::create_from_document))
         .route("/n/{id}", get(negotiation::home))
         .route("/n/{id}/phase/advance", post(negotiation::advance))
         .route("/n/{id}/members", get(negotiation::members))

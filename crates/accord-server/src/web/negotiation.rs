@@ -10,11 +10,10 @@ use axum::response::Response;
 use super::dashboard::{Deadline, engagement_of, next_deadline};
 use super::load::load;
 use super::{
-    FieldProblem, Form, Layout, PageError, Session, api, form_status, format, problems, render, require_account,
-    see_other,
+    FieldProblem, Form, Layout, PageError, api, form_status, format, problems, render, require_account, see_other,
 };
 use crate::AppState;
-use crate::api::{AdvanceInput, CreateNegotiation, EventsView, InvitationCreated, InviteInput, PartyKeyView};
+use crate::api::{AdvanceInput, EventsView, InvitationCreated, InviteInput, PartyKeyView};
 use crate::auth::Caller;
 use crate::extract::{ApiJson, IfMatch, IntQuery, NegotiationPath};
 use crate::handlers;
@@ -441,46 +440,6 @@ pub(crate) async fn revoke_invitation(
             let found = problems(&error, &[]);
             let page = members_page(&app, &caller, &id, None, found).await?;
             render(form_status(&error), &page)
-        }
-    }
-}
-
-// ---------------------------------------------------------------- creating a negotiation
-
-#[derive(askama::Template)]
-#[template(path = "new.html")]
-struct NewPage {
-    layout: Layout,
-    source: String,
-    scenario_toml: String,
-}
-
-pub(crate) async fn new_page(caller: Caller) -> Result<Response, PageError> {
-    require_account(&caller, "/n/new")?;
-    let layout = Layout::new("Create a negotiation", "new", Session::of(&caller));
-    render(StatusCode::OK, &NewPage { layout, source: "example".into(), scenario_toml: String::new() })
-}
-
-pub(crate) async fn create(State(app): State<AppState>, caller: Caller, form: Form) -> Result<Response, PageError> {
-    require_account(&caller, "/n/new")?;
-    let session = Session::of(&caller);
-    let source = form.text("source");
-    let pasted = form.text("scenario_toml");
-    let scenario = if source == "pasted" { pasted.clone() } else { crate::demo::PEACE_FRAMEWORK.to_string() };
-    let body = CreateNegotiation {
-        scenario_toml: Some(scenario),
-        timetable_from: form.checked("timetable_from").then(|| app.clock.now()),
-        ..CreateNegotiation::default()
-    };
-    let created: Result<accord_policy::view::NegotiationView, _> =
-        api(handlers::negotiations::create_negotiation(State(app.clone()), caller, ApiJson(body))).await;
-    match created {
-        Ok(view) => Ok(see_other(&format!("/n/{}/members", view.id))),
-        Err(error) => {
-            let mut layout = Layout::new("Create a negotiation", "new", session);
-            layout.problems =
-                problems(&error, &[("/scenario_toml", "scenario_toml"), ("/timetable_from", "timetable_from")]);
-            render(form_status(&error), &NewPage { layout, source, scenario_toml: pasted })
         }
     }
 }
