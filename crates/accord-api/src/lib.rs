@@ -277,6 +277,26 @@ pub struct ProvisionDiff {
     /// `same`, `changed`, `added` or `removed`.
     pub change: String,
     pub lines: Vec<DiffLine>,
+    /// Its place among the provisions both versions have changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
+    /// How drafting split or merged it between the two versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restructure: Option<DiffRestructure>,
+}
+
+/// A split or merge between two versions. The provision that keeps the id
+/// (`split_into`, `merged_from`) compares the old text with the new one
+/// across all the provisions named; the others (`split_from`,
+/// `merged_into`) point to it and carry no lines of their own.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DiffRestructure {
+    /// `split_into`, `split_from`, `merged_from` or `merged_into`.
+    pub kind: String,
+    /// The parts (`split_into`, itself first), the provision split from
+    /// (`split_from`), the sources (`merged_from`, itself first) or the
+    /// provision merged into (`merged_into`).
+    pub provisions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

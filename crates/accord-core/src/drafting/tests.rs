@@ -141,7 +141,8 @@ fn the_wire_form_is_tagged_by_op() {
     );
     assert_eq!(serde_json::to_string(&DraftEdit::Renumber).unwrap(), r#"{"op":"renumber"}"#);
     assert!(
-        serde_json::from_str::<DraftEdit>(r#"{"op": "remove_provision", "provision": "art-1", "force": true}"#).is_err(),
+        serde_json::from_str::<DraftEdit>(r#"{"op": "remove_provision", "provision": "art-1", "force": true}"#)
+            .is_err(),
         "unknown fields are refused"
     );
 }
