@@ -668,7 +668,7 @@ fn open_bracket(
     Ok(vec![Payload::IssueSet { issue: new_issue }, Payload::ProvisionSet { provision, index }])
 }
 
-fn discrete<'a>(issue: &'a Issue) -> Result<&'a [IssueOption], Refusal> {
+fn discrete(issue: &Issue) -> Result<&[IssueOption], Refusal> {
     match &issue.kind {
         IssueKind::Discrete { options } => Ok(options),
         IssueKind::Numeric(_) => {
