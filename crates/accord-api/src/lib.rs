@@ -119,6 +119,30 @@ pub struct DraftValueInput {
     pub value: Value,
 }
 
+/// A batch of drafting edits, applied all or none
+/// (`POST /api/negotiations/{id}/draft/edits`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftEditsInput {
+    /// The log size the draft was read at (the `ETag` of `GET …/draft`).
+    /// Refused with `409 conflict` when the draft changed after it; comments
+    /// and stances written since do not count.
+    pub base: u64,
+    /// The edits in order; each applies to the text the ones before it leave.
+    pub edits: Vec<accord_core::drafting::DraftEdit>,
+}
+
+/// The answer to a batch of drafting edits: the write and the new draft.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DraftEditsResult {
+    pub position: u64,
+    /// The new log size: the `base` of the next batch.
+    pub log_size: u64,
+    /// Hex Merkle root at `log_size`.
+    pub root: String,
+    pub draft: DraftView,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StancePosition {
@@ -253,6 +277,26 @@ pub struct ProvisionDiff {
     /// `same`, `changed`, `added` or `removed`.
     pub change: String,
     pub lines: Vec<DiffLine>,
+    /// Its place among the provisions both versions have changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub moved: bool,
+    /// How drafting split or merged it between the two versions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restructure: Option<DiffRestructure>,
+}
+
+/// A split or merge between two versions. The provision that keeps the id
+/// (`split_into`, `merged_from`) compares the old text with the new one
+/// across all the provisions named; the others (`split_from`,
+/// `merged_into`) point to it and carry no lines of their own.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DiffRestructure {
+    /// `split_into`, `split_from`, `merged_from` or `merged_into`.
+    pub kind: String,
+    /// The parts (`split_into`, itself first), the provision split from
+    /// (`split_from`), the sources (`merged_from`, itself first) or the
+    /// provision merged into (`merged_into`).
+    pub provisions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -184,3 +184,61 @@ fn once_the_budget_of_one_diff_is_spent_the_remaining_changes_are_reported_whole
     assert!(whole[compared..].iter().all(|w| *w), "after the budget, every changed provision is whole: {whole:?}");
     assert!(diff.provisions.iter().all(|p| p.change == Change::Changed));
 }
+
+fn record(provision: &str, change: LineageChange, position: u64) -> LineageRecord {
+    LineageRecord { provision: provision.into(), change, position, version: 2 }
+}
+
+/// Version 1 has four provisions; before version 2 the drafter split art-1,
+/// merged art-4 into art-3 and moved art-2 to the end.
+fn restructured() -> (Vec<RenderedProvision>, Vec<RenderedProvision>, Vec<LineageRecord>) {
+    let old = vec![
+        provision("art-1", "1", "Ceasefire", "All hostilities cease. The parties withdraw their forces."),
+        provision("art-2", "2", "Army", "Each party keeps a small army."),
+        provision("art-3", "3", "Elections", "Elections are held within a year."),
+        provision("art-4", "4", "Observers", "Observers watch the vote."),
+    ];
+    let new = vec![
+        provision("art-1", "1", "Ceasefire", "All hostilities cease."),
+        provision("art-1a", "1a", "Withdrawal", "The parties withdraw their forces."),
+        provision("art-3", "3", "Elections", "Elections are held within a year.\n\nObservers watch the vote."),
+        provision("art-2", "3a", "Army", "Each party keeps a small army."),
+    ];
+    let lineage = vec![
+        // Before version 1: outside the window, ignored.
+        record("art-2", LineageChange::Kept, 3),
+        record("art-1a", LineageChange::Added { split_from: Some("art-1".into()) }, 11),
+        record("art-1", LineageChange::SplitInto { parts: vec!["art-1".into(), "art-1a".into()] }, 11),
+        record("art-3", LineageChange::MergedFrom { sources: vec!["art-3".into(), "art-4".into()] }, 12),
+        record("art-4", LineageChange::MergedInto { into: "art-3".into() }, 12),
+        record("art-2", LineageChange::Moved, 13),
+    ];
+    (old, new, lineage)
+}
+
+#[test]
+fn splits_merges_and_moves_read_as_such() {
+    let (old, new, lineage) = restructured();
+    let diff = diff_versions_with_lineage((1, 10, &old), (2, 20, &new), &lineage);
+    let by_id = |id: &str| diff.provisions.iter().find(|p| p.id == id).unwrap();
+    assert_eq!(
+        by_id("art-1").restructure,
+        Some(Restructure::SplitInto { parts: vec!["art-1".into(), "art-1a".into()] })
+    );
+    assert_eq!(by_id("art-1a").restructure, Some(Restructure::SplitFrom { from: "art-1".into() }));
+    assert!(by_id("art-1a").lines.is_empty(), "the part's text is read in art-1's lines");
+    assert_eq!(by_id("art-4").restructure, Some(Restructure::MergedInto { into: "art-3".into() }));
+    assert!(by_id("art-2").moved && !by_id("art-3").moved && !by_id("art-1").moved);
+    // The merged text is compared with both sources: no line of art-4's text is deleted.
+    let deleted: Vec<String> = by_id("art-3")
+        .lines
+        .iter()
+        .filter(|l| l.tag == LineTag::Delete)
+        .flat_map(|l| l.segments.iter().map(|s| s.text.clone()))
+        .collect();
+    assert!(!deleted.concat().contains("Observers watch the vote."), "{deleted:?}");
+    // Without lineage, the same versions read as a deletion and insertions.
+    let plain = diff_versions(1, &old, 2, &new);
+    assert!(plain.provisions.iter().all(|p| p.restructure.is_none() && !p.moved));
+    insta::assert_json_snapshot!("split_merge_and_move", diff);
+}

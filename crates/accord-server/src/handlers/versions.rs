@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, Seen, commit, etag, seen};
 use crate::AppState;
-use crate::api::{DiffLine, DiffSegment, ProvisionDiff, PublishInput, PublishedVersionView, VersionDiff};
+use crate::api::{
+    DiffLine, DiffRestructure, DiffSegment, ProvisionDiff, PublishInput, PublishedVersionView, VersionDiff,
+};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{ApiJson, DiffPath, IfMatch, NegotiationPath, VersionPath};
@@ -84,7 +86,12 @@ pub async fn diff_versions(
     let to = find_version(&seen, other)?;
     // Bounded (size caps, a deadline), but seconds of CPU on hostile text:
     // off the async threads, so other requests and the clock go on.
-    let diff = tokio::task::spawn_blocking(move || diff(&from, &to)).await.map_err(ApiError::internal)?;
+    // Splits, merges and moves between the two read as such (the lineage
+    // names provision ids only: nothing the versions do not show).
+    let lineage = seen.state.lineage.clone();
+    let diff = tokio::task::spawn_blocking(move || diff_with_lineage(&from, &to, &lineage))
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(diff).into_response())
 }
 
@@ -92,8 +99,21 @@ pub async fn diff_versions(
 /// (`accord_formats::diff`, with its size caps and deadlines) and put in the
 /// API's wire types.
 pub(crate) fn diff(from: &PublishedVersionView, to: &PublishedVersionView) -> VersionDiff {
-    let computed =
-        accord_formats::diff::diff_versions(from.number, &from.version.provisions, to.number, &to.version.provisions);
+    diff_with_lineage(from, to, &[])
+}
+
+/// [`diff`], with splits, merges and moves shown as such from the drafting
+/// lineage between the two versions.
+pub(crate) fn diff_with_lineage(
+    from: &PublishedVersionView,
+    to: &PublishedVersionView,
+    lineage: &[accord_core::drafting::LineageRecord],
+) -> VersionDiff {
+    let computed = accord_formats::diff::diff_versions_with_lineage(
+        (from.number, from.position, &from.version.provisions),
+        (to.number, to.position, &to.version.provisions),
+        lineage,
+    );
     VersionDiff {
         from: computed.from,
         to: computed.to,
@@ -115,7 +135,20 @@ pub(crate) fn diff(from: &PublishedVersionView, to: &PublishedVersionView) -> Ve
                             .collect(),
                     })
                     .collect(),
+                moved: p.moved,
+                restructure: p.restructure.map(restructure_view),
             })
             .collect(),
     }
+}
+
+fn restructure_view(restructure: accord_formats::diff::Restructure) -> DiffRestructure {
+    use accord_formats::diff::Restructure as R;
+    let (kind, provisions) = match restructure {
+        R::SplitInto { parts } => ("split_into", parts),
+        R::SplitFrom { from } => ("split_from", vec![from]),
+        R::MergedFrom { sources } => ("merged_from", sources),
+        R::MergedInto { into } => ("merged_into", vec![into]),
+    };
+    DiffRestructure { kind: kind.to_string(), provisions }
 }
