@@ -119,6 +119,30 @@ pub struct DraftValueInput {
     pub value: Value,
 }
 
+/// A batch of drafting edits, applied all or none
+/// (`POST /api/negotiations/{id}/draft/edits`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DraftEditsInput {
+    /// The log size the draft was read at (the `ETag` of `GET …/draft`).
+    /// Refused with `409 conflict` when the draft changed after it; comments
+    /// and stances written since do not count.
+    pub base: u64,
+    /// The edits in order; each applies to the text the ones before it leave.
+    pub edits: Vec<accord_core::drafting::DraftEdit>,
+}
+
+/// The answer to a batch of drafting edits: the write and the new draft.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DraftEditsResult {
+    pub position: u64,
+    /// The new log size: the `base` of the next batch.
+    pub log_size: u64,
+    /// Hex Merkle root at `log_size`.
+    pub root: String,
+    pub draft: DraftView,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StancePosition {

@@ -206,6 +206,21 @@ pub enum Payload {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         stances: Vec<String>,
     },
+    /// How a drafting batch restructured provisions ([`crate::drafting`]):
+    /// one change per provision affected, in the order they happened. The
+    /// provisions' text is written by the `provision_set` and
+    /// `provision_removed` events around it; this event records their
+    /// lineage and carries the stances and comments of a provision merged
+    /// into another (or split off another) to its successor. Written after
+    /// the successors exist and before a merged provision is removed.
+    ProvisionsRestructured {
+        changes: Vec<crate::drafting::ProvisionChange>,
+    },
+    /// The mediator renumbered the text: every provision's displayed number,
+    /// `(provision id, number)` in text order. Ids never change.
+    ProvisionsRenumbered {
+        numbers: Vec<(String, String)>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,6 +314,24 @@ pub struct State {
     /// the party has neither confirmed nor replaced since, oldest first.
     #[serde(default)]
     pub entered_for: Vec<EnteredFor>,
+    /// What drafting did to each provision, oldest first: every
+    /// restructure, removal and renaming ([`crate::drafting::LineageRecord`]).
+    /// A provision's id never changes; this is how a removed or merged id
+    /// leads to the text that replaced it.
+    #[serde(default)]
+    pub lineage: Vec<crate::drafting::LineageRecord>,
+    /// Comments lineage carried from the provision they were written on to
+    /// another one (a merge, a split): the comment's `provision` in
+    /// [`State::comments`] is where it is shown now; this keeps where it was
+    /// written. Oldest first.
+    #[serde(default)]
+    pub carried_comments: Vec<crate::drafting::CarriedComment>,
+    /// The log size just after the last event that changed the draft (its
+    /// text, issues, draft values, constraints or timetable): a drafting
+    /// batch based on a log size at least this large edited the current
+    /// draft, whatever else (comments, stances) was written since.
+    #[serde(default)]
+    pub draft_revision: u64,
 }
 
 /// One input a party did not enter itself and has not confirmed.
@@ -518,6 +551,8 @@ impl Payload {
             Payload::RemindersSent { .. } => "reminders_sent",
             Payload::InvitationRevoked { .. } => "invitation_revoked",
             Payload::InputsConfirmed { .. } => "inputs_confirmed",
+            Payload::ProvisionsRestructured { .. } => "provisions_restructured",
+            Payload::ProvisionsRenumbered { .. } => "provisions_renumbered",
         }
     }
 
@@ -540,7 +575,9 @@ impl Payload {
             | Payload::DraftValueSet { .. }
             | Payload::ConstraintSet { .. }
             | Payload::ConstraintRemoved { .. }
-            | Payload::TimetableSet { .. } => Action::EditDraft,
+            | Payload::TimetableSet { .. }
+            | Payload::ProvisionsRestructured { .. }
+            | Payload::ProvisionsRenumbered { .. } => Action::EditDraft,
             Payload::VersionPublished { .. } => Action::Publish,
             Payload::StanceRecorded { .. } => Action::RecordStance,
             Payload::CommentAdded { .. } => Action::Comment,
@@ -692,6 +729,10 @@ pub enum FoldError {
     NothingToConfirm { position: u64, party: String, input: String },
     #[error("event {position} confirms nothing: it names neither the profile nor a stance")]
     EmptyConfirmation { position: u64 },
+    #[error("event {position} records a restructure of provision \"{provision}\" that does not fit the text: {reason}")]
+    BadLineage { position: u64, provision: String, reason: String },
+    #[error("event {position} renumbers the text wrongly: {reason}")]
+    BadRenumbering { position: u64, reason: String },
 }
 
 impl State {
@@ -735,6 +776,9 @@ impl State {
             reminders: Vec::new(),
             status: Status::Open,
             entered_for: Vec::new(),
+            lineage: Vec::new(),
+            carried_comments: Vec::new(),
+            draft_revision: 1,
         })
     }
 
@@ -878,6 +922,8 @@ impl State {
                 if n.provision(provision).is_none() {
                     return Err(unknown_provision(position, provision));
                 }
+                crate::drafting::lineage::record_removal(self, provision, position);
+                let n = &mut self.negotiation;
                 n.provisions.retain(|p| &p.id != provision);
                 // A stance on text that no longer exists is moot; the history
                 // keeps it, the current negotiation must stay valid.
@@ -943,6 +989,12 @@ impl State {
                     return Err(FoldError::DuplicateComment { position, comment: comment.id.clone() });
                 }
                 self.comments.push(comment.clone());
+            }
+            Payload::ProvisionsRestructured { changes } => {
+                crate::drafting::lineage::fold_restructure(self, changes, position)?;
+            }
+            Payload::ProvisionsRenumbered { numbers } => {
+                crate::drafting::lineage::fold_renumber(n, numbers, position)?;
             }
             Payload::ProfileSet { profile } => {
                 if n.party(&profile.party).is_none() {
@@ -1273,6 +1325,9 @@ impl State {
                 }
                 self.entered_for.retain(|e| &e.party != party || !confirmed.contains(&e.input));
             }
+        }
+        if event.payload.phase_action() == Some(crate::phase::Action::EditDraft) {
+            self.draft_revision = position + 1;
         }
         self.size += 1;
         Ok(())

@@ -14,11 +14,14 @@
 //! * [`utility`]: the one definition of a party's utility, as per-issue tables.
 //! * [`event`]: the entries of a negotiation's log and the pure fold
 //!   ([`event::State::apply`]) that turns a log into the current state.
+//! * [`drafting`]: the mediator's edits of the text as one batch (insert,
+//!   move, split, merge, renumber, brackets), provision numbering and lineage.
 //! * [`phase`]: the timetable in motion (the current phase, the clock's due
 //!   transitions, which actions a phase allows).
 //! * [`plan`]: the one write path — the events a write appends, planned
 //!   against the folded state with the clock's transitions and the phase gate.
 
+pub mod drafting;
 pub mod event;
 pub mod limits;
 pub mod model;

@@ -42,6 +42,10 @@ pub const MAX_WORDINGS_PER_PROVISION: usize = 100;
 /// wordings (each alternative of a discrete wording, or a numeric template).
 pub const MAX_PROVISION_TEXT_BYTES: usize = 100_000;
 
+/// The most edits in one drafting batch (`POST …/draft/edits`): a batch is
+/// planned and folded as one write, so it is bounded like any input.
+pub const MAX_DRAFT_EDITS: usize = 200;
+
 /// The most constraints of the scenario.
 pub const MAX_CONSTRAINTS: usize = 10_000;
 

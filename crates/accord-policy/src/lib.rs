@@ -327,7 +327,9 @@ pub fn event_resources(event: &Event) -> Vec<Resource<'_>> {
         | Payload::DraftValueSet { .. }
         | Payload::ConstraintSet { .. }
         | Payload::ConstraintRemoved { .. }
-        | Payload::TimetableSet { .. } => vec![Resource::Draft],
+        | Payload::TimetableSet { .. }
+        | Payload::ProvisionsRestructured { .. }
+        | Payload::ProvisionsRenumbered { .. } => vec![Resource::Draft],
         Payload::PartyInvited { .. } | Payload::InvitationRevoked { .. } => vec![Resource::Invitations],
         Payload::InvitationAccepted { .. } => vec![Resource::Members],
         Payload::StanceRecorded { stance } => {

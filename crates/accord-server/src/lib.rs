@@ -474,6 +474,7 @@ pub enum RouteId {
     ExportLog,
     Stream,
     ConfirmInputs,
+    DraftEdits,
 }
 
 /// One row of the route table.
@@ -691,14 +692,21 @@ pub fn routes() -> Vec<Route> {
             "Confirm the profile and stances the mediator entered for you",
             &[],
         ),
+        r(
+            DraftEdits,
+            Method::POST,
+            "/api/negotiations/{id}/draft/edits",
+            "Apply a batch of drafting edits to the draft, all or none",
+            &[],
+        ),
     ]
 }
 
 fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
     use RouteId::*;
     use handlers::{
-        accounts, analysis, comments, evidence, invitations, keys, log, meta, negotiations, pareto, phases, profiles,
-        stances, stream, text, versions,
+        accounts, analysis, comments, drafting, evidence, invitations, keys, log, meta, negotiations, pareto, phases,
+        profiles, stances, stream, text, versions,
     };
     match id {
         OpenApi => on(filter, meta::openapi),
@@ -756,6 +764,7 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         ExportLog => on(filter, evidence::export_log),
         Stream => on(filter, stream::stream),
         ConfirmInputs => on(filter, profiles::confirm_inputs),
+        DraftEdits => on(filter, drafting::apply_edits),
     }
 }
 

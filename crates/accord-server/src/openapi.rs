@@ -107,6 +107,7 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         // text/event-stream; see handlers/stream.rs for the events.
         R::Stream => (None, 200, None),
         R::ConfirmInputs => (Some(named::<ConfirmInput>), 200, Some(named::<WriteResult>)),
+        R::DraftEdits => (Some(named::<DraftEditsInput>), 200, Some(named::<DraftEditsResult>)),
     }
 }
 

@@ -86,6 +86,8 @@ fn expected(route: RouteId) -> [u16; 7] {
         Stream => [200, 200, 200, 200, 200, 404, 401],
         // ua's stance on art-12, which the scenario entered for it: only ua confirms.
         ConfirmInputs => [403, 200, 403, 403, 403, 404, 401],
+        // Drafting is the mediator's: a batch of edits like any other draft write.
+        DraftEdits => [200, 403, 403, 403, 403, 404, 401],
     }
 }
 
@@ -260,6 +262,11 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         ExportLog => format!("{base}/export"),
         Stream => format!("{base}/stream"),
         ConfirmInputs => return (format!("{base}/inputs/ua/confirm"), Some(json!({"stances": ["art-12"]}))),
+        DraftEdits => {
+            let size = s.h.size(id, &s.auth["mediator"]).await;
+            let edits = json!([{"op": "set_draft_value", "issue": "territory", "value": "freeze"}]);
+            return (format!("{base}/draft/edits"), Some(json!({"base": size, "edits": edits})));
+        }
     };
     (path, None)
 }

@@ -32,6 +32,7 @@ pub mod analysis;
 pub mod clock;
 pub mod comments;
 pub mod delivery;
+pub mod drafting;
 pub mod evidence;
 pub mod invitations;
 pub mod keys;
