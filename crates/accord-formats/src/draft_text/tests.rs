@@ -181,10 +181,11 @@ fn any_issue() -> impl Strategy<Value = Issue> {
         .boxed();
     (any_id(), any_text(), prop_oneof![discrete, numeric], any::<bool>(), any_id(), any_number()).prop_map(
         |(id, title, kind, has_draft, option, x)| {
-            let draft = has_draft.then(|| match kind {
+            let value = match &kind {
                 IssueKind::Discrete { .. } => Value::Option(option),
                 IssueKind::Numeric(_) => Value::Number(x),
-            });
+            };
+            let draft = has_draft.then_some(value);
             Issue { id, title, kind, draft }
         },
     )
