@@ -10,6 +10,8 @@ mod backup;
 mod check;
 mod client;
 mod completions;
+mod draft_diff;
+mod drafting;
 mod evidence;
 mod export_scenario;
 mod genius;
@@ -45,6 +47,8 @@ With a server (accord serve --demo prints demo accounts):
   accord login --email ua@demo.accord.invalid
   accord negotiation list
   accord draft show peace-framework
+  accord draft edit peace-framework
+  accord provision split peace-framework art-5 --at \"The parties shall\"
   accord stance set peace-framework art-2 unacceptable --reason \"no withdrawal\"
   accord log verify peace-framework";
 
@@ -70,6 +74,10 @@ enum Command {
     Negotiation(remote::NegotiationCommand),
     #[command(subcommand)]
     Draft(remote::DraftCommand),
+    #[command(subcommand)]
+    Provision(drafting::ProvisionCommand),
+    #[command(subcommand)]
+    Bracket(drafting::BracketCommand),
     #[command(subcommand)]
     Stance(remote::StanceCommand),
     #[command(subcommand)]
@@ -116,6 +124,8 @@ fn main() -> ExitCode {
         Command::Whoami => remote::whoami(),
         Command::Negotiation(cmd) => remote::negotiation(cmd),
         Command::Draft(cmd) => remote::draft(cmd),
+        Command::Provision(cmd) => drafting::provision(cmd),
+        Command::Bracket(cmd) => drafting::bracket(cmd),
         Command::Stance(cmd) => remote::stance(cmd),
         Command::Comment(cmd) => remote::comment(cmd),
         Command::Reservation(cmd) => remote::reservation(cmd),

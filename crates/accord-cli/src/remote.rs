@@ -127,6 +127,8 @@ pub enum DraftCommand {
     Set { id: String, issue: String, value: String },
     /// Release the working draft as the next version, to every party at once.
     Publish { id: String },
+    /// Edit the working draft as text in $VISUAL or $EDITOR and send the changes as one batch (mediator only).
+    Edit(crate::drafting::EditArgs),
     /// The released versions with their content hashes.
     Versions { id: String },
 }
@@ -628,6 +630,7 @@ fn print_analysis(analysis: &AnalysisView) {
 pub fn draft(command: DraftCommand) -> anyhow::Result<ExitCode> {
     let (_, _, client) = load()?;
     match command {
+        DraftCommand::Edit(args) => return crate::drafting::edit(args),
         DraftCommand::Show { id, released: Some(number), json } => {
             let version: PublishedVersionView =
                 client.get(&format!("/api/negotiations/{}/versions/{number}", path_id(&id)?))?;

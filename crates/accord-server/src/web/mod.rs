@@ -30,6 +30,7 @@ mod analysis;
 mod assets;
 mod create;
 mod dashboard;
+mod draft;
 mod format;
 mod load;
 mod negotiation;
@@ -55,6 +56,7 @@ pub fn router() -> Router<AppState> {
         .route("/n/{id}/invitations", post(negotiation::invite))
         .route("/n/{id}/invitations/{invitation}/revoke", post(negotiation::revoke_invitation))
         .route("/n/{id}/text", get(text::text_page))
+        .route("/n/{id}/draft", get(draft::draft_page).post(draft::edit))
         .route("/n/{id}/stances/{provision}", post(text::set_stance))
         .route("/n/{id}/comments", post(text::add_comment))
         .route("/n/{id}/versions", get(versions::list).post(versions::publish))
@@ -308,6 +310,7 @@ impl NegotiationNav {
             (format!("/n/{id}/profile"), "My profile", self.current == "profile"),
         ];
         if self.mediator {
+            links.insert(2, (format!("/n/{id}/draft"), "Draft", self.current == "draft"));
             links.push((format!("/n/{id}/analysis"), "Analysis", matches!(self.current, "analysis" | "preview")));
         }
         links.push((format!("/n/{id}/sign"), "Signing", self.current == "sign"));
