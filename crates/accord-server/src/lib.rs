@@ -474,6 +474,8 @@ pub enum RouteId {
     ExportLog,
     Stream,
     ConfirmInputs,
+    SetWorkingDraftSharing,
+    SetAdReferendum,
 }
 
 /// One row of the route table.
@@ -691,6 +693,20 @@ pub fn routes() -> Vec<Route> {
             "Confirm the profile and stances the mediator entered for you",
             &[],
         ),
+        r(
+            SetWorkingDraftSharing,
+            Method::PUT,
+            "/api/negotiations/{id}/settings/working-draft",
+            "Let parties watch the working draft, or only read the released text",
+            &[],
+        ),
+        r(
+            SetAdReferendum,
+            Method::PUT,
+            "/api/negotiations/{id}/provisions/{provision}/ad-referendum",
+            "Mark or unmark a provision as agreed ad referendum (released with the next version)",
+            &[],
+        ),
     ]
 }
 
@@ -698,7 +714,7 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
     use RouteId::*;
     use handlers::{
         accounts, analysis, comments, evidence, invitations, keys, log, meta, negotiations, pareto, phases, profiles,
-        stances, stream, text, versions,
+        revision, stances, stream, text, versions,
     };
     match id {
         OpenApi => on(filter, meta::openapi),
@@ -756,6 +772,8 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         ExportLog => on(filter, evidence::export_log),
         Stream => on(filter, stream::stream),
         ConfirmInputs => on(filter, profiles::confirm_inputs),
+        SetWorkingDraftSharing => on(filter, revision::set_working_draft_sharing),
+        SetAdReferendum => on(filter, revision::set_ad_referendum),
     }
 }
 

@@ -107,6 +107,8 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         // text/event-stream; see handlers/stream.rs for the events.
         R::Stream => (None, 200, None),
         R::ConfirmInputs => (Some(named::<ConfirmInput>), 200, Some(named::<WriteResult>)),
+        R::SetWorkingDraftSharing => (Some(named::<WorkingDraftSharingInput>), 200, Some(named::<WriteResult>)),
+        R::SetAdReferendum => (Some(named::<AdReferendumInput>), 200, Some(named::<WriteResult>)),
     }
 }
 
@@ -148,6 +150,8 @@ pub fn takes_if_match(id: RouteId) -> bool {
             | Acknowledge
             | SignFinal
             | ConfirmInputs
+            | SetWorkingDraftSharing
+            | SetAdReferendum
     )
 }
 

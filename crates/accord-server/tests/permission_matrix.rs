@@ -86,6 +86,9 @@ fn expected(route: RouteId) -> [u16; 7] {
         Stream => [200, 200, 200, 200, 200, 404, 401],
         // ua's stance on art-12, which the scenario entered for it: only ua confirms.
         ConfirmInputs => [403, 200, 403, 403, 403, 404, 401],
+        // Who may watch the working draft, and the ad referendum marks: the mediator's.
+        SetWorkingDraftSharing => [200, 403, 403, 403, 403, 404, 401],
+        SetAdReferendum => [200, 403, 403, 403, 403, 404, 401],
     }
 }
 
@@ -260,6 +263,10 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
         ExportLog => format!("{base}/export"),
         Stream => format!("{base}/stream"),
         ConfirmInputs => return (format!("{base}/inputs/ua/confirm"), Some(json!({"stances": ["art-12"]}))),
+        SetWorkingDraftSharing => {
+            return (format!("{base}/settings/working-draft"), Some(json!({"parties_see_working_draft": false})));
+        }
+        SetAdReferendum => return (format!("{base}/provisions/art-1/ad-referendum"), Some(json!({"agreed": true}))),
     };
     (path, None)
 }
