@@ -11,7 +11,7 @@
 //! Errors are problem documents ([`Problem`]) whose `code` is one of
 //! [`ErrorCode`].
 
-use accord_core::{Condition, IssueKind, Rating, Role, Value, Weighting, Wording};
+use accord_core::{Condition, IssueKind, Rating, Role, TextStatus, Value, Weighting, Wording};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -26,7 +26,7 @@ pub use accord_merkle::{Checkpoint, ConsistencyProof, InclusionProof};
 pub use accord_policy::analysis::{AnalysisView, BalanceView, GainPair, ParetoSuggestion};
 pub use accord_policy::view::{
     CommentView, DraftView, EventEntry, InvitationView, NegotiationView, ProfileView, ReservationEntry, SeatView,
-    StanceCount, StanceHistoryEntry, StanceView, UnconfirmedInputs, VersionSummary,
+    StanceCount, StanceHistoryEntry, StanceView, TextKind, UnconfirmedInputs, VersionSummary,
 };
 pub use error::{ErrorCode, FieldError, Problem};
 
@@ -86,6 +86,11 @@ pub struct CreateNegotiation {
     /// Move the whole timetable so that its first phase starts at this time
     /// (keeping every phase's length and the gaps between them).
     pub timetable_from: Option<DateTime<Utc>>,
+    /// Let signatories and consulted parties watch the working draft live
+    /// (overrides the scenario's `[privacy]` setting); by default they read
+    /// the released text only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parties_see_working_draft: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -242,9 +247,30 @@ pub struct AcceptInput {
     pub token: String,
 }
 
+/// Publishing releases the working draft to every party at once.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct PublishInput {}
+pub struct PublishInput {
+    /// What the released text is; absent: a negotiating text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<TextStatus>,
+}
+
+/// Whether signatories and consulted parties may watch the working draft
+/// live, or read only the released text (the default).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingDraftSharingInput {
+    pub parties_see_working_draft: bool,
+}
+
+/// Mark (`true`) or unmark a provision as agreed ad referendum:
+/// provisionally, since nothing is agreed until everything is agreed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdReferendumInput {
+    pub agreed: bool,
+}
 
 /// The result of a write: the new log size (the next `If-Match`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -262,6 +288,13 @@ pub struct PublishedVersionView {
     pub at: DateTime<Utc>,
     pub content_hash: String,
     pub version: Version,
+    /// What the released text is (a non-paper, a negotiating text, …).
+    #[serde(default)]
+    pub status: TextStatus,
+    /// The provisions agreed ad referendum as of this version; only for the
+    /// latest version, whose marks are the released ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ad_referendum: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

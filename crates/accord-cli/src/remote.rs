@@ -126,7 +126,13 @@ pub enum DraftCommand {
     /// Set the draft's value for an issue (an option id, or a number for a numeric issue).
     Set { id: String, issue: String, value: String },
     /// Release the working draft as the next version, to every party at once.
-    Publish { id: String },
+    Publish {
+        id: String,
+        /// What the text is: mediators_non_paper, compilation_of_proposals,
+        /// negotiating_text (the default) or agreed_clean_text.
+        #[arg(long, value_parser = parse_text_status)]
+        status: Option<accord_core::TextStatus>,
+    },
     /// Edit the working draft as text in $VISUAL or $EDITOR and send the changes as one batch (mediator only).
     Edit(crate::drafting::EditArgs),
     /// The released versions with their content hashes.
@@ -450,7 +456,8 @@ pub fn negotiation(command: NegotiationCommand) -> anyhow::Result<ExitCode> {
                 }
                 None => None,
             };
-            let body = CreateNegotiation { scenario_toml, title, creator_party: None, timetable_from };
+            let body =
+                CreateNegotiation { scenario_toml, title, creator_party: None, timetable_from, ..Default::default() };
             let view: NegotiationView = client.send(Method::Post, "/api/negotiations", None, Some(&body))?;
             println!("Created negotiation {} — {} ({} events)", view.id, view.title, view.log_size);
             println!("Invite the parties: accord negotiation invite {} PARTY", view.id);
@@ -638,7 +645,9 @@ pub fn draft(command: DraftCommand) -> anyhow::Result<ExitCode> {
                 return print_json(&version);
             }
             println!("Version {} released {} — content hash {}\n", number, version.at, version.content_hash);
-            print!("{}", markdown_version(&version.version));
+            let release =
+                accord_formats::render::Release { status: version.status, ad_referendum: &version.ad_referendum };
+            print!("{}", accord_formats::render::markdown_released(&version.version, release));
         }
         DraftCommand::Show { id, released: None, json } => {
             let draft: DraftView = client.get(&format!("/api/negotiations/{}/draft", path_id(&id)?))?;
@@ -679,13 +688,13 @@ pub fn draft(command: DraftCommand) -> anyhow::Result<ExitCode> {
             )?;
             return Ok(written(&format!("Draft value of {issue} set"), &result));
         }
-        DraftCommand::Publish { id } => {
+        DraftCommand::Publish { id, status } => {
             let size = size_of(&client, &id)?;
             let result: WriteResult = client.send(
                 Method::Post,
                 &format!("/api/negotiations/{}/versions", path_id(&id)?),
                 Some(size),
-                Some(&PublishInput {}),
+                Some(&PublishInput { status }),
             )?;
             let versions: Vec<accord_server::api::VersionSummary> =
                 client.get(&format!("/api/negotiations/{id}/versions"))?;
@@ -989,4 +998,12 @@ pub(crate) fn check_consistency(
     }
     config.checkpoints.insert(id.to_string(), current);
     Ok(())
+}
+
+/// A text status by its wire name, for `accord draft publish --status`.
+fn parse_text_status(name: &str) -> Result<accord_core::TextStatus, String> {
+    accord_core::TextStatus::parse(name).ok_or_else(|| {
+        let names: Vec<&str> = accord_core::TextStatus::ALL.iter().map(|s| s.as_str()).collect();
+        format!("not a text status; one of: {}", names.join(", "))
+    })
 }

@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Constraint, Issue, Negotiation, Party, Phase, PhaseKind, Profile, Provision, Role, Stance, Timetable, Value,
+    Constraint, Issue, Negotiation, Party, Phase, PhaseKind, Profile, Provision, Role, Stance, TextStatus, Timetable,
+    Value,
 };
 
 /// Who caused an event.
@@ -116,11 +117,17 @@ pub enum Payload {
     /// The mediator released version `number` of the text to every party at
     /// once: one event, so no party can be shown a version before the others.
     /// `content_hash` is the hex SHA-256 of the version's canonical encoding.
+    /// Publishing also releases the working draft: from this event on,
+    /// parties see the text as it stood here ([`State::released`]).
+    /// `status` says what the text is (absent: a negotiating text, which is
+    /// what every version was before the field existed).
     VersionPublished {
         number: u32,
         package: crate::model::Package,
         version: crate::text::Version,
         content_hash: String,
+        #[serde(default, skip_serializing_if = "TextStatus::is_default")]
+        status: TextStatus,
     },
     /// A party registered its Ed25519 public key. Once per party; later changes are KeyRotated.
     /// `signature` is the proof of possession: the NEW key's own signature over the
@@ -221,6 +228,19 @@ pub enum Payload {
     ProvisionsRenumbered {
         numbers: Vec<(String, String)>,
     },
+    /// The mediator let parties watch the working draft live (`true`) or
+    /// keep it private until the next publication (`false`):
+    /// [`crate::Privacy::parties_see_working_draft`].
+    WorkingDraftSharingSet {
+        parties_see_working_draft: bool,
+    },
+    /// The mediator marked `provision` as agreed ad referendum (provisional:
+    /// nothing is agreed until everything is agreed), or unmarked it. Part
+    /// of the working draft: parties see the mark from the next publication.
+    AdReferendumSet {
+        provision: String,
+        agreed: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,6 +290,76 @@ pub struct Invitation {
     /// revocation); a revoked invitation can no longer be accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<u64>,
+}
+
+/// The text as the parties were last given it: the working draft's text as of
+/// the last `version_published` (or as created, before any). The mediator's
+/// edits after it stay in [`State::negotiation`] until the next publication.
+/// What "the text" is: the issues (with their draft values), the provisions,
+/// the constraints and the ad referendum marks. The title, description,
+/// parties and timetable are not edited through the draft and are not in it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReleasedText {
+    pub issues: Vec<Issue>,
+    pub provisions: Vec<Provision>,
+    pub constraints: Vec<Constraint>,
+    /// The provisions marked agreed ad referendum when the text was released.
+    #[serde(default)]
+    pub ad_referendum: Vec<String>,
+    /// The version that released it; `None`: the text as created.
+    pub version: Option<u32>,
+    /// The released version's status; `None` before any publication.
+    pub status: Option<TextStatus>,
+}
+
+impl ReleasedText {
+    /// The ids of the released provisions, in text order.
+    pub fn provision_ids(&self) -> impl Iterator<Item = &str> {
+        self.provisions.iter().map(|p| p.id.as_str())
+    }
+
+    /// The working draft's text of `state`, released by `version`.
+    fn snapshot(state: &State, version: Option<(u32, TextStatus)>) -> ReleasedText {
+        let n = &state.negotiation;
+        ReleasedText {
+            issues: n.issues.clone(),
+            provisions: n.provisions.clone(),
+            constraints: n.constraints.clone(),
+            ad_referendum: state.ad_referendum.clone(),
+            version: version.map(|(number, _)| number),
+            status: version.map(|(_, status)| status),
+        }
+    }
+}
+
+/// How the working draft differs from the released text: what the mediator
+/// sees as "not yet published".
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct UnreleasedChanges {
+    /// Edit events (text, draft values, constraints, ad referendum marks) since the release.
+    pub edits: u64,
+    /// Provisions added, changed or moved since the release, in working order.
+    pub provisions_changed: Vec<String>,
+    /// Provisions in the released text that the working draft no longer has.
+    pub provisions_removed: Vec<String>,
+    /// Issues whose definition or draft value changed, added or removed.
+    pub issues_changed: Vec<String>,
+    /// Constraints were added, changed or removed.
+    pub constraints_changed: bool,
+    /// Ad referendum marks set or cleared.
+    pub ad_referendum_changed: Vec<String>,
+}
+
+impl UnreleasedChanges {
+    /// Whether the working draft reads exactly as the released text.
+    pub fn is_empty(&self) -> bool {
+        self.provisions_changed.is_empty()
+            && self.provisions_removed.is_empty()
+            && self.issues_changed.is_empty()
+            && !self.constraints_changed
+            && self.ad_referendum_changed.is_empty()
+    }
 }
 
 /// The current state of a negotiation: a pure fold of its events.
@@ -332,6 +422,16 @@ pub struct State {
     /// draft, whatever else (comments, stances) was written since.
     #[serde(default)]
     pub draft_revision: u64,
+    /// The text the parties were last given (see [`ReleasedText`]).
+    /// [`State::negotiation`] holds the mediator's working draft.
+    #[serde(default)]
+    pub released: ReleasedText,
+    /// The provisions the working draft marks agreed ad referendum.
+    #[serde(default)]
+    pub ad_referendum: Vec<String>,
+    /// Edit events folded since the last release.
+    #[serde(default)]
+    pub edits_since_release: u64,
 }
 
 /// One input a party did not enter itself and has not confirmed.
@@ -518,6 +618,8 @@ pub struct PublishedVersion {
     pub package: crate::model::Package,
     pub version: crate::text::Version,
     pub content_hash: String,
+    #[serde(default)]
+    pub status: TextStatus,
 }
 
 impl Payload {
@@ -553,7 +655,28 @@ impl Payload {
             Payload::InputsConfirmed { .. } => "inputs_confirmed",
             Payload::ProvisionsRestructured { .. } => "provisions_restructured",
             Payload::ProvisionsRenumbered { .. } => "provisions_renumbered",
+            Payload::WorkingDraftSharingSet { .. } => "working_draft_sharing_set",
+            Payload::AdReferendumSet { .. } => "ad_referendum_set",
         }
+    }
+
+    /// Whether this payload edits the working draft's text (what a
+    /// publication releases): issues, draft values, provisions, constraints,
+    /// ad referendum marks. The timetable and settings are not the text.
+    pub fn edits_text(&self) -> bool {
+        matches!(
+            self,
+            Payload::IssueSet { .. }
+                | Payload::IssueRemoved { .. }
+                | Payload::ProvisionSet { .. }
+                | Payload::ProvisionRemoved { .. }
+                | Payload::DraftValueSet { .. }
+                | Payload::ConstraintSet { .. }
+                | Payload::ConstraintRemoved { .. }
+                | Payload::AdReferendumSet { .. }
+                | Payload::ProvisionsRestructured { .. }
+                | Payload::ProvisionsRenumbered { .. }
+        )
     }
 
     /// Which phase-gated action writing this payload is, for [`crate::phase::allowed`].
@@ -577,7 +700,10 @@ impl Payload {
             | Payload::ConstraintRemoved { .. }
             | Payload::TimetableSet { .. }
             | Payload::ProvisionsRestructured { .. }
-            | Payload::ProvisionsRenumbered { .. } => Action::EditDraft,
+            | Payload::ProvisionsRenumbered { .. }
+            | Payload::AdReferendumSet { .. }
+            // Who watches the draft matters while it is edited; it is gated with the edits.
+            | Payload::WorkingDraftSharingSet { .. } => Action::EditDraft,
             Payload::VersionPublished { .. } => Action::Publish,
             Payload::StanceRecorded { .. } => Action::RecordStance,
             Payload::CommentAdded { .. } => Action::Comment,
@@ -779,6 +905,14 @@ impl State {
             lineage: Vec::new(),
             carried_comments: Vec::new(),
             draft_revision: 1,
+            released: ReleasedText::default(),
+            ad_referendum: Vec::new(),
+            edits_since_release: 0,
+        })
+        .map(|mut state| {
+            // As created, the text is released: every party starts from it.
+            state.released = ReleasedText::snapshot(&state, None);
+            state
         })
     }
 
@@ -925,6 +1059,7 @@ impl State {
                 crate::drafting::lineage::record_removal(self, provision, position);
                 let n = &mut self.negotiation;
                 n.provisions.retain(|p| &p.id != provision);
+                self.ad_referendum.retain(|p| p != provision);
                 // A stance on text that no longer exists is moot; the history
                 // keeps it, the current negotiation must stay valid.
                 n.stances.retain(|s| &s.provision != provision);
@@ -1034,7 +1169,7 @@ impl State {
                     track_entry(&mut self.entered_for, event, party, EnteredInput::Profile);
                 }
             }
-            Payload::VersionPublished { number, package, version, content_hash } => {
+            Payload::VersionPublished { number, package, version, content_hash, status } => {
                 let expected = self.versions.last().map_or(1, |v| v.number.saturating_add(1));
                 if *number != expected {
                     return Err(FoldError::VersionOutOfOrder { position, expected, found: *number });
@@ -1055,7 +1190,11 @@ impl State {
                     package: package.clone(),
                     version: version.clone(),
                     content_hash: content_hash.clone(),
+                    status: *status,
                 });
+                // One event releases the working draft to every party at once.
+                self.released = ReleasedText::snapshot(self, Some((*number, *status)));
+                self.edits_since_release = 0;
             }
             Payload::KeyRegistered { party, public_key, signature } => {
                 self.known_party(position, party)?;
@@ -1325,12 +1464,69 @@ impl State {
                 }
                 self.entered_for.retain(|e| &e.party != party || !confirmed.contains(&e.input));
             }
+            Payload::WorkingDraftSharingSet { parties_see_working_draft } => {
+                n.privacy.parties_see_working_draft = *parties_see_working_draft;
+            }
+            Payload::AdReferendumSet { provision, agreed } => {
+                if n.provision(provision).is_none() {
+                    return Err(unknown_provision(position, provision));
+                }
+                self.ad_referendum.retain(|p| p != provision);
+                if *agreed {
+                    self.ad_referendum.push(provision.clone());
+                }
+            }
+        }
+        if event.payload.edits_text() {
+            self.edits_since_release = self.edits_since_release.saturating_add(1);
         }
         if event.payload.phase_action() == Some(crate::phase::Action::EditDraft) {
             self.draft_revision = position + 1;
         }
         self.size += 1;
         Ok(())
+    }
+
+    /// How the working draft differs from the released text.
+    pub fn unreleased_changes(&self) -> UnreleasedChanges {
+        let n = &self.negotiation;
+        let released = &self.released;
+        let provisions_changed = n
+            .provisions
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| released.provisions.get(*i) != Some(*p))
+            .map(|(_, p)| p.id.clone())
+            .collect();
+        let provisions_removed =
+            released.provisions.iter().filter(|p| n.provision(&p.id).is_none()).map(|p| p.id.clone()).collect();
+        let mut issues_changed: Vec<String> =
+            n.issues.iter().filter(|i| !released.issues.contains(i)).map(|i| i.id.clone()).collect();
+        issues_changed.extend(released.issues.iter().filter(|i| n.issue_index(&i.id).is_none()).map(|i| i.id.clone()));
+        let mut ad_referendum_changed: Vec<String> =
+            self.ad_referendum.iter().filter(|p| !released.ad_referendum.contains(p)).cloned().collect();
+        ad_referendum_changed
+            .extend(released.ad_referendum.iter().filter(|p| !self.ad_referendum.contains(p)).cloned());
+        UnreleasedChanges {
+            edits: self.edits_since_release,
+            provisions_changed,
+            provisions_removed,
+            issues_changed,
+            constraints_changed: n.constraints != released.constraints,
+            ad_referendum_changed,
+        }
+    }
+
+    /// The negotiation with its text as released ([`State::released`]) in
+    /// place of the working draft: what a party who may not watch the
+    /// working draft reads. Everything that is not the text (parties,
+    /// timetable, settings, profiles, stances) is as it stands.
+    pub fn released_negotiation(&self) -> Negotiation {
+        let mut n = self.negotiation.clone();
+        n.issues = self.released.issues.clone();
+        n.provisions = self.released.provisions.clone();
+        n.constraints = self.released.constraints.clone();
+        n
     }
 
     /// The inputs entered for `party` that it has not confirmed, oldest first.
@@ -1695,6 +1891,7 @@ mod tests {
             ),
             (
                 Payload::VersionPublished {
+                    status: Default::default(),
                     number: 1,
                     package: Package(vec![0, 0]),
                     content_hash: version.content_hash_hex(),
@@ -1746,6 +1943,8 @@ mod tests {
                 },
                 None,
             ),
+            (Payload::WorkingDraftSharingSet { parties_see_working_draft: true }, Some(Action::EditDraft)),
+            (Payload::AdReferendumSet { provision: "art-1".into(), agreed: true }, Some(Action::EditDraft)),
         ]
     }
 
@@ -1754,7 +1953,7 @@ mod tests {
         let cases = every_payload_with_its_action();
         let kinds: std::collections::BTreeSet<&str> = cases.iter().map(|(p, _)| p.kind()).collect();
         assert_eq!(kinds.len(), cases.len(), "one case per variant");
-        assert_eq!(kinds.len(), 25, "every variant of Payload has a case");
+        assert_eq!(kinds.len(), 27, "every variant of Payload has a case");
         for (payload, action) in &cases {
             assert_eq!(payload.phase_action(), *action, "{}", payload.kind());
         }
@@ -2105,6 +2304,7 @@ mod tests {
         let package = Package(vec![1, 2]);
         let version = crate::text::render(&n, &package).unwrap();
         let publish = |number: u32, content_hash: String| Payload::VersionPublished {
+            status: Default::default(),
             number,
             package: package.clone(),
             version: version.clone(),
@@ -2154,7 +2354,13 @@ mod tests {
         let n = negotiation();
         let package = Package(vec![1, 2]);
         let version = crate::text::render(&n, &package).unwrap();
-        Payload::VersionPublished { number: 1, package, content_hash: version.content_hash_hex(), version }
+        Payload::VersionPublished {
+            status: Default::default(),
+            number: 1,
+            package,
+            content_hash: version.content_hash_hex(),
+            version,
+        }
     }
 
     fn version_hash() -> String {
@@ -2468,7 +2674,10 @@ mod tests {
         // Version 2 supersedes version 1 before signing starts.
         let mut two = in_signing();
         let Payload::VersionPublished { package, version, content_hash, .. } = publish_draft() else { unreachable!() };
-        two.insert(4, (0, Payload::VersionPublished { number: 2, package, version, content_hash }));
+        two.insert(
+            4,
+            (0, Payload::VersionPublished { status: Default::default(), number: 2, package, version, content_hash }),
+        );
         assert_eq!(
             with(two, vec![(210, signed("north"))]),
             Err(FoldError::NotLatestVersion { position: 9, kind: "final_text_signed", number: 1, latest: 2 })
@@ -2721,6 +2930,7 @@ mod tests {
                         Ok(version) => {
                             versions += 1;
                             Payload::VersionPublished {
+                                status: Default::default(),
                                 number: versions,
                                 package,
                                 content_hash: version.content_hash_hex(),
@@ -2762,7 +2972,168 @@ mod tests {
         events
     }
 
+    /// Publishes the working draft of `state` as its next version.
+    fn publish_working(state: &State, status: TextStatus) -> Payload {
+        let package = state.negotiation.draft_package();
+        let version = crate::text::render(&state.negotiation, &package).unwrap();
+        Payload::VersionPublished {
+            number: state.versions.len() as u32 + 1,
+            package,
+            content_hash: version.content_hash_hex(),
+            version,
+            status,
+        }
+    }
+
+    fn fold_one(state: &mut State, payload: Payload) {
+        let event = event(state.size, payload);
+        state.apply(&event).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn the_text_as_created_is_released_and_edits_stay_in_the_working_draft_until_published() {
+        let mut state = State::genesis(&created()).unwrap();
+        assert_eq!(state.released.provisions, negotiation().provisions, "as created, the text is released");
+        assert_eq!(state.released.version, None);
+        assert!(state.unreleased_changes().is_empty());
+
+        fold_one(&mut state, Payload::ProvisionSet { provision: provision("art-1", "Hostilities end."), index: 0 });
+        fold_one(&mut state, Payload::ProvisionSet { provision: provision("art-3", "Prisoners go home."), index: 2 });
+        fold_one(&mut state, Payload::DraftValueSet { issue: "army-cap".into(), value: Value::Number(500_000.0) });
+        fold_one(&mut state, Payload::AdReferendumSet { provision: "art-2".into(), agreed: true });
+        fold_one(&mut state, Payload::TimetableSet { timetable: Timetable::default() });
+        assert_eq!(state.released.provisions, negotiation().provisions, "edits do not reach the released text");
+        assert_eq!(state.released_negotiation().provisions, negotiation().provisions);
+        assert_eq!(state.released_negotiation().issues, negotiation().issues);
+        let changes = state.unreleased_changes();
+        assert_eq!(changes.edits, 4, "the timetable is not the text");
+        assert_eq!(changes.provisions_changed, vec!["art-1".to_string(), "art-3".to_string()]);
+        assert_eq!(changes.issues_changed, vec!["army-cap".to_string()]);
+        assert_eq!(changes.ad_referendum_changed, vec!["art-2".to_string()]);
+        assert!(changes.provisions_removed.is_empty() && !changes.constraints_changed);
+
+        let publish = publish_working(&state, TextStatus::MediatorsNonPaper);
+        fold_one(&mut state, publish);
+        assert_eq!(state.released.provisions, state.negotiation.provisions, "publishing releases the draft");
+        assert_eq!(state.released.issues, state.negotiation.issues);
+        assert_eq!(state.released.ad_referendum, vec!["art-2".to_string()]);
+        assert_eq!((state.released.version, state.released.status), (Some(1), Some(TextStatus::MediatorsNonPaper)));
+        assert_eq!(state.versions[0].status, TextStatus::MediatorsNonPaper);
+        assert!(state.unreleased_changes().is_empty());
+        assert_eq!(state.unreleased_changes().edits, 0);
+
+        fold_one(&mut state, Payload::ProvisionRemoved { provision: "art-2".into() });
+        assert!(state.ad_referendum.is_empty(), "a removed provision loses its mark");
+        let changes = state.unreleased_changes();
+        assert_eq!(changes.provisions_removed, vec!["art-2".to_string()]);
+        assert_eq!(changes.ad_referendum_changed, vec!["art-2".to_string()]);
+        assert!(state.released.provision_ids().any(|id| id == "art-2"), "parties still read art-2");
+    }
+
+    #[test]
+    fn ad_referendum_marks_need_a_provision_and_unmark() {
+        let unknown = folded(vec![Payload::AdReferendumSet { provision: "art-9".into(), agreed: true }]);
+        assert!(matches!(unknown, Err(FoldError::UnknownProvision { .. })));
+        let state = folded(vec![
+            Payload::AdReferendumSet { provision: "art-1".into(), agreed: true },
+            Payload::AdReferendumSet { provision: "art-1".into(), agreed: true },
+            Payload::AdReferendumSet { provision: "art-2".into(), agreed: true },
+            Payload::AdReferendumSet { provision: "art-1".into(), agreed: false },
+        ])
+        .unwrap();
+        assert_eq!(state.ad_referendum, vec!["art-2".to_string()]);
+    }
+
+    #[test]
+    fn the_sharing_setting_changes_only_that_setting() {
+        let state = folded(vec![Payload::WorkingDraftSharingSet { parties_see_working_draft: true }]).unwrap();
+        assert!(state.negotiation.privacy.parties_see_working_draft);
+        assert_eq!(state.negotiation.privacy.count_threshold, crate::Privacy::DEFAULT_COUNT_THRESHOLD);
+        let off = folded(vec![
+            Payload::WorkingDraftSharingSet { parties_see_working_draft: true },
+            Payload::WorkingDraftSharingSet { parties_see_working_draft: false },
+        ])
+        .unwrap();
+        assert!(!off.negotiation.privacy.parties_see_working_draft);
+    }
+
+    #[test]
+    fn a_version_without_a_status_reads_as_a_negotiating_text_and_keeps_its_bytes() {
+        let state = State::genesis(&created()).unwrap();
+        let payload = publish_working(&state, TextStatus::NegotiatingText);
+        let json = serde_json::to_string(&payload).unwrap();
+        assert!(!json.contains("status"), "the default status leaves no trace: {json}");
+        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap(), payload);
+        let non_paper = publish_working(&state, TextStatus::MediatorsNonPaper);
+        let json = serde_json::to_string(&non_paper).unwrap();
+        assert!(json.ends_with(r#","status":"mediators_non_paper"}"#), "{json}");
+        assert_eq!(serde_json::from_str::<Payload>(&json).unwrap(), non_paper);
+        for status in TextStatus::ALL {
+            assert_eq!(TextStatus::parse(status.as_str()), Some(status));
+        }
+    }
+
+    /// One step of a random drafting session: an edit of the working draft or a publication.
+    fn drafting_step(state: &State, (kind, a, b): (u8, u8, u8)) -> Option<Payload> {
+        let ids = ["art-1", "art-2", "art-3", "art-4"];
+        let id = ids[usize::from(a) % ids.len()];
+        Some(match kind % 6 {
+            0 => {
+                let others = state.negotiation.provisions.iter().filter(|p| p.id != id).count();
+                let body = format!("Text {b} of {id}.");
+                Payload::ProvisionSet { provision: provision(id, &body), index: usize::from(b) % (others + 1) }
+            }
+            1 => {
+                // Keep art-2: its slot binds army-cap, whose values the steps move.
+                if id == "art-2" || state.negotiation.provision(id).is_none() {
+                    return None;
+                }
+                Payload::ProvisionRemoved { provision: id.into() }
+            }
+            2 => Payload::DraftValueSet {
+                issue: "army-cap".into(),
+                value: Value::Number(400_000.0 + f64::from(b % 3) * 100_000.0),
+            },
+            3 => {
+                state.negotiation.provision(id)?;
+                Payload::AdReferendumSet { provision: id.into(), agreed: b % 2 == 0 }
+            }
+            _ => publish_working(state, TextStatus::ALL[usize::from(b) % TextStatus::ALL.len()]),
+        })
+    }
+
     proptest! {
+        #[test]
+        fn the_released_text_is_the_working_draft_as_of_the_last_publication(
+            steps in proptest::collection::vec((any::<u8>(), any::<u8>(), any::<u8>()), 0..40),
+        ) {
+            let mut state = State::genesis(&created()).unwrap();
+            let mut at_last_publication = (negotiation(), Vec::<String>::new());
+            for step in steps {
+                let Some(payload) = drafting_step(&state, step) else { continue };
+                let publishes = matches!(payload, Payload::VersionPublished { .. });
+                fold_one(&mut state, payload);
+                if publishes {
+                    at_last_publication = (state.negotiation.clone(), state.ad_referendum.clone());
+                }
+                let (working, marks) = &at_last_publication;
+                prop_assert_eq!(&state.released.provisions, &working.provisions);
+                prop_assert_eq!(&state.released.issues, &working.issues);
+                prop_assert_eq!(&state.released.constraints, &working.constraints);
+                prop_assert_eq!(&state.released.ad_referendum, marks);
+                prop_assert_eq!(state.released.version, state.versions.last().map(|v| v.number));
+                // The marker of unpublished changes is empty exactly when the working draft reads as released.
+                let mut working_marks = state.ad_referendum.clone();
+                let mut released_marks = marks.clone();
+                working_marks.sort();
+                released_marks.sort();
+                let same = state.negotiation.provisions == working.provisions
+                    && state.negotiation.issues == working.issues
+                    && working_marks == released_marks;
+                prop_assert_eq!(state.unreleased_changes().is_empty(), same);
+            }
+        }
+
         #[test]
         fn folding_is_deterministic_and_prefixes_agree(
             steps in proptest::collection::vec((any::<u8>(), any::<u8>(), any::<u8>()), 0..60),

@@ -31,8 +31,9 @@ pub struct Negotiation {
 }
 
 /// How much of the parties' private inputs others may see, beyond what roles
-/// decide. Fixed for the negotiation's life: it travels in the `created`
-/// event, which no later event changes. The policy crate enforces it.
+/// decide. Chosen at creation (it travels in the `created` event); only
+/// `parties_see_working_draft` may change later, by the mediator's
+/// `working_draft_sharing_set` event. The policy crate enforces it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -49,6 +50,12 @@ pub struct Privacy {
     /// rule is off (counts always shown). Default 2.
     #[serde(default = "Privacy::default_count_threshold", skip_serializing_if = "Privacy::is_default_count_threshold")]
     pub count_threshold: u32,
+    /// Parties (other than observers) may watch the mediator's working draft
+    /// as it is edited, labelled "working draft, not released". Off by
+    /// default: parties see the released text, the text as of the last
+    /// published version (or as created, before any).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub parties_see_working_draft: bool,
 }
 
 impl Privacy {
@@ -69,9 +76,79 @@ impl Privacy {
 
 impl Default for Privacy {
     fn default() -> Self {
-        Privacy { blind_mediation: false, count_threshold: Self::DEFAULT_COUNT_THRESHOLD }
+        Privacy {
+            blind_mediation: false,
+            count_threshold: Self::DEFAULT_COUNT_THRESHOLD,
+            parties_see_working_draft: false,
+        }
     }
 }
+
+/// What a released text is, in the vocabulary of mediation practice. Each
+/// published version carries one; parties read it next to the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub enum TextStatus {
+    /// The mediator's own proposal, committing no party.
+    MediatorsNonPaper,
+    /// The parties' proposals gathered side by side.
+    CompilationOfProposals,
+    /// The single text the parties negotiate on (what versions were before
+    /// the status existed).
+    #[default]
+    NegotiatingText,
+    /// The clean text the parties agreed, ready for signature.
+    AgreedCleanText,
+}
+
+impl TextStatus {
+    pub const ALL: [TextStatus; 4] = [
+        TextStatus::MediatorsNonPaper,
+        TextStatus::CompilationOfProposals,
+        TextStatus::NegotiatingText,
+        TextStatus::AgreedCleanText,
+    ];
+
+    pub fn is_default(&self) -> bool {
+        *self == TextStatus::default()
+    }
+
+    /// The wire name (`negotiating_text`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextStatus::MediatorsNonPaper => "mediators_non_paper",
+            TextStatus::CompilationOfProposals => "compilation_of_proposals",
+            TextStatus::NegotiatingText => "negotiating_text",
+            TextStatus::AgreedCleanText => "agreed_clean_text",
+        }
+    }
+
+    /// How the status reads on a page or in an export.
+    pub fn label(self) -> &'static str {
+        match self {
+            TextStatus::MediatorsNonPaper => "Mediator's non-paper",
+            TextStatus::CompilationOfProposals => "Compilation of proposals",
+            TextStatus::NegotiatingText => "Negotiating text",
+            TextStatus::AgreedCleanText => "Agreed clean text",
+        }
+    }
+
+    /// The status named `name` (its wire name).
+    pub fn parse(name: &str) -> Option<TextStatus> {
+        TextStatus::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for TextStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The rule printed wherever provisions are shown as agreed ad referendum.
+pub const AD_REFERENDUM_RULE: &str =
+    "Nothing is agreed until everything is agreed: only signature of the whole text binds.";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -675,10 +752,13 @@ mod tests {
         assert_eq!(serde_json::to_string(&Privacy::default()).ok().as_deref(), Some("{}"));
         assert_eq!(privacy("{}"), Ok(Privacy::default()));
         assert_eq!(Privacy::default().count_threshold, 2, "the threshold is on by default");
-        let blind = Privacy { blind_mediation: true, count_threshold: 3 };
+        let blind = Privacy { blind_mediation: true, count_threshold: 3, ..Privacy::default() };
         let text = serde_json::to_string(&blind).unwrap_or_default();
         assert_eq!(text, r#"{"blind_mediation":true,"count_threshold":3}"#);
         assert_eq!(privacy(&text), Ok(blind));
+        let sharing = Privacy { parties_see_working_draft: true, ..Privacy::default() };
+        assert_eq!(serde_json::to_string(&sharing).unwrap_or_default(), r#"{"parties_see_working_draft":true}"#);
+        assert_eq!(privacy(r#"{"parties_see_working_draft":true}"#), Ok(sharing));
         assert!(privacy(r#"{"blind":true}"#).is_err(), "a misspelt setting is refused, not ignored");
         // A negotiation without the field (every log written before it) reads as the default.
         let negotiation = Negotiation {

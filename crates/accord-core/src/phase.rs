@@ -688,6 +688,7 @@ mod tests {
             let version = crate::text::render(&self.state.negotiation, &Package(Vec::new())).unwrap();
             let number = self.state.versions.len() as u32 + 1;
             let payload = Payload::VersionPublished {
+                status: Default::default(),
                 number,
                 package: Package(Vec::new()),
                 content_hash: version.content_hash_hex(),

@@ -4,7 +4,7 @@
 //! hash and every provision, and nothing of the parties' profiles or stances
 //! (not even that illustrative ones exist; that note belongs to analyses).
 
-use accord_core::model::{Negotiation, Package};
+use accord_core::model::{AD_REFERENDUM_RULE, Negotiation, Package, TextStatus};
 use accord_core::text::{self, Version};
 
 pub use accord_core::text::RenderError;
@@ -29,13 +29,41 @@ fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
     text.split("\n\n").map(str::trim).filter(|p| !p.is_empty())
 }
 
+/// What a released version is: its status and the provisions it marks
+/// agreed ad referendum. Printed with the text in every export of it.
+#[derive(Debug, Clone, Copy)]
+pub struct Release<'a> {
+    pub status: TextStatus,
+    pub ad_referendum: &'a [String],
+}
+
 /// Renders an already computed version as Markdown.
 pub fn markdown_version(version: &Version) -> String {
+    markdown_with(version, None)
+}
+
+/// Renders a released version as Markdown, with its status and its
+/// provisions agreed ad referendum marked provisional.
+pub fn markdown_released(version: &Version, release: Release<'_>) -> String {
+    markdown_with(version, Some(release))
+}
+
+fn markdown_with(version: &Version, release: Option<Release<'_>>) -> String {
     let mut out = String::new();
     out.push_str(&format!("# {}\n\n", escape_markdown(&version.title)));
+    if let Some(release) = release {
+        out.push_str(&format!("*{}*\n\n", escape_markdown(release.status.label())));
+    }
     out.push_str(&format!("Version `{}`\n", version.content_hash_hex()));
+    let marked = |id: &str| release.is_some_and(|r| r.ad_referendum.iter().any(|m| m == id));
+    if version.provisions.iter().any(|p| marked(&p.id)) {
+        out.push_str(&format!("\n**{}**\n", escape_markdown(AD_REFERENDUM_RULE)));
+    }
     for p in &version.provisions {
         out.push_str(&format!("\n## {}\n", escape_markdown(&article_heading(&p.number, &p.heading))));
+        if marked(&p.id) {
+            out.push_str("\n*Agreed ad referendum (provisional)*\n");
+        }
         for paragraph in paragraphs(&p.text) {
             // A trailing backslash is Markdown's hard line break.
             let lines: Vec<String> = paragraph.lines().map(|l| escape_markdown(l.trim_end())).collect();
@@ -105,16 +133,36 @@ h2 { font-size: 1.15rem; margin: 2rem 0 0.5rem; }
 
 /// Renders an already computed version as a standalone HTML page.
 pub fn html_version(version: &Version) -> String {
+    html_with(version, None)
+}
+
+/// Renders a released version as a standalone HTML page, with its status
+/// and its provisions agreed ad referendum marked provisional.
+pub fn html_released(version: &Version, release: Release<'_>) -> String {
+    html_with(version, Some(release))
+}
+
+fn html_with(version: &Version, release: Option<Release<'_>>) -> String {
+    let marked = |id: &str| release.is_some_and(|r| r.ad_referendum.iter().any(|m| m == id));
     let title = escape_html(&version.title);
     let mut out = String::new();
     out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     out.push_str(&format!("<title>{title}</title>\n<style>\n{STYLE}\n</style>\n</head>\n<body>\n<main>\n"));
     out.push_str(&format!("<h1>{title}</h1>\n"));
+    if let Some(release) = release {
+        out.push_str(&format!("<p class=\"status\"><em>{}</em></p>\n", escape_html(release.status.label())));
+    }
     out.push_str(&format!("<p class=\"version\">Version <code>{}</code></p>\n", version.content_hash_hex()));
+    if version.provisions.iter().any(|p| marked(&p.id)) {
+        out.push_str(&format!("<p class=\"rule\"><strong>{}</strong></p>\n", escape_html(AD_REFERENDUM_RULE)));
+    }
     for p in &version.provisions {
         out.push_str(&format!("<section class=\"provision\" id=\"provision-{}\">\n", escape_html(&p.id)));
         out.push_str(&format!("<h2>{}</h2>\n", escape_html(&article_heading(&p.number, &p.heading))));
+        if marked(&p.id) {
+            out.push_str("<p class=\"provisional\"><em>Agreed ad referendum (provisional)</em></p>\n");
+        }
         for paragraph in paragraphs(&p.text) {
             let lines: Vec<String> = paragraph.lines().map(|l| escape_html(l.trim_end())).collect();
             out.push_str(&format!("<p>{}</p>\n", lines.join("<br>\n")));
@@ -128,6 +176,40 @@ pub fn html_version(version: &Version) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_released_version_shows_its_status_and_its_provisional_agreements() {
+        let version = Version {
+            title: "Talks".into(),
+            provisions: vec![
+                accord_core::text::RenderedProvision {
+                    id: "art-1".into(),
+                    number: "1".into(),
+                    heading: "One".into(),
+                    text: "Agreed words.".into(),
+                },
+                accord_core::text::RenderedProvision {
+                    id: "art-2".into(),
+                    number: "2".into(),
+                    heading: "Two".into(),
+                    text: "Open words.".into(),
+                },
+            ],
+        };
+        let marks = vec!["art-1".to_string()];
+        let release = Release { status: TextStatus::MediatorsNonPaper, ad_referendum: &marks };
+        let markdown = markdown_released(&version, release);
+        assert!(markdown.contains("*Mediator's non-paper*"), "{markdown}");
+        assert!(markdown.contains("Nothing is agreed until everything is agreed"), "{markdown}");
+        assert_eq!(markdown.matches("Agreed ad referendum (provisional)").count(), 1, "{markdown}");
+        let html = html_released(&version, release);
+        assert!(html.contains("Mediator&#39;s non-paper") || html.contains("Mediator's non-paper"), "{html}");
+        assert_eq!(html.matches("Agreed ad referendum (provisional)").count(), 1, "{html}");
+        // Without a release, the text is as it always was.
+        assert!(!markdown_version(&version).contains("provisional"));
+        let none = Release { status: TextStatus::NegotiatingText, ad_referendum: &[] };
+        assert!(!markdown_released(&version, none).contains("Nothing is agreed"));
+    }
 
     #[test]
     fn markdown_markup_is_escaped() {

@@ -359,7 +359,10 @@ fn the_privacy_table_is_read_written_and_checked() {
     assert!(!scenario::to_toml(&plain).contains("[privacy]"), "a default setting is not written");
     let blind = format!("{fixture}\n[privacy]\nblind_mediation = true\ncount_threshold = 3\n");
     let negotiation = scenario::parse(&blind, "blind.toml").unwrap();
-    assert_eq!(negotiation.privacy, accord_core::Privacy { blind_mediation: true, count_threshold: 3 });
+    assert_eq!(
+        negotiation.privacy,
+        accord_core::Privacy { blind_mediation: true, count_threshold: 3, ..Default::default() }
+    );
     let again = scenario::parse(&scenario::to_toml(&negotiation), "written.toml").unwrap();
     assert_eq!(again, negotiation);
     let misspelt = format!("{fixture}\n[privacy]\nblind = true\n");

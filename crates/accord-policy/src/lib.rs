@@ -14,8 +14,15 @@
 //! - Stance positions: that party and the mediator; other signatories and
 //!   consulted parties learn only, per provision, how many parties have
 //!   reservations ([`Decision::Redact`]).
-//! - The working draft, the stance counts and public comments: mediator,
-//!   signatories, consulted parties. Observers see released versions only.
+//! - The text, the stance counts and public comments: mediator, signatories,
+//!   consulted parties. Observers see released versions only.
+//! - Revisions, not keystrokes: the mediator edits a private working draft;
+//!   signatories and consulted parties read the *released text*, the text as
+//!   of the last published version (or as created), and the mediator's edit
+//!   events reach them redacted, until the mediator lets them watch the
+//!   working draft ([`accord_core::Privacy::parties_see_working_draft`]).
+//!   Which text a viewer reads is decided in one place,
+//!   [`view::visible_text`]; every party-facing view starts from it.
 //! - Analysis: the mediator, who sees each party's normalised gain rather than
 //!   its utility; each party sees its own utility and balance.
 //! - Blind mediation ([`accord_core::Privacy::blind_mediation`], chosen at
@@ -122,8 +129,14 @@ pub enum Resource<'a> {
     NegotiationList,
     /// Read: the summary (title, parties, log size). Write: create a negotiation.
     Negotiation,
-    /// The working draft: issues, provisions, brackets, constraints, draft values, its text.
+    /// The text: issues, provisions, brackets, constraints, draft values, its
+    /// text — for a party, the text [`view::visible_text`] gives it.
+    /// Write: edit the working draft.
     Draft,
+    /// The mediator's working draft as it is being edited, before release:
+    /// the mediator's, and the parties' only when the negotiation lets them
+    /// watch it. Read only; writing is [`Resource::Draft`].
+    WorkingDraft,
     /// Released versions of the text. Write: publish one.
     Versions,
     /// A party's position on provisions (and its history).
@@ -238,6 +251,10 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
         (Write, R::NegotiationList) => Deny,
         (Read, R::Draft) => Decision::from_bool(participant),
         (Write, R::Draft) => Decision::from_bool(mediator),
+        (Read, R::WorkingDraft) => {
+            Decision::from_bool(mediator || (participant && viewer.privacy().parties_see_working_draft))
+        }
+        (Write, R::WorkingDraft) => Deny,
         (Read, R::Versions) => Allow,
         (Write, R::Versions) => Decision::from_bool(mediator),
         (Read, R::StancePosition { party }) => {
@@ -319,17 +336,23 @@ pub fn decide(viewer: &Viewer, action: Action, resource: &Resource<'_>) -> Decis
 /// full only when every one of them is allowed.
 pub fn event_resources(event: &Event) -> Vec<Resource<'_>> {
     match &event.payload {
-        Payload::Created { .. }
-        | Payload::IssueSet { .. }
+        Payload::Created { .. } | Payload::TimetableSet { .. } | Payload::WorkingDraftSharingSet { .. } => {
+            vec![Resource::Draft]
+        }
+        // An edit of the text (`Payload::edits_text`) is a keystroke of the
+        // working draft: who may not watch it learns that an edit happened
+        // (the log's shape shows it), not what it was. Publishing releases
+        // the result.
+        Payload::IssueSet { .. }
         | Payload::IssueRemoved { .. }
         | Payload::ProvisionSet { .. }
         | Payload::ProvisionRemoved { .. }
         | Payload::DraftValueSet { .. }
         | Payload::ConstraintSet { .. }
         | Payload::ConstraintRemoved { .. }
-        | Payload::TimetableSet { .. }
+        | Payload::AdReferendumSet { .. }
         | Payload::ProvisionsRestructured { .. }
-        | Payload::ProvisionsRenumbered { .. } => vec![Resource::Draft],
+        | Payload::ProvisionsRenumbered { .. } => vec![Resource::Draft, Resource::WorkingDraft],
         Payload::PartyInvited { .. } | Payload::InvitationRevoked { .. } => vec![Resource::Invitations],
         Payload::InvitationAccepted { .. } => vec![Resource::Members],
         Payload::StanceRecorded { stance } => {

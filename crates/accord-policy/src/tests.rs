@@ -36,6 +36,8 @@ fn matrix() -> Vec<(Action, Resource<'static>, &'static str)> {
         (Write, R::Negotiation, "DAAAAAA"),
         (Read, R::Draft, "DDAAAAD"),
         (Write, R::Draft, "DDADDDD"),
+        (Read, R::WorkingDraft, "DDADDDD"),
+        (Write, R::WorkingDraft, "DDDDDDD"),
         (Read, R::Versions, "DDAAAAA"),
         (Write, R::Versions, "DDADDDD"),
         (Read, R::StancePosition { party: "ua" }, "DDAARRD"),
@@ -136,6 +138,7 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
             Resource::NegotiationList => "list",
             Resource::Negotiation => "negotiation",
             Resource::Draft => "draft",
+            Resource::WorkingDraft => "working-draft",
             Resource::Versions => "versions",
             Resource::StancePosition { .. } => "stance",
             Resource::StanceReason { .. } => "reason",
@@ -163,6 +166,7 @@ fn the_table_covers_every_resource_kind_and_both_actions() {
         "list",
         "negotiation",
         "draft",
+        "working-draft",
         "versions",
         "stance",
         "reason",
@@ -245,6 +249,28 @@ fn blind_mediation_changes_only_the_mediators_private_reads() {
     // Every override names a row of the table, so none is silently unused.
     for (action, resource, _) in &overrides {
         assert!(matrix().iter().any(|(a, r, _)| a == action && r == resource), "{action:?} {resource:?}");
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn sharing_the_working_draft_changes_only_who_reads_it() {
+    let privacy = Privacy { parties_see_working_draft: true, ..Privacy::default() };
+    let sharing = viewers_under(privacy);
+    let mut mismatches = Vec::new();
+    for (action, resource, row) in matrix() {
+        let row = if (action, resource) == (Action::Read, Resource::WorkingDraft) { "DDAAAAD" } else { row };
+        for ((name, viewer), cell) in sharing.iter().zip(row.chars()) {
+            let expected = match cell {
+                'A' => Decision::Allow,
+                'D' => Decision::Deny,
+                _ => Decision::Redact,
+            };
+            let got = decide(viewer, action, &resource);
+            if got != expected {
+                mismatches.push(format!("{action:?} {resource:?} as {name}: expected {expected:?}, got {got:?}"));
+            }
+        }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
@@ -574,7 +600,7 @@ mod privacy {
                 .zip(&roles)
                 .map(|(id, signatory)| (id.as_str(), if *signatory { Role::Signatory } else { Role::Consulted }))
                 .collect();
-            let privacy = Privacy { blind_mediation: blind, count_threshold: threshold };
+            let privacy = Privacy { blind_mediation: blind, count_threshold: threshold, ..Privacy::default() };
             let base = negotiation(&stakeholders, privacy);
             let actual = &positions[..ids.len()];
             let n = with_positions(base.clone(), &ids, actual);
@@ -706,5 +732,158 @@ mod privacy {
         // The owner reads its own entries in full, to the second.
         let bytes = serde_json::to_vec(&events[1]).unwrap();
         assert_eq!(filter_event(&seat(&state.negotiation, "a"), &events[1], &bytes, &[0; 32]).unwrap().at, exact);
+    }
+}
+
+/// Revisions, not keystrokes: the mediator's working draft stays the
+/// mediator's until published, unless parties may watch it.
+mod working {
+    use accord_core::event::{Actor, Event, Payload, State};
+    use accord_core::{Negotiation, Party, Privacy, Provision, Role, TextStatus, Timetable};
+    use chrono::{TimeZone, Utc};
+
+    use crate::Viewer;
+    use crate::view::{TextKind, check_in_visible_text, filter_event, view_state, visible_text};
+
+    const CANARY: &str = "CANARY-WORKING-7f3a";
+
+    fn provision(id: &str, body: &str) -> Provision {
+        Provision { id: id.into(), number: id.into(), heading: id.into(), body: body.into(), wordings: Vec::new() }
+    }
+
+    fn created(privacy: Privacy) -> Negotiation {
+        let party = |id: &str, role| Party { id: id.into(), name: id.into(), role };
+        Negotiation {
+            id: "n".into(),
+            title: "T".into(),
+            description: String::new(),
+            parties: vec![
+                party("us", Role::Mediator),
+                party("ua", Role::Signatory),
+                party("eu", Role::Consulted),
+                party("un", Role::Observer),
+            ],
+            issues: Vec::new(),
+            provisions: vec![provision("art-1", "The parties agree.")],
+            constraints: Vec::new(),
+            timetable: Timetable::default(),
+            profiles: Vec::new(),
+            stances: Vec::new(),
+            privacy,
+        }
+    }
+
+    fn seat(state: &State, party: &str) -> Viewer {
+        let role = state.negotiation.party(party).map(|p| p.role).unwrap_or(Role::Observer);
+        Viewer::Party {
+            account: format!("acct-{party}"),
+            party: party.into(),
+            role,
+            privacy: state.negotiation.privacy,
+        }
+    }
+
+    /// Created, then the mediator writes the canary into art-1 and adds art-2 (unpublished).
+    fn log(privacy: Privacy) -> Vec<Event> {
+        let at = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
+        let actor = Actor::Account { account: "acct-us".into(), party: Some("us".into()) };
+        [
+            Payload::Created { negotiation: created(privacy), creator_party: "us".into() },
+            Payload::ProvisionSet { provision: provision("art-1", &format!("The parties agree. {CANARY}")), index: 0 },
+            Payload::ProvisionSet { provision: provision("art-2", "Second."), index: 1 },
+            Payload::AdReferendumSet { provision: "art-1".into(), agreed: true },
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, payload)| Event { position: i as u64, actor: actor.clone(), at, payload, salt: None })
+        .collect()
+    }
+
+    fn publish(state: &State) -> Payload {
+        let package = state.negotiation.draft_package();
+        let version = accord_core::text::render(&state.negotiation, &package).unwrap();
+        Payload::VersionPublished {
+            number: state.versions.len() as u32 + 1,
+            package,
+            content_hash: version.content_hash_hex(),
+            version,
+            status: TextStatus::CompilationOfProposals,
+        }
+    }
+
+    /// Everything `viewer` receives: its view of the state and of every event.
+    fn everything(viewer: &Viewer, state: &State, events: &[Event]) -> String {
+        let mut out = serde_json::to_string(&view_state(viewer, state)).unwrap();
+        for event in events {
+            let bytes = serde_json::to_vec(event).unwrap();
+            out.push_str(&serde_json::to_string(&filter_event(viewer, event, &bytes, &[0; 32])).unwrap());
+        }
+        out
+    }
+
+    #[test]
+    fn parties_read_the_released_text_and_the_mediator_its_working_draft() {
+        let events = log(Privacy::default());
+        let state = State::from_events(&events).unwrap();
+        for party in ["ua", "eu", "un"] {
+            let viewer = seat(&state, party);
+            let seen = everything(&viewer, &state, &events);
+            assert!(!seen.contains(CANARY) && !seen.contains("art-2"), "{party} saw the working draft: {seen}");
+            assert_eq!(visible_text(&viewer, &state).kind, TextKind::Released);
+        }
+        let ua = seat(&state, "ua");
+        let draft = view_state(&ua, &state).unwrap().draft.unwrap();
+        assert_eq!((draft.kind, draft.unreleased.is_none()), (TextKind::Released, true));
+        assert!(draft.ad_referendum.is_empty(), "the mark is released with the next publication");
+        let refused = check_in_visible_text(&ua, &state, "art-2").unwrap_err();
+        assert_eq!(refused.to_string(), "provision \"art-2\" is not in the text you read (the released text)");
+        assert!(check_in_visible_text(&ua, &state, "art-1").is_ok());
+
+        let mediator = seat(&state, "us");
+        let seen = everything(&mediator, &state, &events);
+        assert!(seen.contains(CANARY));
+        let draft = view_state(&mediator, &state).unwrap().draft.unwrap();
+        assert_eq!(draft.kind, TextKind::Working);
+        let unreleased = draft.unreleased.unwrap();
+        assert_eq!(unreleased.edits, 3);
+        assert_eq!(unreleased.provisions_changed, vec!["art-1".to_string(), "art-2".to_string()]);
+        assert!(check_in_visible_text(&mediator, &state, "art-2").is_ok());
+    }
+
+    #[test]
+    fn with_the_setting_on_participants_watch_the_working_draft_observers_do_not() {
+        let events = log(Privacy { parties_see_working_draft: true, ..Privacy::default() });
+        let state = State::from_events(&events).unwrap();
+        for party in ["ua", "eu"] {
+            let viewer = seat(&state, party);
+            assert!(everything(&viewer, &state, &events).contains(CANARY), "{party}");
+            let draft = view_state(&viewer, &state).unwrap().draft.unwrap();
+            assert_eq!(draft.kind, TextKind::WorkingNotReleased);
+            assert_eq!(TextKind::WorkingNotReleased.label(), "working draft, not released");
+        }
+        assert!(!everything(&seat(&state, "un"), &state, &events).contains(CANARY), "observers read versions only");
+    }
+
+    #[test]
+    fn publishing_releases_the_working_draft_to_every_party_at_once() {
+        let mut events = log(Privacy::default());
+        let mut state = State::from_events(&events).unwrap();
+        let at = Utc.with_ymd_and_hms(2025, 1, 1, 10, 0, 0).unwrap();
+        let actor = Actor::Account { account: "acct-us".into(), party: Some("us".into()) };
+        let event = Event { position: state.size, actor, at, payload: publish(&state), salt: None };
+        state.apply(&event).unwrap();
+        events.push(event);
+        let ua = seat(&state, "ua");
+        let draft = view_state(&ua, &state).unwrap().draft.unwrap();
+        assert!(draft.provisions.iter().any(|p| p.body.contains(CANARY)));
+        assert_eq!(draft.ad_referendum, vec!["art-1".to_string()]);
+        assert_eq!((draft.released_version, draft.status), (Some(1), Some(TextStatus::CompilationOfProposals)));
+        // The edit events that led there stay keystrokes: redacted.
+        for event in &events[1..4] {
+            let bytes = serde_json::to_vec(event).unwrap();
+            assert!(filter_event(&ua, event, &bytes, &[0; 32]).unwrap().redacted);
+        }
+        // The observer reads the released version itself.
+        assert!(serde_json::to_string(&state.versions).unwrap().contains(CANARY));
     }
 }

@@ -1,9 +1,12 @@
 //! What one viewer receives of a negotiation's state and of its log.
 
-use accord_core::event::{EnteredInput, Event, Invitation, ReservationPoint, State};
+use std::borrow::Cow;
+
+use accord_core::event::{EnteredInput, Event, Invitation, ReservationPoint, State, UnreleasedChanges};
 use accord_core::text::{self, Version};
 use accord_core::{
-    Constraint, Issue, Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, Timetable, Value,
+    Constraint, Issue, Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, TextStatus, Timetable,
+    Value,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -78,11 +81,120 @@ pub struct VersionSummary {
     pub position: u64,
     pub at: DateTime<Utc>,
     pub content_hash: String,
+    /// What the released text is (a non-paper, a negotiating text, …).
+    #[serde(default)]
+    pub status: TextStatus,
 }
 
-/// The working draft.
+/// Which text a viewer reads: see [`visible_text`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TextKind {
+    /// The mediator's working draft, edits not yet published included.
+    Working,
+    /// The working draft, watched by a party the negotiation lets watch it:
+    /// "working draft, not released".
+    WorkingNotReleased,
+    /// The text as last released: as of the last published version, or as
+    /// created before any.
+    Released,
+}
+
+impl TextKind {
+    /// How the text is labelled where it is shown.
+    pub fn label(self) -> &'static str {
+        match self {
+            TextKind::Working => "working draft",
+            TextKind::WorkingNotReleased => "working draft, not released",
+            TextKind::Released => "released text",
+        }
+    }
+}
+
+/// The text one viewer reads, with what it is.
+#[derive(Debug, Clone)]
+pub struct VisibleText<'a> {
+    /// The negotiation with this text in it (issues with their draft values,
+    /// provisions, constraints); everything else as it stands.
+    pub negotiation: Cow<'a, Negotiation>,
+    pub kind: TextKind,
+    /// The provisions this text marks agreed ad referendum.
+    pub ad_referendum: &'a [String],
+}
+
+impl VisibleText<'_> {
+    /// Whether this is the working draft rather than the released text.
+    pub fn is_working(&self) -> bool {
+        self.kind != TextKind::Released
+    }
+}
+
+/// Which text `viewer` reads: THE one place that chooses. The mediator
+/// reads the working draft (blind mediation hides the parties' inputs, not
+/// the mediator's own text); a party reads the released text, or the
+/// working draft when the negotiation lets parties watch it
+/// ([`Privacy::parties_see_working_draft`]). Every party-facing view of the
+/// text — the draft and text API and pages, stance counts, comments'
+/// anchors, a party's own analysis, what a stance or a comment may be on —
+/// starts from here.
+pub fn visible_text<'a>(viewer: &Viewer, state: &'a State) -> VisibleText<'a> {
+    if reads(viewer, Resource::WorkingDraft).allowed() {
+        let kind = if viewer.role() == Some(Role::Mediator) { TextKind::Working } else { TextKind::WorkingNotReleased };
+        return VisibleText {
+            negotiation: Cow::Borrowed(&state.negotiation),
+            kind,
+            ad_referendum: &state.ad_referendum,
+        };
+    }
+    VisibleText {
+        negotiation: Cow::Owned(state.released_negotiation()),
+        kind: TextKind::Released,
+        ad_referendum: &state.released.ad_referendum,
+    }
+}
+
+/// A party tried to take a stance on, or comment on, a provision that is not
+/// in the text it reads (the mediator's unreleased working draft has it, or
+/// nothing has).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotInVisibleText {
+    pub provision: String,
+    pub kind: TextKind,
+}
+
+impl std::fmt::Display for NotInVisibleText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "provision \"{}\" is not in the text you read (the {})", self.provision, self.kind.label())
+    }
+}
+
+impl std::error::Error for NotInVisibleText {}
+
+/// Stances and comments are on the text their author reads: `provision`
+/// must be in `viewer`'s [`visible_text`].
+pub fn check_in_visible_text(viewer: &Viewer, state: &State, provision: &str) -> Result<(), NotInVisibleText> {
+    let text = visible_text(viewer, state);
+    match text.negotiation.provision(provision) {
+        Some(_) => Ok(()),
+        None => Err(NotInVisibleText { provision: provision.to_string(), kind: text.kind }),
+    }
+}
+
+/// The text a viewer reads (see [`visible_text`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DraftView {
+    /// Which text this is: the working draft (the mediator's, or watched
+    /// by a party: "not released") or the released text.
+    pub kind: TextKind,
+    /// The version that released the text parties read; absent before any.
+    pub released_version: Option<u32>,
+    /// That version's status; absent before any publication.
+    pub status: Option<TextStatus>,
+    /// The provisions this text marks agreed ad referendum (provisionally:
+    /// nothing is agreed until everything is agreed).
+    pub ad_referendum: Vec<String>,
+    /// For the working draft: what differs from the released text.
+    pub unreleased: Option<UnreleasedChanges>,
     pub issues: Vec<Issue>,
     pub provisions: Vec<Provision>,
     pub constraints: Vec<Constraint>,
@@ -200,12 +312,14 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
                 position: v.position,
                 at: v.at,
                 content_hash: v.content_hash.clone(),
+                status: v.status,
             })
             .collect()
     } else {
         Vec::new()
     };
-    let draft = reads(viewer, Resource::Draft).allowed().then(|| draft_view(state));
+    let text = visible_text(viewer, state);
+    let draft = reads(viewer, Resource::Draft).allowed().then(|| draft_view(state, &text));
 
     let stances = n
         .stances
@@ -219,7 +333,8 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
             entered_by_mediator: entered_for(viewer, state, &s.party, &stance_input(&s.provision)),
         })
         .collect();
-    let stance_counts = reads(viewer, Resource::StanceCounts).allowed().then(|| stance_counts(viewer, n));
+    let stance_counts =
+        reads(viewer, Resource::StanceCounts).allowed().then(|| stance_counts(viewer, &text.negotiation));
     let stance_history = state
         .stance_history
         .iter()
@@ -233,6 +348,9 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
         .comments
         .iter()
         .filter(|c| reads(viewer, Resource::Comment { author: &c.party, private: c.private }).allowed())
+        // A comment on a provision only the unreleased working draft has
+        // would tell a party that provision exists.
+        .filter(|c| text.negotiation.provision(&c.provision).is_some() || n.provision(&c.provision).is_none())
         .map(|c| CommentView {
             id: c.id.clone(),
             party: c.party.clone(),
@@ -240,7 +358,7 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
             quote: c.quote.clone(),
             text: c.text.clone(),
             private: c.private,
-            outdated: is_outdated(state, &c.provision, &c.quote),
+            outdated: is_outdated(&text.negotiation, &c.provision, &c.quote),
         })
         .collect();
     let profiles =
@@ -402,14 +520,19 @@ pub fn invitation_view(invitation: &Invitation) -> InvitationView {
     }
 }
 
-fn draft_view(state: &State) -> DraftView {
-    let n = &state.negotiation;
+fn draft_view(state: &State, visible: &VisibleText<'_>) -> DraftView {
+    let n: &Negotiation = &visible.negotiation;
     let package = n.draft_package();
     let (text, render_error) = match text::render(n, &package) {
         Ok(version) => (Some(version), None),
         Err(e) => (None, Some(e.to_string())),
     };
     DraftView {
+        kind: visible.kind,
+        released_version: state.released.version,
+        status: state.released.status,
+        ad_referendum: visible.ad_referendum.to_vec(),
+        unreleased: visible.is_working().then(|| state.unreleased_changes()),
         issues: n.issues.clone(),
         provisions: n.provisions.clone(),
         constraints: n.constraints.clone(),
@@ -428,9 +551,9 @@ fn draft_view(state: &State) -> DraftView {
 }
 
 /// A comment is outdated when its quote appears neither in the provision's
-/// body as written nor in the provision as the current draft reads.
-pub fn is_outdated(state: &State, provision: &str, quote: &str) -> bool {
-    let n = &state.negotiation;
+/// body as written nor in the provision as the text `n` reads (a viewer's
+/// [`visible_text`]).
+pub fn is_outdated(n: &Negotiation, provision: &str, quote: &str) -> bool {
     let Some(p) = n.provision(provision) else { return true };
     if quote.is_empty() || p.body.contains(quote) || p.heading.contains(quote) {
         return false;

@@ -475,6 +475,8 @@ pub enum RouteId {
     Stream,
     ConfirmInputs,
     DraftEdits,
+    SetWorkingDraftSharing,
+    SetAdReferendum,
 }
 
 /// One row of the route table.
@@ -697,6 +699,17 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/api/negotiations/{id}/draft/edits",
             "Apply a batch of drafting edits to the draft, all or none",
+            SetWorkingDraftSharing,
+            Method::PUT,
+            "/api/negotiations/{id}/settings/working-draft",
+            "Let parties watch the working draft, or only read the released text",
+            &[],
+        ),
+        r(
+            SetAdReferendum,
+            Method::PUT,
+            "/api/negotiations/{id}/provisions/{provision}/ad-referendum",
+            "Mark or unmark a provision as agreed ad referendum (released with the next version)",
             &[],
         ),
     ]
@@ -706,7 +719,7 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
     use RouteId::*;
     use handlers::{
         accounts, analysis, comments, drafting, evidence, invitations, keys, log, meta, negotiations, pareto, phases,
-        profiles, stances, stream, text, versions,
+        profiles, revision, stances, stream, text, versions,
     };
     match id {
         OpenApi => on(filter, meta::openapi),
@@ -765,6 +778,8 @@ fn handler(id: RouteId, filter: MethodFilter) -> MethodRouter<AppState> {
         Stream => on(filter, stream::stream),
         ConfirmInputs => on(filter, profiles::confirm_inputs),
         DraftEdits => on(filter, drafting::apply_edits),
+        SetWorkingDraftSharing => on(filter, revision::set_working_draft_sharing),
+        SetAdReferendum => on(filter, revision::set_ad_referendum),
     }
 }
 

@@ -108,6 +108,8 @@ fn io(id: RouteId) -> (Option<SchemaFn>, u16, Option<SchemaFn>) {
         R::Stream => (None, 200, None),
         R::ConfirmInputs => (Some(named::<ConfirmInput>), 200, Some(named::<WriteResult>)),
         R::DraftEdits => (Some(named::<DraftEditsInput>), 200, Some(named::<DraftEditsResult>)),
+        R::SetWorkingDraftSharing => (Some(named::<WorkingDraftSharingInput>), 200, Some(named::<WriteResult>)),
+        R::SetAdReferendum => (Some(named::<AdReferendumInput>), 200, Some(named::<WriteResult>)),
     }
 }
 
@@ -149,6 +151,8 @@ pub fn takes_if_match(id: RouteId) -> bool {
             | Acknowledge
             | SignFinal
             | ConfirmInputs
+            | SetWorkingDraftSharing
+            | SetAdReferendum
     )
 }
 

@@ -252,6 +252,10 @@ async fn a_comment_is_carried_forward_and_marked_outdated_when_its_quote_goes() 
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Parties comment on the text they read: the provision is released first.
+    let size = s.h.size(&s.id, m).await;
+    let r = s.h.call(Method::POST, &format!("{base}/versions"), m, Some(size), Some(json!({}))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let size = s.h.size(&s.id, &s.auth["ua"]).await;
     let r =
         s.h.call(
@@ -278,6 +282,8 @@ async fn a_comment_is_carried_forward_and_marked_outdated_when_its_quote_goes() 
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(comment(s.h.get(&format!("{base}/comments"), m).await.json())["outdated"], true);
+    // ua reads the released text, where the quote still stands.
+    assert_eq!(comment(s.h.get(&format!("{base}/comments"), &s.auth["ua"]).await.json())["outdated"], false);
 }
 
 #[tokio::test]

@@ -369,3 +369,133 @@ async fn a_blind_mediator_receives_no_partys_private_inputs() {
     let export = s.h.get(&format!("/api/negotiations/{id}/export"), mediator).await;
     assert_eq!(export.status, StatusCode::FORBIDDEN, "{}", export.text);
 }
+
+/// Every party-facing API route and web page of a negotiation.
+async fn paths_and_pages(s: &Seated) -> Vec<String> {
+    let id = &s.id;
+    let mut paths = api_paths(s).await;
+    for page in ["", "/text", "/profile", "/analysis", "/members", "/versions", "/sign", "/evidence"] {
+        paths.push(format!("/n/{id}{page}"));
+    }
+    let versions = s.h.get(&format!("/api/negotiations/{id}/versions"), &s.auth["mediator"]).await.json();
+    for v in versions.as_array().unwrap() {
+        let number = &v["number"];
+        paths.push(format!("/api/negotiations/{id}/versions/{number}"));
+        paths.push(format!("/n/{id}/versions/{number}"));
+    }
+    paths
+}
+
+/// Revisions, not keystrokes: a canary written into the working draft and
+/// not yet published reaches no party by any route (the text, the
+/// negotiation, the draft, the events, the export, the stream, the analysis,
+/// the versions, the pages) unless the mediator lets parties watch the
+/// working draft; the mediator sees it; once published, every party does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unpublished_edit_reaches_no_party_until_it_is_released() {
+    let s = seated().await;
+    let id = s.id.clone();
+    let base = format!("/api/negotiations/{id}");
+    let mediator = &s.auth["mediator"];
+    let write = async |method: Method, path: String, auth: &common::Auth, body: Value| {
+        let size = s.h.size(&id, mediator).await;
+        s.h.call(method, &path, auth, Some(size), Some(body)).await
+    };
+    let canary = format!("CANARY-{}-working-draft", random_tag());
+    // An edit of a provision every party reads, and a provision only the working draft has.
+    let draft = s.h.get(&format!("{base}/draft"), mediator).await.json();
+    let art1 = draft["provisions"].as_array().unwrap().iter().find(|p| p["id"] == "art-1").unwrap().clone();
+    let edited = json!({"number": art1["number"], "heading": art1["heading"], "body": format!("{} {canary}", art1["body"].as_str().unwrap())});
+    let r = write(Method::PUT, format!("{base}/provisions/art-1"), mediator, edited).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let added = json!({"number": "99", "heading": "Canary", "body": format!("New text {canary}-new.")});
+    let r = write(Method::PUT, format!("{base}/provisions/art-canary"), mediator, added).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let r =
+        write(Method::PUT, format!("{base}/provisions/art-1/ad-referendum"), mediator, json!({"agreed": true})).await;
+    assert!(r.status.is_success(), "{}", r.text);
+
+    // The mediator sees its working draft and what is not yet published.
+    let draft = s.h.get(&format!("{base}/draft"), mediator).await;
+    assert!(draft.text.contains(&canary), "{}", draft.text);
+    assert_eq!(draft.json()["kind"], "working");
+    assert_eq!(draft.json()["unreleased"]["edits"], 3);
+    let page = s.h.get(&format!("/n/{id}/text"), mediator).await;
+    assert!(page.text.contains(&canary) && page.text.contains("3 edits not yet published"), "{}", page.text);
+
+    let parties = ["ua", "ru", "eu", "observer"];
+    let leaks_to = async |who: &[&str]| {
+        let paths = paths_and_pages(&s).await;
+        let mut found = Vec::new();
+        for viewer in who {
+            for path in &paths {
+                let reply = s.h.get(path, &s.auth[*viewer]).await;
+                if reply.text.contains(&canary) {
+                    found.push(format!("{viewer} GET {path} ({})", reply.status));
+                }
+            }
+        }
+        found
+    };
+    let found = leaks_to(&parties).await;
+    assert!(found.is_empty(), "the working draft leaked:\n{}", found.join("\n"));
+
+    // A party stances and comments on the text it reads only.
+    let r = write(Method::PUT, format!("{base}/stances/art-canary"), &s.auth["ua"], json!({"position": "acceptable"}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
+    assert!(r.text.contains("provision \\\"art-canary\\\" is not in the text you read"), "{}", r.text);
+    let comment = json!({"provision": "art-canary", "quote": "", "text": "x", "private": false});
+    let r = write(Method::POST, format!("{base}/comments"), &s.auth["ua"], comment).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+
+    // With the setting on, signatories and consulted parties watch the working draft; observers still do not.
+    let on = json!({"parties_see_working_draft": true});
+    let r = write(Method::PUT, format!("{base}/settings/working-draft"), &s.auth["ua"], on.clone()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only the mediator changes the setting: {}", r.text);
+    let r = write(Method::PUT, format!("{base}/settings/working-draft"), mediator, on).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    for party in ["ua", "eu"] {
+        let draft = s.h.get(&format!("{base}/draft"), &s.auth[party]).await;
+        assert!(draft.text.contains(&canary), "{party}: {}", draft.text);
+        assert_eq!(draft.json()["kind"], "working_not_released");
+        let events = s.h.get(&format!("{base}/events"), &s.auth[party]).await;
+        assert!(events.text.contains(&canary), "{party} reads the edit events: {}", events.text);
+        let page = s.h.get(&format!("/n/{id}/text"), &s.auth[party]).await;
+        assert!(page.text.contains("Working draft, not released"), "{}", page.text);
+    }
+    let found = leaks_to(&["observer"]).await;
+    assert!(found.is_empty(), "the working draft leaked to the observer:\n{}", found.join("\n"));
+    let off = json!({"parties_see_working_draft": false});
+    let r = write(Method::PUT, format!("{base}/settings/working-draft"), mediator, off).await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let found = leaks_to(&parties).await;
+    assert!(found.is_empty(), "the setting is off again:\n{}", found.join("\n"));
+
+    // Publishing releases the text to every party at once, with its status and the provisional marks.
+    let r = write(Method::POST, format!("{base}/versions"), mediator, json!({"status": "mediators_non_paper"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    for party in parties {
+        let versions = s.h.get(&format!("{base}/versions"), &s.auth[party]).await.json();
+        let latest = versions.as_array().unwrap().last().unwrap().clone();
+        assert_eq!(latest["status"], "mediators_non_paper");
+        let number = &latest["number"];
+        let version = s.h.get(&format!("{base}/versions/{number}"), &s.auth[party]).await;
+        assert!(version.text.contains(&canary), "{party}: {}", version.text);
+        let page = s.h.get(&format!("/n/{id}/versions/{number}"), &s.auth[party]).await;
+        assert!(page.text.contains("Mediator&#39;s non-paper") || page.text.contains("Mediator's non-paper"));
+        assert!(page.text.contains("agreed ad referendum (provisional)"), "{}", page.text);
+        assert!(page.text.contains("Nothing is agreed until everything is agreed"));
+    }
+    let draft = s.h.get(&format!("{base}/draft"), &s.auth["ua"]).await;
+    assert!(draft.text.contains(&canary), "{}", draft.text);
+    assert_eq!(draft.json()["ad_referendum"], json!(["art-1"]));
+    let r = write(Method::PUT, format!("{base}/stances/art-canary"), &s.auth["ua"], json!({"position": "acceptable"}))
+        .await;
+    assert!(r.status.is_success(), "a released provision takes stances: {}", r.text);
+    // The edit events stay keystrokes: redacted for parties even after the release.
+    let events = s.h.get(&format!("{base}/events"), &s.auth["ua"]).await.json();
+    let edits: Vec<&Value> =
+        events["entries"].as_array().unwrap().iter().filter(|e| e["type"] == "provision_set").collect();
+    assert!(!edits.is_empty() && edits.iter().all(|e| e["redacted"] == true), "{edits:?}");
+}

@@ -88,6 +88,9 @@ fn expected(route: RouteId) -> [u16; 7] {
         ConfirmInputs => [403, 200, 403, 403, 403, 404, 401],
         // Drafting is the mediator's: a batch of edits like any other draft write.
         DraftEdits => [200, 403, 403, 403, 403, 404, 401],
+        // Who may watch the working draft, and the ad referendum marks: the mediator's.
+        SetWorkingDraftSharing => [200, 403, 403, 403, 403, 404, 401],
+        SetAdReferendum => [200, 403, 403, 403, 403, 404, 401],
     }
 }
 
@@ -267,6 +270,10 @@ async fn request(s: &Seated, route: RouteId, role: &str, n: usize) -> (String, O
             let edits = json!([{"op": "set_draft_value", "issue": "territory", "value": "freeze"}]);
             return (format!("{base}/draft/edits"), Some(json!({"base": size, "edits": edits})));
         }
+        SetWorkingDraftSharing => {
+            return (format!("{base}/settings/working-draft"), Some(json!({"parties_see_working_draft": false})));
+        }
+        SetAdReferendum => return (format!("{base}/provisions/art-1/ad-referendum"), Some(json!({"agreed": true}))),
     };
     (path, None)
 }

@@ -177,6 +177,7 @@ fn publish(state: &State) -> Payload {
     let package = Package(vec![0]);
     let version = crate::text::render(&state.negotiation, &package).unwrap();
     Payload::VersionPublished {
+        status: Default::default(),
         number: state.versions.len() as u32 + 1,
         package,
         content_hash: version.content_hash_hex(),

@@ -128,6 +128,7 @@ impl LogBuilder {
                 package: Package(vec![]),
                 content_hash: version.content_hash_hex(),
                 version: version.clone(),
+                status: Default::default(),
             },
         );
         version

@@ -20,7 +20,10 @@ use crate::error::ApiError;
 use crate::extract::NegotiationPath;
 
 fn run_analysis(viewer: &Viewer, state: &Folded, budgets: &Budgets) -> Result<serde_json::Value> {
-    let negotiation: &Negotiation = &state.negotiation;
+    // The text the viewer reads: a party's own figures never come from the
+    // mediator's unreleased working draft.
+    let text = accord_policy::view::visible_text(viewer, state);
+    let negotiation: &Negotiation = &text.negotiation;
     use accord_policy::analysis::{RawAnalysis, VIEW_PARTS, filter_analysis};
     let unavailable = |e: accord_engine::EngineError| ApiError::new(ErrorCode::AnalysisUnavailable, e.to_string());
     let problem = accord_engine::compile::compile(negotiation).map_err(unavailable)?;
@@ -76,7 +79,10 @@ pub async fn balance(
     let seen = seen(&app, &caller, &id).await?;
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Read, Resource::Balance { party: &party })?;
-    let n = &seen.state.negotiation;
+    // A party's balance is at the draft of the text it reads, never at the
+    // mediator's unreleased working draft.
+    let text = accord_policy::view::visible_text(&seen.viewer, &seen.state);
+    let n: &Negotiation = &text.negotiation;
     if n.profile(&party).is_none() {
         return Err(ApiError::not_found("your profile (set it first, then ask for your balance)"));
     }

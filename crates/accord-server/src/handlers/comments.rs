@@ -38,10 +38,10 @@ pub async fn add_comment(
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Write, Resource::Comment { author: &party, private: body.private })?;
     let base = seen.base(if_match)?;
-    if seen.state.negotiation.provision(&body.provision).is_none() {
-        return Err(ApiError::field("/provision", "no such provision"));
-    }
-    if view::is_outdated(&seen.state, &body.provision, &body.quote) {
+    // A comment is on the text its author reads.
+    view::check_in_visible_text(&seen.viewer, &seen.state, &body.provision)
+        .map_err(|refused| ApiError::field("/provision", refused.to_string()))?;
+    if view::is_outdated(&view::visible_text(&seen.viewer, &seen.state).negotiation, &body.provision, &body.quote) {
         return Err(ApiError::field("/quote", "the quote must appear in the provision's current text"));
     }
     let length = body.text.trim().chars().count();

@@ -42,6 +42,7 @@ pub mod negotiations;
 pub mod pareto;
 pub mod phases;
 pub mod profiles;
+pub mod revision;
 pub mod stances;
 pub mod stream;
 pub mod text;

@@ -124,6 +124,9 @@ pub async fn create_negotiation(
             ));
         }
     };
+    if let Some(sharing) = body.parties_see_working_draft {
+        negotiation.privacy.parties_see_working_draft = sharing;
+    }
     let phases = &mut negotiation.timetable.phases;
     if let (Some(start), Some(first)) = (body.timetable_from, phases.first().map(|p| p.start)) {
         let shift = start - first;

@@ -46,9 +46,10 @@ pub async fn set_stance(
     let seen = seen(&app, &caller, &id).await?;
     let party = seen.party().unwrap_or_default().to_string();
     seen.require(Action::Write, Resource::StancePosition { party: &party })?;
-    if seen.state.negotiation.provision(&provision).is_none() {
-        return Err(ApiError::not_found(format!("provision \"{provision}\"")));
-    }
+    // A stance is on the text its party reads (the released text, unless
+    // the party may watch the working draft).
+    accord_policy::view::check_in_visible_text(&seen.viewer, &seen.state, &provision)
+        .map_err(|refused| ApiError::new(crate::ErrorCode::NotFound, refused.to_string()))?;
     let base = seen.base(if_match)?;
     let position = match body.position {
         StancePosition::Acceptable | StancePosition::Unacceptable if !body.conditions.is_empty() => {

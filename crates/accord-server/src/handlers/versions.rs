@@ -33,7 +33,7 @@ pub async fn publish_version(
     caller: Caller,
     NegotiationPath { id }: NegotiationPath,
     if_match: IfMatch,
-    ApiJson(_): ApiJson<PublishInput>,
+    ApiJson(body): ApiJson<PublishInput>,
 ) -> Result<Response> {
     let seen = seen(&app, &caller, &id).await?;
     seen.require(Action::Write, Resource::Versions)?;
@@ -44,8 +44,10 @@ pub async fn publish_version(
         .map_err(|e| ApiError::field("/negotiation/provisions", format!("the draft cannot be rendered: {e}")))?;
     let number = seen.state.versions.last().map_or(1, |v| v.number.saturating_add(1));
     let content_hash = version.content_hash_hex();
-    let result =
-        commit(&app, &seen, base, vec![Payload::VersionPublished { number, package, version, content_hash }]).await?;
+    // Publishing releases the working draft: one event, every party at once.
+    let status = body.status.unwrap_or_default();
+    let payload = Payload::VersionPublished { number, package, version, content_hash, status };
+    let result = commit(&app, &seen, base, vec![payload]).await?;
     Ok((StatusCode::CREATED, etag(result.log_size), Json(result)).into_response())
 }
 
@@ -62,6 +64,12 @@ pub(super) fn find_version(seen: &Seen, number: u32) -> Result<PublishedVersionV
         at: v.at,
         content_hash: v.content_hash.clone(),
         version: v.version.clone(),
+        status: v.status,
+        ad_referendum: if seen.state.released.version == Some(v.number) {
+            seen.state.released.ad_referendum.clone()
+        } else {
+            Vec::new()
+        },
     })
 }
 

@@ -458,7 +458,7 @@ pub(crate) async fn adopt(
             caller,
             NegotiationPath { id: id.clone() },
             IfMatch(Some(base)),
-            ApiJson(PublishInput {}),
+            ApiJson(PublishInput { status: super::versions::publish_status(&form)? }),
         )
         .await?;
         return Ok(see_other(&format!("/n/{id}/versions")));

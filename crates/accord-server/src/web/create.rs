@@ -59,6 +59,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, form: Fo
     let body = CreateNegotiation {
         scenario_toml: Some(scenario),
         timetable_from: form.checked("timetable_from").then(|| app.clock.now()),
+        parties_see_working_draft: form.checked("parties_see_working_draft").then_some(true),
         ..CreateNegotiation::default()
     };
     let created: Result<accord_policy::view::NegotiationView, _> =

@@ -54,6 +54,7 @@ pub fn router() -> Router<AppState> {
         .route("/n/{id}/phase/advance", post(negotiation::advance))
         .route("/n/{id}/members", get(negotiation::members))
         .route("/n/{id}/invitations", post(negotiation::invite))
+        .route("/n/{id}/settings/working-draft", post(negotiation::set_working_draft_sharing))
         .route("/n/{id}/invitations/{invitation}/revoke", post(negotiation::revoke_invitation))
         .route("/n/{id}/text", get(text::text_page))
         .route("/n/{id}/draft", get(draft::draft_page).post(draft::edit))

@@ -287,6 +287,9 @@ struct MembersPage {
     my_party: String,
     created: Option<Created>,
     base: u64,
+    /// Whether parties may watch the working draft; the form is the mediator's.
+    parties_see_working_draft: bool,
+    may_change_sharing: bool,
 }
 
 async fn members_page(
@@ -372,7 +375,38 @@ async fn members_page(
         my_party: loaded.party().to_string(),
         created,
         base: loaded.view.log_size,
+        parties_see_working_draft: loaded.view.privacy.parties_see_working_draft,
+        may_change_sharing: loaded.may(Action::Write, Resource::Draft),
     })
+}
+
+/// The mediator's switch: let parties watch the working draft, or not.
+pub(crate) async fn set_working_draft_sharing(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    form: Form,
+) -> Result<Response, PageError> {
+    require_account(&caller, &format!("/n/{id}/members"))?;
+    let base = form.base()?;
+    let body =
+        crate::api::WorkingDraftSharingInput { parties_see_working_draft: form.checked("parties_see_working_draft") };
+    let answer = api::<crate::api::WriteResult>(handlers::revision::set_working_draft_sharing(
+        State(app.clone()),
+        caller.clone(),
+        path(&id),
+        IfMatch(Some(base)),
+        ApiJson(body),
+    ))
+    .await;
+    match answer {
+        Ok(_) => Ok(see_other(&format!("/n/{id}/members"))),
+        Err(error) => {
+            let found = problems(&error, &[]);
+            let page = members_page(&app, &caller, &id, None, found).await?;
+            render(form_status(&error), &page)
+        }
+    }
 }
 
 pub(crate) async fn members(

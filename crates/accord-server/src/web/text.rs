@@ -71,6 +71,8 @@ pub(crate) struct ProvisionBlock {
     pub problems: Vec<FieldProblem>,
     /// My stance here was entered for me by the mediator and I have not confirmed or changed it.
     pub entered_by_mediator: bool,
+    /// The text marks this provision agreed ad referendum (provisionally).
+    pub ad_referendum: bool,
 }
 
 /// A stance's position as people read it.
@@ -106,6 +108,55 @@ struct TextPage {
     condition_help: Vec<String>,
     /// My stances the mediator entered for me, unconfirmed: `(provision id, "number heading")`.
     entered_for_me: Vec<(String, String)>,
+    /// Which text this is and its status ("Released text: Negotiating text, version 2").
+    text_label: String,
+    /// The working draft shown to a party: "working draft, not released".
+    not_released: bool,
+    /// For the working draft: what is not yet published, one line each.
+    unreleased: Vec<String>,
+    /// Printed wherever a provision is shown as agreed ad referendum.
+    ad_referendum_rule: &'static str,
+    any_ad_referendum: bool,
+}
+
+/// "Released text: Negotiating text, version 2", or the working draft's label.
+pub(crate) fn text_label(draft: &accord_policy::view::DraftView) -> String {
+    use accord_policy::view::TextKind;
+    let released = match (draft.status, draft.released_version) {
+        (Some(status), Some(number)) => format!("{status}, version {number}"),
+        _ => "the text as created, no version released yet".to_string(),
+    };
+    match draft.kind {
+        TextKind::Released => format!("Released text: {released}"),
+        TextKind::Working => format!("Working draft (last released: {released})"),
+        TextKind::WorkingNotReleased => format!("Working draft, not released (last released: {released})"),
+    }
+}
+
+/// The marker of unpublished changes, one line each.
+pub(crate) fn unreleased_lines(draft: &accord_policy::view::DraftView) -> Vec<String> {
+    let Some(changes) = &draft.unreleased else { return Vec::new() };
+    let mut lines = Vec::new();
+    if changes.edits > 0 {
+        let s = if changes.edits == 1 { "" } else { "s" };
+        lines.push(format!("{} edit{s} not yet published", changes.edits));
+    }
+    if !changes.provisions_changed.is_empty() {
+        lines.push(format!("provisions changed since release: {}", changes.provisions_changed.join(", ")));
+    }
+    if !changes.provisions_removed.is_empty() {
+        lines.push(format!("provisions removed since release: {}", changes.provisions_removed.join(", ")));
+    }
+    if !changes.issues_changed.is_empty() {
+        lines.push(format!("issues or draft values changed: {}", changes.issues_changed.join(", ")));
+    }
+    if changes.constraints_changed {
+        lines.push("constraints changed".to_string());
+    }
+    if !changes.ad_referendum_changed.is_empty() {
+        lines.push(format!("ad referendum marks changed: {}", changes.ad_referendum_changed.join(", ")));
+    }
+    lines
 }
 
 fn number_text(x: f64) -> String {
@@ -254,6 +305,7 @@ async fn text_view(
                 .collect(),
             problems: Vec::new(),
             entered_by_mediator: mine.is_some_and(|s| s.entered_by_mediator),
+            ad_referendum: view.draft.as_ref().is_some_and(|d| d.ad_referendum.contains(&p.id)),
         };
         if let Some((provision, problems, form)) = &failed
             && provision == &p.id
@@ -289,6 +341,7 @@ async fn text_view(
         layout.field_prefix = format!("f-{provision}-");
         layout.problems = problems;
     }
+    let any_ad_referendum = provisions.iter().any(|p| p.ad_referendum);
     Ok(TextPage {
         layout,
         id: id.to_string(),
@@ -301,6 +354,11 @@ async fn text_view(
         may_comment_privately: loaded.may(Action::Write, Resource::Comment { author: &me, private: true }),
         condition_help,
         entered_for_me,
+        text_label: view.draft.as_ref().map(text_label).unwrap_or_default(),
+        not_released: view.draft.as_ref().is_some_and(|d| d.kind == accord_policy::view::TextKind::WorkingNotReleased),
+        unreleased: view.draft.as_ref().map(unreleased_lines).unwrap_or_default(),
+        ad_referendum_rule: accord_core::AD_REFERENDUM_RULE,
+        any_ad_referendum,
     })
 }
 

@@ -24,6 +24,8 @@ pub(crate) struct VersionRow {
     pub at: String,
     pub content_hash: String,
     pub acknowledged: Option<String>,
+    /// What the released text is ("Negotiating text").
+    pub status: &'static str,
 }
 
 /// The acknowledgement a seated party can give a version, for the JS hook and the CLI alternative.
@@ -84,6 +86,7 @@ pub(crate) async fn list(
             at: format::when(v.at),
             content_hash: v.content_hash.clone(),
             acknowledged: acks.iter().find(|(n, _)| *n == v.number).map(|(_, at)| at.clone()),
+            status: v.status.label(),
         })
         .collect();
     let layout = Layout::new(format!("Versions — {}", loaded.view.title), "versions", loaded.session.clone())
@@ -182,10 +185,20 @@ pub(crate) async fn publish(
         caller,
         NegotiationPath { id: id.clone() },
         IfMatch(Some(base)),
-        ApiJson(PublishInput {}),
+        ApiJson(PublishInput { status: publish_status(&form)? }),
     )
     .await?;
     Ok(see_other(&format!("/n/{id}/versions")))
+}
+
+/// The text status the publish form's select chose (absent: a negotiating text).
+pub(crate) fn publish_status(form: &Form) -> Result<Option<accord_core::TextStatus>, PageError> {
+    match form.get("status").filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(name) => accord_core::TextStatus::parse(name)
+            .map(Some)
+            .ok_or_else(|| PageError::from(crate::error::ApiError::field("/status", "not a text status"))),
+    }
 }
 
 /// A released or drafted text as a version the API's diff takes.
@@ -196,6 +209,8 @@ pub(crate) fn as_version(number: u32, version: accord_core::text::Version) -> Pu
         at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
         content_hash: version.content_hash_hex(),
         version,
+        status: accord_core::TextStatus::default(),
+        ad_referendum: Vec::new(),
     }
 }
 
@@ -222,7 +237,12 @@ struct VersionPage {
     at: String,
     content_hash: String,
     title: String,
-    provisions: Vec<(String, String, String)>,
+    /// What the released text is ("Negotiating text").
+    status: &'static str,
+    /// `(number, heading, text, agreed ad referendum)`.
+    provisions: Vec<(String, String, String, bool)>,
+    ad_referendum_rule: &'static str,
+    any_ad_referendum: bool,
     ack: Option<AckHook>,
     numbers: Vec<u32>,
 }
@@ -267,7 +287,18 @@ pub(crate) async fn one(
         at: format::when(version.at),
         content_hash: version.content_hash,
         title: version.version.title,
-        provisions: version.version.provisions.into_iter().map(|p| (p.number, p.heading, p.text)).collect(),
+        status: version.status.label(),
+        any_ad_referendum: version.version.provisions.iter().any(|p| version.ad_referendum.contains(&p.id)),
+        provisions: version
+            .version
+            .provisions
+            .into_iter()
+            .map(|p| {
+                let agreed = version.ad_referendum.contains(&p.id);
+                (p.number, p.heading, p.text, agreed)
+            })
+            .collect(),
+        ad_referendum_rule: accord_core::AD_REFERENDUM_RULE,
         ack,
         numbers: loaded.view.versions.iter().map(|v| v.number).collect(),
     };
