@@ -1368,6 +1368,13 @@ impl State {
         self.versions.last()
     }
 
+    /// The pin of a stance on `provision` recorded now: the wording a party
+    /// is shown of it, and the latest version number it has been released.
+    /// The one place that decides which text a stance answers.
+    pub fn stance_pin(&self, provision: &str) -> Option<crate::model::StancePin> {
+        self.negotiation.stance_pin(provision, self.latest_version().map_or(0, |v| v.number))
+    }
+
     /// The key `party` holds now.
     pub fn current_key(&self, party: &str) -> Option<&KeyRecord> {
         self.keys.iter().rev().find(|k| k.party == party)
@@ -1545,7 +1552,13 @@ mod tests {
     }
 
     fn stance(party: &str, provision: &str, position: Position, reason: Option<&str>) -> Stance {
-        Stance { party: party.into(), provision: provision.into(), position, reason: reason.map(str::to_string) }
+        Stance {
+            party: party.into(),
+            provision: provision.into(),
+            position,
+            reason: reason.map(str::to_string),
+            pin: None,
+        }
     }
 
     fn mediator() -> Actor {

@@ -3,7 +3,8 @@
 use accord_core::event::{EnteredInput, Event, Invitation, ReservationPoint, State};
 use accord_core::text::{self, Version};
 use accord_core::{
-    Constraint, Issue, Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, Timetable, Value,
+    Constraint, Issue, Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, StanceStanding,
+    Timetable, Value,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -92,6 +93,17 @@ pub struct DraftView {
     /// The draft as it reads; absent when the draft cannot be rendered (a slot without wording).
     pub text: Option<Version>,
     pub render_error: Option<String>,
+    /// Per provision of `text`, the [`text::wording_hash`] of its wording: what
+    /// a stance names to say which wording it answers.
+    #[serde(default)]
+    pub wording_hashes: Vec<WordingHash>,
+}
+
+/// The hash of one provision's wording as the viewer reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WordingHash {
+    pub provision: String,
+    pub wording_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -114,6 +126,15 @@ pub struct StanceView {
     /// the party has not confirmed or replaced it yet.
     #[serde(default)]
     pub entered_by_mediator: bool,
+    /// The stance answers a wording the text no longer has (its provision
+    /// changed since the party read it): it binds nothing until the party
+    /// answers again.
+    #[serde(default)]
+    pub stale: bool,
+    /// For `acceptable_if`, whether the conditions hold at the current
+    /// draft; present when the viewer may see them (with `detail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions_hold: Option<bool>,
 }
 
 /// Per provision, how many parties have reservations: the aggregate a viewer
@@ -207,16 +228,22 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
     };
     let draft = reads(viewer, Resource::Draft).allowed().then(|| draft_view(state));
 
+    let draft_package = n.draft_package();
     let stances = n
         .stances
         .iter()
         .filter(|s| reads(viewer, Resource::StancePosition { party: &s.party }).allowed())
-        .map(|s| StanceView {
-            party: s.party.clone(),
-            provision: s.provision.clone(),
-            position: s.position.as_str().to_string(),
-            detail: reads(viewer, Resource::StanceReason { party: &s.party }).allowed().then(|| s.clone()),
-            entered_by_mediator: entered_for(viewer, state, &s.party, &stance_input(&s.provision)),
+        .map(|s| {
+            let detail = reads(viewer, Resource::StanceReason { party: &s.party }).allowed();
+            StanceView {
+                party: s.party.clone(),
+                provision: s.provision.clone(),
+                position: s.position.as_str().to_string(),
+                detail: detail.then(|| s.clone()),
+                entered_by_mediator: entered_for(viewer, state, &s.party, &stance_input(&s.provision)),
+                stale: n.stance_standing(s) == StanceStanding::Stale,
+                conditions_hold: detail.then(|| s.position.conditions_hold(n, &draft_package)).flatten(),
+            }
         })
         .collect();
     let stance_counts = reads(viewer, Resource::StanceCounts).allowed().then(|| stance_counts(viewer, n));
@@ -421,6 +448,11 @@ fn draft_view(state: &State) -> DraftView {
                 let index = issue.draft_index();
                 DraftValue { issue: issue.id.clone(), value: issue.value_at(index), label: issue.label_at(index) }
             })
+            .collect(),
+        wording_hashes: text
+            .iter()
+            .flat_map(|version| &version.provisions)
+            .map(|p| WordingHash { provision: p.id.clone(), wording_hash: text::wording_hash(p) })
             .collect(),
         text,
         render_error,
