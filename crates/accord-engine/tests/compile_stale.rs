@@ -2,6 +2,8 @@
 //! values wherever the draft has moved since, and once that wording is gone
 //! they are stale: they make no rule and the report lists them.
 
+#![allow(clippy::unwrap_used)] // test code: a panic is a failed test
+
 mod compile_support;
 
 use accord_core::{Negotiation, Position, Role, Stance, Wording, WordingText};
