@@ -62,6 +62,7 @@ error_codes! {
     AlreadySeated => "already_seated", 409, "You already hold a seat in this negotiation";
     SeatTaken => "seat_taken", 409, "Another account already holds this seat, or a newer invitation replaced this one";
     WrongPhase => "wrong_phase", 409, "Not allowed in this phase of the timetable";
+    TextChanged => "text_changed", 409, "The text you answered changed since you read it";
     InvitationUnusable => "invitation_unusable", 410, "The invitation can no longer be used";
     PayloadTooLarge => "payload_too_large", 413, "The body is too large";
     UnsupportedMediaType => "unsupported_media_type", 415, "Send JSON";

@@ -165,6 +165,12 @@ pub struct StanceInput {
     pub conditions: Vec<Condition>,
     /// Why (private to you and the mediator).
     pub reason: Option<String>,
+    /// The `wording_hash` of the provision as you read it (from the text
+    /// view). When it is not the current wording's, nothing is written and the
+    /// answer is `text_changed`. Without it the stance answers the current
+    /// wording.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wording_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -160,6 +160,9 @@ fn progress_bar() -> ProgressBar {
 /// Everything computed, with the time each part took.
 struct Analysis {
     problem: Problem,
+    /// The stances left out because the wording they answer is gone (a
+    /// scenario's stances are unpinned, so only a log's can be stale).
+    stale: Vec<accord_engine::compile::StaleStance>,
     frontier: Option<Result<Frontier, EngineError>>,
     nash: Option<Option<Solution>>,
     ks: Option<Option<Solution>>,
@@ -208,8 +211,10 @@ fn solution_of(outcome: Option<Outcome<Option<Solution>>>, name: &str) -> anyhow
 impl Analysis {
     fn run(negotiation: &Negotiation, draft: &Package, args: &Args, bar: &ProgressBar) -> anyhow::Result<Self> {
         let mut timings = BTreeMap::new();
-        let problem = timed(&mut timings, "compile", || accord_engine::compile::compile(negotiation))
-            .context("cannot analyse this negotiation")?;
+        let (problem, report) = timed(&mut timings, "compile", || {
+            accord_engine::compile::compile_with(negotiation, &accord_engine::compile::CompileOptions::default())
+        })
+        .context("cannot analyse this negotiation")?;
 
         // The engine reads no clock: the parts are timed here, as it reports them.
         let clock = Mutex::new((Instant::now(), BTreeMap::new()));
@@ -248,6 +253,7 @@ impl Analysis {
             crate::analyze_extra::Extra::run(negotiation, &problem, draft, args.solution, &mut engine, &mut timings)?;
         Ok(Analysis {
             problem,
+            stale: report.stale,
             frontier,
             nash,
             ks,
@@ -300,6 +306,7 @@ impl Analysis {
                     .collect(),
             ),
         );
+        out.insert("stale".into(), json!(self.stale));
         out.insert(
             "n_outcomes".into(),
             json!(negotiation.outcome_count().map_or_else(|| "more than 2^128".to_string(), |n| n.to_string())),

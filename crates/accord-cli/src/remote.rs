@@ -765,7 +765,7 @@ pub fn stance(command: StanceCommand) -> anyhow::Result<ExitCode> {
                 Method::Put,
                 &format!("/api/negotiations/{}/stances/{provision}", path_id(&id)?),
                 Some(size),
-                Some(&StanceInput { position, conditions, reason }),
+                Some(&StanceInput { position, conditions, reason, wording_hash: None }),
             )?;
             return Ok(written(&format!("Stance on {provision} recorded"), &result));
         }

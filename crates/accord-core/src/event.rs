@@ -1619,6 +1619,14 @@ impl State {
         self.versions.last()
     }
 
+    /// The pin of a stance on `provision` recorded now by a party reading
+    /// `text` (the released text, or the working draft if the party may watch
+    /// it: `accord_policy::view::visible_text` decides): the wording it is
+    /// shown, and the latest version number released.
+    pub fn stance_pin(&self, text: &Negotiation, provision: &str) -> Option<crate::model::StancePin> {
+        text.stance_pin(provision, self.latest_version().map_or(0, |v| v.number))
+    }
+
     /// The key `party` holds now.
     pub fn current_key(&self, party: &str) -> Option<&KeyRecord> {
         self.keys.iter().rev().find(|k| k.party == party)
@@ -1796,7 +1804,13 @@ mod tests {
     }
 
     fn stance(party: &str, provision: &str, position: Position, reason: Option<&str>) -> Stance {
-        Stance { party: party.into(), provision: provision.into(), position, reason: reason.map(str::to_string) }
+        Stance {
+            party: party.into(),
+            provision: provision.into(),
+            position,
+            reason: reason.map(str::to_string),
+            pin: None,
+        }
     }
 
     fn mediator() -> Actor {

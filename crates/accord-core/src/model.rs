@@ -524,7 +524,9 @@ pub struct Timetable {
     pub phases: Vec<Phase>,
 }
 
-/// One party's position on one provision, as the provision reads in the draft.
+/// One party's position on one provision: on the wording it was shown when
+/// `pin` is set, on the provision as the draft reads when it is not (stances
+/// logged before pins existed, and scenario files that give none).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Stance {
@@ -533,6 +535,46 @@ pub struct Stance {
     pub position: Position,
     /// Why. Private to the party and the mediator under the default policy.
     pub reason: Option<String>,
+    /// The exact wording the position answers. Absent in stances logged
+    /// before pins existed, which keeps their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<StancePin>,
+}
+
+/// What a party was shown when it took a stance: the provision rendered with
+/// its bound issues at `values`, whose wording hashes to `wording_hash`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct StancePin {
+    /// The latest published version number at the time (0 if none was).
+    pub version: u32,
+    /// The value of each issue the provision binds, in order of first use.
+    pub values: Vec<PinnedValue>,
+    /// [`crate::text::wording_hash`] of the provision rendered at `values`.
+    pub wording_hash: String,
+}
+
+/// One bound issue's value in a [`StancePin`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct PinnedValue {
+    pub issue: String,
+    #[cfg_attr(feature = "utoipa", schema(value_type = IssueValue))]
+    pub value: Value,
+}
+
+/// Whether a stance still answers a wording of the current text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StanceStanding {
+    /// No pin: the stance is about the provision as the draft reads.
+    Unpinned,
+    /// The pinned wording still exists: the stance applies where each bound
+    /// issue takes the value at the same position here (issue index, value
+    /// index), in the provision's order of bound issues.
+    Current(Vec<(usize, usize)>),
+    /// The pinned wording is gone (its text changed, or a pinned value or
+    /// issue no longer exists): the stance answers nothing in this text.
+    Stale,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -549,6 +591,18 @@ pub enum Position {
 }
 
 impl Position {
+    /// For `acceptable_if`, whether every condition holds under `package`
+    /// (a condition on an unknown issue does not); `None` for the others.
+    pub fn conditions_hold(&self, negotiation: &Negotiation, package: &Package) -> Option<bool> {
+        let Position::AcceptableIf { conditions } = self else { return None };
+        Some(conditions.iter().all(|c| {
+            negotiation
+                .issue_index(&c.issue)
+                .and_then(|i| package.0.get(i).map(|&v| c.matches(&negotiation.issues[i], v)))
+                .unwrap_or(false)
+        }))
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Position::Acceptable => "acceptable",
@@ -637,6 +691,52 @@ impl Negotiation {
         Package(self.issues.iter().map(Issue::draft_index).collect())
     }
 
+    /// The pin of a stance on `provision` taken now by a party shown `version`
+    /// (the latest published number, 0 if none): the bound issues' draft
+    /// values and the hash of the wording they render. `None` when the
+    /// provision is unknown or does not render.
+    pub fn stance_pin(&self, provision: &str, version: u32) -> Option<StancePin> {
+        let provision = self.provision(provision)?;
+        let package = self.draft_package();
+        let wording_hash = crate::text::provision_wording_hash(self, provision, &package).ok()?;
+        let values = self
+            .provision_issues(provision)
+            .into_iter()
+            .map(|i| {
+                let issue = &self.issues[i];
+                issue.value_at(package.0[i]).map(|value| PinnedValue { issue: issue.id.clone(), value })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(StancePin { version, values, wording_hash })
+    }
+
+    /// Whether `stance` still answers a wording of this text. A pinned stance
+    /// is current only when every pinned value still exists, the pin names
+    /// exactly the issues the provision binds, and the provision rendered at
+    /// those values (the draft elsewhere) still hashes to the pinned hash.
+    pub fn stance_standing(&self, stance: &Stance) -> StanceStanding {
+        let Some(pin) = &stance.pin else { return StanceStanding::Unpinned };
+        let Some(provision) = self.provision(&stance.provision) else { return StanceStanding::Stale };
+        let bound = self.provision_issues(provision);
+        if bound.len() != pin.values.len() {
+            return StanceStanding::Stale;
+        }
+        let mut package = self.draft_package();
+        let mut at = Vec::with_capacity(bound.len());
+        for (&i, pinned) in bound.iter().zip(&pin.values) {
+            let issue = &self.issues[i];
+            let Some(v) = (issue.id == pinned.issue).then(|| issue.index_of(&pinned.value)).flatten() else {
+                return StanceStanding::Stale;
+            };
+            package.0[i] = v;
+            at.push((i, v));
+        }
+        match crate::text::provision_wording_hash(self, provision, &package) {
+            Ok(hash) if hash == pin.wording_hash => StanceStanding::Current(at),
+            _ => StanceStanding::Stale,
+        }
+    }
+
     /// The size of the outcome space, exactly; `None` beyond 2^128.
     pub fn outcome_count(&self) -> Option<u128> {
         self.issues.iter().try_fold(1u128, |acc, issue| acc.checked_mul(issue.value_count() as u128))
@@ -710,6 +810,74 @@ mod tests {
 
     fn army() -> NumericRange {
         NumericRange { min: 400_000.0, max: 1_000_000.0, step: 50_000.0, integer: true, unit: Some("troops".into()) }
+    }
+
+    /// One provision, art-7, binding a numeric ceiling; the draft sets 600,000.
+    fn ceiling() -> Negotiation {
+        Negotiation {
+            id: "n".into(),
+            title: "T".into(),
+            description: String::new(),
+            parties: vec![Party { id: "ua".into(), name: "UA".into(), role: Role::Signatory }],
+            issues: vec![Issue {
+                id: "army-cap".into(),
+                title: "Army ceiling".into(),
+                kind: IssueKind::Numeric(army()),
+                draft: Some(Value::Number(600_000.0)),
+            }],
+            provisions: vec![Provision {
+                id: "art-7".into(),
+                number: "7".into(),
+                heading: "Armed forces".into(),
+                body: "The armed forces shall not exceed {army-cap}.".into(),
+                wordings: vec![Wording {
+                    issue: "army-cap".into(),
+                    text: WordingText::Template("{value} {unit}".into()),
+                }],
+            }],
+            constraints: Vec::new(),
+            timetable: Timetable::default(),
+            profiles: Vec::new(),
+            stances: Vec::new(),
+            privacy: Privacy::default(),
+        }
+    }
+
+    #[test]
+    fn a_stance_pin_names_the_values_and_wording_read_and_stays_current_until_that_wording_changes() {
+        let mut n = ceiling();
+        let pin = n.stance_pin("art-7", 2).unwrap();
+        assert_eq!(pin.version, 2);
+        assert_eq!(pin.values, [PinnedValue { issue: "army-cap".into(), value: Value::Number(600_000.0) }]);
+        let rendered = crate::text::render_provision(&n, &n.provisions[0], &n.draft_package()).unwrap();
+        assert_eq!(rendered.text, "The armed forces shall not exceed 600,000 troops.");
+        assert_eq!(pin.wording_hash, crate::text::wording_hash(&rendered));
+        assert_eq!(n.stance_pin("art-9", 2), None);
+
+        let stance = Stance {
+            party: "ua".into(),
+            provision: "art-7".into(),
+            position: Position::Unacceptable,
+            reason: None,
+            pin: Some(pin),
+        };
+        assert_eq!(n.stance_standing(&stance), StanceStanding::Current(vec![(0, 4)]));
+        // The draft moves: the stance still answers 600,000, where it applies.
+        n.issues[0].draft = Some(Value::Number(800_000.0));
+        assert_eq!(n.stance_standing(&stance), StanceStanding::Current(vec![(0, 4)]));
+        // The wording changes: what the party read is gone.
+        n.provisions[0].body = "The armed forces shall never exceed {army-cap}.".into();
+        assert_eq!(n.stance_standing(&stance), StanceStanding::Stale);
+        let legacy = Stance { pin: None, ..stance };
+        assert_eq!(n.stance_standing(&legacy), StanceStanding::Unpinned);
+    }
+
+    #[test]
+    fn an_unpinned_stance_keeps_the_bytes_of_old_logs() {
+        let old = r#"{"party":"ua","provision":"art-7","position":{"position":"acceptable"},"reason":null}"#;
+        let stance: Stance = serde_json::from_str(old).unwrap();
+        assert_eq!(stance.pin, None);
+        assert_eq!(serde_json::to_string(&stance).unwrap(), old);
     }
 
     #[test]

@@ -1277,6 +1277,7 @@ mod tests {
                                 provision: "art-1".into(),
                                 position: Position::Acceptable,
                                 reason: None,
+                                pin: None,
                             };
                             log.act(Payload::StanceRecorded { stance }, now);
                         }

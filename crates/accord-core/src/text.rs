@@ -138,6 +138,37 @@ impl Version {
     }
 }
 
+/// The domain-separation tag of [`wording_hash`]; a change of encoding gets a
+/// new tag.
+pub const WORDING_ENCODING_TAG: &[u8] = b"accord/wording/v1\n";
+
+/// The hex SHA-256 of the wording a reader sees of one provision: the tag
+/// `"accord/wording/v1\n"`, then the heading and the rendered text, each as a
+/// u64 big-endian byte length and its UTF-8 bytes, with line endings
+/// normalised to `\n` as in [`Version::canonical_bytes`]. The id and number
+/// are left out: moving or renumbering a provision does not change what it
+/// says. A stance pins this hash ([`crate::StancePin`]) so that a change of
+/// wording is noticed.
+pub fn wording_hash(rendered: &RenderedProvision) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(WORDING_ENCODING_TAG);
+    for field in [&rendered.heading, &rendered.text] {
+        let field = normalise_newlines(field);
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// [`wording_hash`] of `provision` rendered under `package`.
+pub fn provision_wording_hash(
+    negotiation: &Negotiation,
+    provision: &Provision,
+    package: &Package,
+) -> Result<String, RenderError> {
+    render_provision(negotiation, provision, package).map(|rendered| wording_hash(&rendered))
+}
+
 fn normalise_newlines(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains('\r') { s.replace("\r\n", "\n").replace('\r', "\n").into() } else { s.into() }
 }
@@ -260,6 +291,28 @@ mod tests {
         assert_eq!(parse_body("a {b"), Err(BodyError::Unclosed { at: 2 }));
         assert_eq!(parse_body("a {} b"), Err(BodyError::Empty { at: 2 }));
         assert_eq!(parse_body("a } b"), Err(BodyError::StrayClose { at: 2 }));
+    }
+
+    fn provision_read(heading: &str, text: &str) -> RenderedProvision {
+        RenderedProvision { id: "art-3".into(), number: "3".into(), heading: heading.into(), text: text.into() }
+    }
+
+    #[test]
+    fn wording_hash_is_stable_and_covers_heading_and_text_only() {
+        let read = provision_read("Territory", "The line is frozen.\nMonitors verify.");
+        // Pinned to the documented encoding: a change of encoding must change the tag.
+        assert_eq!(wording_hash(&read), "09d348de80156b75f1f8cb92b399cb600859d83d6ff7202a45f8ca9cc88605d6");
+        assert_eq!(
+            wording_hash(&provision_read("Territory", "The line is frozen.\r\nMonitors verify.")),
+            wording_hash(&read)
+        );
+        let moved = RenderedProvision { id: "art-9".into(), number: "9".into(), ..read.clone() };
+        assert_eq!(wording_hash(&moved), wording_hash(&read), "renumbering does not change what it says");
+        assert_ne!(
+            wording_hash(&provision_read("Territor", "yThe line is frozen.\nMonitors verify.")),
+            wording_hash(&read)
+        );
+        assert_ne!(wording_hash(&provision_read("Territory", "The line is frozen.")), wording_hash(&read));
     }
 
     fn version(text: &str) -> Version {

@@ -1396,6 +1396,7 @@ mod tests {
                 provision: "art-7".into(),
                 position: Position::AcceptableIf { conditions: vec![condition("territory", one_of(&["freeze"]))] },
                 reason: None,
+                pin: None,
             }],
             privacy: Default::default(),
         }

@@ -8,10 +8,14 @@
 //!   issue's domain (they are not kept as [`Rule`]s; [`CompileReport::red_lines`]
 //!   says what each removed);
 //! * every constraint, and every `unacceptable` or `acceptable_if` stance of an
-//!   analysis party, becomes a [`Rule`]. A stance is about the provision as the
-//!   draft reads, so its rule applies when every issue the provision binds takes
-//!   its draft value. An `unacceptable` fixed-text provision (no slot) applies
-//!   always and makes the problem infeasible;
+//!   analysis party, becomes a [`Rule`]. A stance pinned to the wording its
+//!   party was shown applies when every issue the provision binds takes its
+//!   pinned value, as long as the provision rendered at those values still reads
+//!   as pinned; otherwise it is stale, makes no rule and is listed in
+//!   [`CompileReport::stale`]. An unpinned stance (logged before pins existed)
+//!   is about the provision as the draft reads: its rule applies when every
+//!   bound issue takes its draft value. An `unacceptable` fixed-text provision
+//!   (no slot) applies always and makes the problem infeasible;
 //! * a rule on one issue just filters that issue's domain; issues linked by a
 //!   rule on several issues are fused into one [`Group`] holding every joint
 //!   assignment that satisfies the rules inside it.
@@ -21,7 +25,7 @@
 //! package, and [`CompileReport::infeasible`] says why.
 
 use accord_core::utility::UtilityTables;
-use accord_core::{Condition, Negotiation, Position, Role, limits};
+use accord_core::{Condition, Negotiation, Position, Role, StanceStanding, limits};
 use serde::Serialize;
 
 use crate::problem::{AnalysisParty, Group, IssueInfo, IssueTest, Rule};
@@ -51,6 +55,18 @@ pub struct CompileReport {
     pub red_lines: Vec<RedLineEffect>,
     /// Why no package satisfies the hard rules; empty when some package does.
     pub infeasible: Vec<String>,
+    /// The analysis parties' stances whose pinned wording is gone, in stance
+    /// order: they make no rule (they neither block nor accept anything).
+    pub stale: Vec<StaleStance>,
+}
+
+/// A pinned stance that answers a wording the text no longer has.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StaleStance {
+    pub party: String,
+    pub provision: String,
+    /// The latest published version when the stance was taken (0 if none was).
+    pub pinned_version: u32,
 }
 
 /// The values one red line removed from an issue's domain.
@@ -161,7 +177,7 @@ pub fn compile_with(
         }
     }
 
-    let rules = hard_rules(negotiation, &analysis)?;
+    let (rules, stale) = hard_rules(negotiation, &analysis)?;
     let mut infeasible = Vec::new();
     for rule in &rules {
         if rule.when.is_empty() && rule.then.iter().any(|t| t.allowed.iter().all(|a| !a)) {
@@ -239,7 +255,7 @@ pub fn compile_with(
     }
 
     let problem = Problem { parties, issues, groups, rules, tables };
-    Ok((problem, CompileReport { red_lines, infeasible }))
+    Ok((problem, CompileReport { red_lines, infeasible, stale }))
 }
 
 /// The utility tables of the consulted parties that have a profile, in party
@@ -336,12 +352,14 @@ fn analysis_parties(
     Ok(analysis)
 }
 
-/// Every constraint and every binding stance of an analysis party, as rules.
+/// Every constraint and every binding stance of an analysis party, as rules,
+/// and the analysis parties' stale stances (which make none).
 fn hard_rules(
     negotiation: &Negotiation,
     analysis: &[(&accord_core::Party, &accord_core::Profile)],
-) -> Result<Vec<Rule>, EngineError> {
+) -> Result<(Vec<Rule>, Vec<StaleStance>), EngineError> {
     let mut rules = Vec::new();
+    let mut stale = Vec::new();
     for constraint in &negotiation.constraints {
         let what = format!("constraint \"{}\"", constraint.id);
         let when = conditions(negotiation, &constraint.when, &what)?;
@@ -361,14 +379,27 @@ fn hard_rules(
             ))
         })?;
         let bound = negotiation.provision_issues(provision);
-        // The stance is about the text as the draft reads: it applies when every
-        // issue the provision binds takes its draft value.
-        let when: Vec<IssueTest> = bound
+        // An unpinned stance is about the text as the draft reads: it applies
+        // when every issue the provision binds takes its draft value. A pinned
+        // one applies where they take the pinned values, and a stale one (its
+        // wording is gone) answers nothing, so it makes no rule.
+        let at: Vec<(usize, usize)> = match negotiation.stance_standing(stance) {
+            StanceStanding::Unpinned => bound.iter().map(|&i| (i, negotiation.issues[i].draft_index())).collect(),
+            StanceStanding::Current(at) => at,
+            StanceStanding::Stale => {
+                stale.push(StaleStance {
+                    party: stance.party.clone(),
+                    provision: stance.provision.clone(),
+                    pinned_version: stance.pin.as_ref().map_or(0, |pin| pin.version),
+                });
+                continue;
+            }
+        };
+        let when: Vec<IssueTest> = at
             .iter()
-            .map(|&i| {
-                let issue = &negotiation.issues[i];
-                let draft = issue.draft_index();
-                IssueTest { issue: i, allowed: (0..issue.value_count()).map(|v| v == draft).collect() }
+            .map(|&(i, pinned)| IssueTest {
+                issue: i,
+                allowed: (0..negotiation.issues[i].value_count()).map(|v| v == pinned).collect(),
             })
             .collect();
         match &stance.position {
@@ -384,7 +415,7 @@ fn hard_rules(
             }
         }
     }
-    Ok(rules)
+    Ok((rules, stale))
 }
 
 fn conditions(negotiation: &Negotiation, list: &[Condition], what: &str) -> Result<Vec<IssueTest>, EngineError> {

@@ -12,7 +12,7 @@
 //! highest Nash product wins; equal products go to the set whose issues come
 //! first in issue order.
 
-use accord_core::{Negotiation, Position};
+use accord_core::{Negotiation, Position, StanceStanding};
 use serde::Serialize;
 
 use crate::analyse::Budget;
@@ -234,8 +234,9 @@ pub enum BlockKind {
 }
 
 /// Per provision (in text order; only those that block someone), which
-/// analysis parties it blocks under `draft`. Stances are about the text as the
-/// draft reads, so they block as written. Consulted parties have no veto and
+/// analysis parties it blocks under `draft`. Unpinned stances are about the
+/// text as the draft reads, so they block as written; a pinned stance blocks
+/// only where `draft` gives its pinned values, and a stale one never. Consulted parties have no veto and
 /// are not listed. See [`below_reservation`] for parties the draft as a whole
 /// leaves below their walk-away utility.
 pub fn blocking(negotiation: &Negotiation, problem: &Problem, draft: &[usize]) -> Vec<ProvisionBlock> {
@@ -247,6 +248,12 @@ pub fn blocking(negotiation: &Negotiation, problem: &Problem, draft: &[usize]) -
         let bound = negotiation.provision_issues(provision);
         let mut blocked_by = Vec::new();
         for stance in negotiation.stances.iter().filter(|s| s.provision == provision.id && analysis(&s.party)) {
+            // A pinned stance answers its pinned wording only; a stale one answers nothing.
+            match negotiation.stance_standing(stance) {
+                StanceStanding::Unpinned => {}
+                StanceStanding::Current(at) if at.iter().all(|&(i, v)| value_of(i) == Some(v)) => {}
+                StanceStanding::Current(_) | StanceStanding::Stale => continue,
+            }
             let why = match &stance.position {
                 Position::Acceptable => None,
                 Position::Unacceptable => Some(BlockKind::Unacceptable),

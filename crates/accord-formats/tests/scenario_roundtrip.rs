@@ -244,6 +244,7 @@ fn build(d: &mut Draw) -> Negotiation {
                 provision: provision.id.clone(),
                 position,
                 reason: d.flip().then(|| d.text()),
+                pin: None,
             });
         }
     }

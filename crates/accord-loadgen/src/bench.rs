@@ -133,7 +133,12 @@ impl Outcome {
 fn stance_body(worker: usize, n: u64) -> StanceInput {
     // Alternating positions so every write changes the stance, as a real party revising would.
     let position = if n.is_multiple_of(2) { StancePosition::Acceptable } else { StancePosition::Unacceptable };
-    StanceInput { position, conditions: Vec::new(), reason: Some(format!("loadgen worker {worker} write {n}")) }
+    StanceInput {
+        position,
+        conditions: Vec::new(),
+        reason: Some(format!("loadgen worker {worker} write {n}")),
+        wording_hash: None,
+    }
 }
 
 /// The windows a worker measures in: from `start + warmup` to `end`.

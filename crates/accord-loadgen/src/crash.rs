@@ -96,7 +96,8 @@ async fn drive_one(
             conn.write(Method::POST, &path, Some(&fixture.party_token), Some(size), &body).await
         } else {
             let position = if seq % 4 == 1 { StancePosition::Acceptable } else { StancePosition::Unacceptable };
-            let body = StanceInput { position, conditions: Vec::new(), reason: Some(marker.clone()) };
+            let body =
+                StanceInput { position, conditions: Vec::new(), reason: Some(marker.clone()), wording_hash: None };
             let path = format!("/api/negotiations/{negotiation}/stances/{provision}");
             conn.write(Method::PUT, &path, Some(&fixture.party_token), Some(size), &body).await
         };

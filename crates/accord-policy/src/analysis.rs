@@ -6,7 +6,7 @@
 //! reports each party's outcome at the level [`Resource::Utility`] allows:
 //! the utility itself for the party, the normalised gain for the mediator.
 
-use accord_core::{Negotiation, Role};
+use accord_core::{Negotiation, Role, StanceStanding};
 use accord_engine::analyse::{Analysis, Budgets, Outcome, Part, analyse_parts};
 use accord_engine::balance::PartyBalance;
 use accord_engine::bargain::Solution;
@@ -100,6 +100,39 @@ pub struct AnalysisView {
     /// [`AnalysisView::with_unconfirmed`] from the state analysed.
     #[serde(default)]
     pub unconfirmed: Vec<crate::view::UnconfirmedInputs>,
+    /// The stances the analysis left out because the wording they answer is
+    /// gone (see [`accord_engine::compile::CompileReport::stale`]), those whose
+    /// positions the viewer may read.
+    #[serde(default)]
+    pub stale: Vec<StaleStanceView>,
+}
+
+/// A stance the analysis left out: its party read a wording of `provision`
+/// that the text no longer has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct StaleStanceView {
+    pub party: String,
+    pub provision: String,
+    /// The latest published version when the party took the stance (0 if none was).
+    pub pinned_version: u32,
+}
+
+/// The stale stances of `negotiation` whose positions `viewer` may read: a
+/// party its own, the mediator every party's unless blind mediation hides
+/// positions. Decided with the engine's own test
+/// ([`accord_core::Negotiation::stance_standing`]).
+pub fn stale_stances(viewer: &Viewer, negotiation: &Negotiation) -> Vec<StaleStanceView> {
+    negotiation
+        .stances
+        .iter()
+        .filter(|s| decide(viewer, Action::Read, &Resource::StancePosition { party: &s.party }).allowed())
+        .filter(|s| negotiation.stance_standing(s) == StanceStanding::Stale)
+        .map(|s| StaleStanceView {
+            party: s.party.clone(),
+            provision: s.provision.clone(),
+            pinned_version: s.pin.as_ref().map_or(0, |pin| pin.version),
+        })
+        .collect()
 }
 
 impl AnalysisView {
@@ -334,6 +367,10 @@ pub fn filter_analysis(viewer: &Viewer, raw: &RawAnalysis<'_>) -> Option<Analysi
         improvement,
         balance: filter_balance(viewer, &raw.balance),
         unconfirmed: Vec::new(),
+        stale: stale_stances(viewer, raw.negotiation)
+            .into_iter()
+            .filter(|s| problem.parties.iter().any(|p| p.id == s.party))
+            .collect(),
     })
 }
 

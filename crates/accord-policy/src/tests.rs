@@ -333,6 +333,7 @@ mod filters {
                     provision: "art-1".into(),
                     position: Position::Unacceptable,
                     reason: Some("SECRET-REASON".into()),
+                    pin: None,
                 },
             },
             Payload::CommentAdded {
@@ -517,7 +518,13 @@ mod privacy {
     }
 
     fn stance(party: &str, position: Position) -> Stance {
-        Stance { party: party.into(), provision: "art-1".into(), position, reason: Some(format!("REASON-{party}")) }
+        Stance {
+            party: party.into(),
+            provision: "art-1".into(),
+            position,
+            reason: Some(format!("REASON-{party}")),
+            pin: None,
+        }
     }
 
     /// 0: no stance, 1: acceptable, 2: acceptable_if, 3: unacceptable.

@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use accord_core::event::{EnteredInput, Event, Invitation, ReservationPoint, State, UnreleasedChanges};
 use accord_core::text::{self, Version};
 use accord_core::{
-    Constraint, Issue, Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, TextStatus, Timetable,
-    Value,
+    Constraint, Issue, Negotiation, Party, Position, Privacy, Profile, Provision, Role, Stance, StanceStanding,
+    TextStatus, Timetable, Value,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -204,6 +204,17 @@ pub struct DraftView {
     /// The draft as it reads; absent when the draft cannot be rendered (a slot without wording).
     pub text: Option<Version>,
     pub render_error: Option<String>,
+    /// Per provision of `text`, the [`text::wording_hash`] of its wording: what
+    /// a stance names to say which wording it answers.
+    #[serde(default)]
+    pub wording_hashes: Vec<WordingHash>,
+}
+
+/// The hash of one provision's wording as the viewer reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct WordingHash {
+    pub provision: String,
+    pub wording_hash: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -226,6 +237,15 @@ pub struct StanceView {
     /// the party has not confirmed or replaced it yet.
     #[serde(default)]
     pub entered_by_mediator: bool,
+    /// The stance answers a wording the text no longer has (its provision
+    /// changed since the party read it): it binds nothing until the party
+    /// answers again.
+    #[serde(default)]
+    pub stale: bool,
+    /// For `acceptable_if`, whether the conditions hold at the current
+    /// draft; present when the viewer may see them (with `detail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions_hold: Option<bool>,
 }
 
 /// Per provision, how many parties have reservations: the aggregate a viewer
@@ -321,16 +341,25 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
     let text = visible_text(viewer, state);
     let draft = reads(viewer, Resource::Draft).allowed().then(|| draft_view(state, &text));
 
+    // Stale and conditions are judged against the text the viewer reads.
+    let draft_package = text.negotiation.draft_package();
     let stances = n
         .stances
         .iter()
         .filter(|s| reads(viewer, Resource::StancePosition { party: &s.party }).allowed())
-        .map(|s| StanceView {
-            party: s.party.clone(),
-            provision: s.provision.clone(),
-            position: s.position.as_str().to_string(),
-            detail: reads(viewer, Resource::StanceReason { party: &s.party }).allowed().then(|| s.clone()),
-            entered_by_mediator: entered_for(viewer, state, &s.party, &stance_input(&s.provision)),
+        .map(|s| {
+            let detail = reads(viewer, Resource::StanceReason { party: &s.party }).allowed();
+            StanceView {
+                party: s.party.clone(),
+                provision: s.provision.clone(),
+                position: s.position.as_str().to_string(),
+                detail: detail.then(|| s.clone()),
+                entered_by_mediator: entered_for(viewer, state, &s.party, &stance_input(&s.provision)),
+                stale: text.negotiation.stance_standing(s) == StanceStanding::Stale,
+                conditions_hold: detail
+                    .then(|| s.position.conditions_hold(&text.negotiation, &draft_package))
+                    .flatten(),
+            }
         })
         .collect();
     let stance_counts =
@@ -544,6 +573,11 @@ fn draft_view(state: &State, visible: &VisibleText<'_>) -> DraftView {
                 let index = issue.draft_index();
                 DraftValue { issue: issue.id.clone(), value: issue.value_at(index), label: issue.label_at(index) }
             })
+            .collect(),
+        wording_hashes: text
+            .iter()
+            .flat_map(|version| &version.provisions)
+            .map(|p| WordingHash { provision: p.id.clone(), wording_hash: text::wording_hash(p) })
             .collect(),
         text,
         render_error,

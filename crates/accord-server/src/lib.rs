@@ -699,6 +699,9 @@ pub fn routes() -> Vec<Route> {
             Method::POST,
             "/api/negotiations/{id}/draft/edits",
             "Apply a batch of drafting edits to the draft, all or none",
+            &[],
+        ),
+        r(
             SetWorkingDraftSharing,
             Method::PUT,
             "/api/negotiations/{id}/settings/working-draft",

@@ -237,6 +237,80 @@ async fn versions_are_released_to_observers_and_diffed_by_word() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stance_answers_the_wording_read_and_goes_stale_when_it_changes() {
+    let s = seated().await;
+    let base = format!("/api/negotiations/{}", s.id);
+    let (m, ua, ru) = (&s.auth["mediator"], &s.auth["ua"], &s.auth["ru"]);
+    let put_provision = |body: &'static str| json!({"number": "X", "heading": "Test", "body": body});
+    let size = s.h.size(&s.id, m).await;
+    let r =
+        s.h.call(Method::PUT, &format!("{base}/provisions/art-x"), m, Some(size), Some(put_provision("Meet monthly.")))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let hash_read = |draft: serde_json::Value| {
+        let hashes = draft["wording_hashes"].as_array().unwrap().clone();
+        hashes.iter().find(|h| h["provision"] == "art-x").unwrap()["wording_hash"].as_str().unwrap().to_string()
+    };
+    let read = hash_read(s.h.get(&format!("{base}/draft"), ua).await.json());
+    let stance_path = format!("{base}/stances/art-x");
+    let answer = |hash: &str| json!({"position": "unacceptable", "reason": "too often", "wording_hash": hash});
+
+    // A wording the party never read is refused, and nothing is written.
+    let size = s.h.size(&s.id, ua).await;
+    let r = s.h.call(Method::PUT, &stance_path, ua, Some(size), Some(answer("00"))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.json()["code"], "text_changed");
+    assert!(r.json()["detail"].as_str().unwrap().contains("the text of provision \"art-x\" changed since you read it"));
+    assert_eq!(s.h.size(&s.id, ua).await, size);
+
+    // The wording read: the stance is pinned to it.
+    let r = s.h.call(Method::PUT, &stance_path, ua, Some(size), Some(answer(&read))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mine = |stances: serde_json::Value| {
+        stances["stances"].as_array().unwrap().iter().find(|v| v["party"] == "ua" && v["provision"] == "art-x").cloned()
+    };
+    let stance = mine(s.h.get(&format!("{base}/stances"), ua).await.json()).unwrap();
+    assert_eq!(stance["stale"], false, "{stance}");
+    assert_eq!(stance["detail"]["pin"]["wording_hash"], read.as_str(), "{stance}");
+    assert_eq!(stance["detail"]["pin"]["version"], 0, "nothing was published yet: {stance}");
+    let stale_in = |analysis: serde_json::Value| analysis["stale"].as_array().unwrap().clone();
+    assert!(stale_in(s.h.get(&format!("{base}/analysis"), m).await.json()).is_empty());
+
+    // The mediator changes the wording: the stance is stale, for its party and the mediator only.
+    let size = s.h.size(&s.id, m).await;
+    let r =
+        s.h.call(Method::PUT, &format!("{base}/provisions/art-x"), m, Some(size), Some(put_provision("Meet weekly.")))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(mine(s.h.get(&format!("{base}/stances"), ua).await.json()).unwrap()["stale"], true);
+    assert_eq!(mine(s.h.get(&format!("{base}/stances"), m).await.json()).unwrap()["stale"], true);
+    assert!(mine(s.h.get(&format!("{base}/stances"), ru).await.json()).is_none(), "ru never reads ua's stance");
+    let expected = json!([{"party": "ua", "provision": "art-x", "pinned_version": 0}]);
+    assert_eq!(json!(stale_in(s.h.get(&format!("{base}/analysis"), m).await.json())), expected);
+    let ru_analysis = s.h.get(&format!("{base}/analysis"), ru).await;
+    if ru_analysis.status == StatusCode::OK {
+        assert!(stale_in(ru_analysis.json()).is_empty(), "ru sees no other party's stale stance");
+    }
+
+    // Answering the old wording again is refused; answering the new one pins it.
+    let size = s.h.size(&s.id, ua).await;
+    let r = s.h.call(Method::PUT, &stance_path, ua, Some(size), Some(answer(&read))).await;
+    assert_eq!(r.json()["code"], "text_changed", "{}", r.text);
+    let reread = hash_read(s.h.get(&format!("{base}/draft"), ua).await.json());
+    assert_ne!(reread, read);
+    let r = s.h.call(Method::PUT, &stance_path, ua, Some(size), Some(answer(&reread))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(mine(s.h.get(&format!("{base}/stances"), ua).await.json()).unwrap()["stale"], false);
+
+    // An older client that names no wording answers the current one.
+    let size = s.h.size(&s.id, ua).await;
+    let r = s.h.call(Method::PUT, &stance_path, ua, Some(size), Some(json!({"position": "acceptable"}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let stance = mine(s.h.get(&format!("{base}/stances"), ua).await.json()).unwrap();
+    assert_eq!(stance["detail"]["pin"]["wording_hash"], reread.as_str(), "{stance}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comment_is_carried_forward_and_marked_outdated_when_its_quote_goes() {
     let s = seated().await;
     let base = format!("/api/negotiations/{}", s.id);
@@ -592,8 +666,8 @@ async fn the_pareto_frontier_of_a_pair_is_on_the_analysis_scale() {
     assert_eq!(swapped, frontier);
     assert_eq!((mirrored["draft"]["a"].clone(), mirrored["draft"]["b"].clone()), (json!(draft.1), json!(draft.0)));
 
-    // Stances bind the provisions as the draft reads them, so a draft changed under them stays blocked. With the
-    // signatories' objections withdrawn and the repair adopted, the draft is acceptable to all: the analysis
+    // The scenario's stances are unpinned, so they follow the draft as it reads. With the signatories'
+    // objections withdrawn (now pinned to the wording each read) and the repair adopted, the draft is acceptable to all: the analysis
     // reports its gains (a repair that changes nothing), the route puts the draft there, the frontier covers it
     // and it beats no frontier point.
     let provisions = s.h.get(&format!("{base}/draft"), mediator).await.json()["provisions"].clone();

@@ -792,3 +792,68 @@ async fn a_mediator_creates_a_negotiation_from_an_uploaded_document() {
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text);
     assert!(r.text.contains("data-field=\"document\""), "{}", r.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_party_is_told_when_the_text_it_answered_changed() {
+    let s = seated().await;
+    let id = s.id.clone();
+    let api_base = format!("/api/negotiations/{id}");
+    let m = &s.auth["mediator"];
+    let edit = |body: &'static str| json!({"number": "X", "heading": "Test", "body": body});
+    let size = s.h.size(&id, m).await;
+    let r =
+        s.h.call(Method::PUT, &format!("{api_base}/provisions/art-x"), m, Some(size), Some(edit("Meet monthly.")))
+            .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Parties read the released text: the new provision reaches them when published.
+    publish(&s).await;
+
+    let ua = sign_in(&s, "ua").await;
+    let text = page(&s, &format!("/n/{id}/text"), &ua.cookie).await;
+    let action = format!("action=\"/n/{id}/stances/art-x\"");
+    let form_html = text.text.split(&action).nth(1).unwrap();
+    let read = form_html.split("name=\"wording_hash\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert_eq!(read.len(), 64, "the form carries the wording it shows: {form_html}");
+    let stance = format!("/n/{id}/stances/art-x");
+    let answer = |base: String, hash: String| {
+        vec![
+            ("csrf".to_string(), ua.csrf.clone()),
+            ("base".to_string(), base),
+            ("position".to_string(), "unacceptable".to_string()),
+            ("wording_hash".to_string(), hash),
+        ]
+    };
+    let post = |fields: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        Request::builder()
+            .method(Method::POST)
+            .uri(stance.as_str())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, ua.cookie.as_str())
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let r = s.h.raw(post(answer(s.h.size(&id, m).await.to_string(), read.clone()))).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let notice = "The text you answered has changed: review it.";
+    assert!(!page(&s, &format!("/n/{id}/text"), &ua.cookie).await.text.contains(notice));
+
+    let size = s.h.size(&id, m).await;
+    let r =
+        s.h.call(Method::PUT, &format!("{api_base}/provisions/art-x"), m, Some(size), Some(edit("Meet weekly."))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    publish(&s).await;
+    let text = page(&s, &format!("/n/{id}/text"), &ua.cookie).await;
+    assert!(text.text.contains(notice), "{}", text.text);
+    let dashboard = page(&s, "/", &ua.cookie).await;
+    assert!(dashboard.text.contains("The text you answered has changed: review art-x"), "{}", dashboard.text);
+    let mediator = sign_in(&s, "mediator").await;
+    let analysis = page(&s, &format!("/n/{id}/analysis"), &mediator.cookie).await;
+    assert!(analysis.text.contains("badge stale"), "the matrix marks the stale stance: {}", analysis.text);
+
+    // The form's old wording is refused with the reason; the page shows the new one to answer.
+    let r = s.h.raw(post(answer(s.h.size(&id, m).await.to_string(), read))).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.text.contains("changed since you read it: review it and answer again"), "{}", r.text);
+}

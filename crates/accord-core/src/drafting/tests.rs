@@ -77,7 +77,7 @@ fn state() -> State {
 }
 
 fn stance(party: &str, provision: &str, position: Position) -> Stance {
-    Stance { party: party.into(), provision: provision.into(), position, reason: None }
+    Stance { party: party.into(), provision: provision.into(), position, reason: None, pin: None }
 }
 
 fn comment(id: &str, provision: &str, quote: &str) -> Comment {

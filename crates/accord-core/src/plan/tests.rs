@@ -328,8 +328,13 @@ fn the_clock_plans_its_transitions_then_the_reminder_due_and_nothing_when_nothin
 fn a_creation_logs_the_frame_then_each_profile_and_stance_as_its_own_event() {
     let mut scenario = negotiation();
     scenario.profiles = vec![profile("ua"), profile("ru")];
-    scenario.stances =
-        vec![Stance { party: "ua".into(), provision: "art-1".into(), position: Position::Acceptable, reason: None }];
+    scenario.stances = vec![Stance {
+        party: "ua".into(),
+        provision: "art-1".into(),
+        position: Position::Acceptable,
+        reason: None,
+        pin: None,
+    }];
     let plan =
         State::plan_creation(&mediator(), scenario.clone(), "un".into(), utc(1, 9), &mut counter(&mut 0)).unwrap();
     assert_eq!(kinds(plan.events()), ["created", "profile_set", "profile_set", "stance_recorded"]);
@@ -379,6 +384,7 @@ fn inputs_a_scenario_enters_for_a_party_stay_unconfirmed_until_the_party_confirm
         provision: provision.into(),
         position: Position::Acceptable,
         reason: None,
+        pin: None,
     };
     scenario.stances = vec![stance("ua", "art-1"), stance("ua", "art-2"), stance("ru", "art-1")];
     let plan = State::plan_creation(&mediator(), scenario, "un".into(), utc(1, 9), &mut counter(&mut 0)).unwrap();
@@ -501,6 +507,7 @@ fn payload(intent: &Intent, state: &State) -> Payload {
                 provision: "art-1".into(),
                 position: if *acceptable { Position::Acceptable } else { Position::Unacceptable },
                 reason: None,
+                pin: None,
             },
         },
         Intent::EditProvision { which, broken, index } => {

@@ -63,7 +63,7 @@ pub fn constraint(id: &str, when: Vec<Condition>, then: Vec<Condition>) -> Const
 }
 
 pub fn stance(party: &str, provision: &str, position: Position, reason: Option<&str>) -> Stance {
-    Stance { party: party.into(), provision: provision.into(), position, reason: reason.map(Into::into) }
+    Stance { party: party.into(), provision: provision.into(), position, reason: reason.map(Into::into), pin: None }
 }
 
 /// A normalised profile: `ratings[i]` rates issue `i`'s values in domain order.

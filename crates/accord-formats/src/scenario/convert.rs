@@ -95,6 +95,8 @@ pub(crate) fn convert(file: FileDto) -> (Negotiation, Vec<Problem>) {
                 provision: dto.provision.clone(),
                 position,
                 reason: dto.reason.clone(),
+                // A scenario's stances are about the text as its draft reads.
+                pin: None,
             }
         })
         .collect();

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Result, commit, etag, seen, written};
 use crate::AppState;
+use crate::ErrorCode;
 use crate::api::{StanceInput, StancePosition, StancesView};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -65,6 +66,22 @@ pub async fn set_stance(
     if body.reason.as_ref().is_some_and(|r| r.chars().count() > 10_000) {
         return Err(ApiError::field("/reason", "at most 10,000 characters"));
     }
-    let stance = Stance { party, provision, position, reason: body.reason };
+    // The stance answers the wording the party read. A client that says which
+    // one it read is refused when that wording is gone; one that does not (an
+    // older client) answers the current wording. A provision that cannot be
+    // rendered has no wording to pin: its stance follows the draft, as before pins.
+    let pin = {
+        let text = accord_policy::view::visible_text(&seen.viewer, &seen.state);
+        seen.state.stance_pin(&text.negotiation, &provision)
+    };
+    if let Some(read) = &body.wording_hash
+        && pin.as_ref().is_none_or(|pin| &pin.wording_hash != read)
+    {
+        return Err(ApiError::new(
+            ErrorCode::TextChanged,
+            format!("the text of provision \"{provision}\" changed since you read it: review it and answer again"),
+        ));
+    }
+    let stance = Stance { party, provision, position, reason: body.reason, pin };
     Ok(written(commit(&app, &seen, base, vec![Payload::StanceRecorded { stance }]).await?))
 }

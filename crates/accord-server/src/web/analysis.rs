@@ -46,9 +46,22 @@ fn short_name(kind: &str) -> String {
 pub(crate) struct MatrixRow {
     pub provision: String,
     pub label: String,
-    /// Per party (in `parties` order): position, label, reason (only where the policy shows it).
-    pub cells: Vec<(String, &'static str, Option<String>)>,
+    /// Per party, in `parties` order.
+    pub cells: Vec<MatrixCell>,
     pub blocked: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct MatrixCell {
+    /// The position's name; empty when the party has no stance here.
+    pub position: String,
+    pub label: &'static str,
+    /// Only where the policy shows it.
+    pub reason: Option<String>,
+    /// The stance answers a wording the provision no longer has: it binds nothing.
+    pub stale: bool,
+    /// For `acceptable if…` seen in detail: whether its conditions hold at the draft.
+    pub conditions_hold: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,21 +192,30 @@ pub(crate) async fn analysis_page(
         .iter()
         .flat_map(|d| d.provisions.iter())
         .map(|p| {
-            let cells: Vec<(String, &'static str, Option<String>)> = parties
+            let cells: Vec<MatrixCell> = parties
                 .iter()
                 .map(|(party, _)| match view.stances.iter().find(|s| &s.party == party && s.provision == p.id) {
-                    Some(s) => (
-                        s.position.clone(),
-                        super::text::position_label(&s.position),
-                        s.detail.as_ref().and_then(|d| d.reason.clone()),
-                    ),
-                    None => (String::new(), "—", None),
+                    Some(s) => MatrixCell {
+                        position: s.position.clone(),
+                        label: super::text::position_label(&s.position),
+                        reason: s.detail.as_ref().and_then(|d| d.reason.clone()),
+                        stale: s.stale,
+                        conditions_hold: s.conditions_hold,
+                    },
+                    None => MatrixCell {
+                        position: String::new(),
+                        label: "—",
+                        reason: None,
+                        stale: false,
+                        conditions_hold: None,
+                    },
                 })
                 .collect();
             MatrixRow {
                 provision: p.id.clone(),
                 label: format!("{} {}", p.number, p.heading),
-                blocked: cells.iter().any(|c| c.0 == "unacceptable"),
+                // A stale stance blocks nothing: it answers a wording that is gone.
+                blocked: cells.iter().any(|c| c.position == "unacceptable" && !c.stale),
                 cells,
             }
         })

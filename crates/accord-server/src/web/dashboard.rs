@@ -97,6 +97,14 @@ pub(crate) fn waiting_for(loaded: &Loaded, engagement: &[VersionEngagement]) -> 
             let plural = if missing == 1 { "provision" } else { "provisions" };
             out.push((format!("Record your stance on {missing} {plural}"), format!("/n/{id}/text")));
         }
+        let stale: Vec<&str> =
+            loaded.view.stances.iter().filter(|s| s.party == me && s.stale).map(|s| s.provision.as_str()).collect();
+        if !stale.is_empty() {
+            out.push((
+                format!("The text you answered has changed: review {}", stale.join(", ")),
+                format!("/n/{id}/text#p-{}", stale[0]),
+            ));
+        }
     }
     out
 }

@@ -41,6 +41,10 @@ pub(crate) struct OtherStance {
     pub label: &'static str,
     /// Only where the policy shows the reason to this viewer.
     pub reason: Option<String>,
+    /// The stance answers a wording this provision no longer has.
+    pub stale: bool,
+    /// For `acceptable if…` seen in detail: whether its conditions hold at the draft.
+    pub conditions_hold: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +77,13 @@ pub(crate) struct ProvisionBlock {
     pub entered_by_mediator: bool,
     /// The text marks this provision agreed ad referendum (provisionally).
     pub ad_referendum: bool,
+    /// The hash of the wording shown, sent back with my stance so that a
+    /// stance never answers a wording I did not read.
+    pub wording_hash: String,
+    /// My stance answers a wording this provision no longer has.
+    pub my_stale: bool,
+    /// For my `acceptable if…`: whether its conditions hold at the draft.
+    pub my_conditions_hold: Option<bool>,
 }
 
 /// A stance's position as people read it.
@@ -289,6 +300,8 @@ async fn text_view(
                     position: s.position.clone(),
                     label: position_label(&s.position),
                     reason: s.detail.as_ref().and_then(|d| d.reason.clone()),
+                    stale: s.stale,
+                    conditions_hold: s.conditions_hold,
                 })
                 .collect(),
             comments: view
@@ -306,6 +319,14 @@ async fn text_view(
             problems: Vec::new(),
             entered_by_mediator: mine.is_some_and(|s| s.entered_by_mediator),
             ad_referendum: view.draft.as_ref().is_some_and(|d| d.ad_referendum.contains(&p.id)),
+            wording_hash: view
+                .draft
+                .as_ref()
+                .and_then(|d| d.wording_hashes.iter().find(|w| w.provision == p.id))
+                .map(|w| w.wording_hash.clone())
+                .unwrap_or_default(),
+            my_stale: mine.is_some_and(|s| s.stale),
+            my_conditions_hold: mine.and_then(|s| s.conditions_hold),
         };
         if let Some((provision, problems, form)) = &failed
             && provision == &p.id
@@ -404,6 +425,9 @@ pub(crate) async fn set_stance(
         _ => Ok(Vec::new()),
     };
     let reason = Some(form.text("reason")).filter(|r| !r.trim().is_empty());
+    // The page always sends the wording it showed; a form without one (a stale
+    // page from before this field) answers the current wording.
+    let wording_hash = Some(form.text("wording_hash")).filter(|h| !h.is_empty());
     let fields = [("/position", "position"), ("/conditions", "conditions"), ("/reason", "reason")];
     let written = match (position, conditions) {
         (Err(error), _) => Err(error),
@@ -414,7 +438,7 @@ pub(crate) async fn set_stance(
                 caller.clone(),
                 ProvisionPath { id: id.clone(), provision: provision.clone() },
                 IfMatch(Some(base)),
-                ApiJson(StanceInput { position, conditions, reason }),
+                ApiJson(StanceInput { position, conditions, reason, wording_hash }),
             ))
             .await
         }
