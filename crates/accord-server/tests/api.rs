@@ -247,6 +247,13 @@ async fn a_stance_answers_the_wording_read_and_goes_stale_when_it_changes() {
         s.h.call(Method::PUT, &format!("{base}/provisions/art-x"), m, Some(size), Some(put_provision("Meet monthly.")))
             .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Parties answer the released text: each edit reaches them when published.
+    let publish = || async {
+        let size = s.h.size(&s.id, m).await;
+        let r = s.h.call(Method::POST, &format!("{base}/versions"), m, Some(size), Some(json!({}))).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    };
+    publish().await;
     let hash_read = |draft: serde_json::Value| {
         let hashes = draft["wording_hashes"].as_array().unwrap().clone();
         hashes.iter().find(|h| h["provision"] == "art-x").unwrap()["wording_hash"].as_str().unwrap().to_string()
@@ -272,7 +279,7 @@ async fn a_stance_answers_the_wording_read_and_goes_stale_when_it_changes() {
     let stance = mine(s.h.get(&format!("{base}/stances"), ua).await.json()).unwrap();
     assert_eq!(stance["stale"], false, "{stance}");
     assert_eq!(stance["detail"]["pin"]["wording_hash"], read.as_str(), "{stance}");
-    assert_eq!(stance["detail"]["pin"]["version"], 0, "nothing was published yet: {stance}");
+    assert_eq!(stance["detail"]["pin"]["version"], 1, "the version read: {stance}");
     let stale_in = |analysis: serde_json::Value| analysis["stale"].as_array().unwrap().clone();
     assert!(stale_in(s.h.get(&format!("{base}/analysis"), m).await.json()).is_empty());
 
@@ -282,10 +289,13 @@ async fn a_stance_answers_the_wording_read_and_goes_stale_when_it_changes() {
         s.h.call(Method::PUT, &format!("{base}/provisions/art-x"), m, Some(size), Some(put_provision("Meet weekly.")))
             .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // Until published, ua still reads the wording it answered.
+    assert_eq!(mine(s.h.get(&format!("{base}/stances"), ua).await.json()).unwrap()["stale"], false);
+    publish().await;
     assert_eq!(mine(s.h.get(&format!("{base}/stances"), ua).await.json()).unwrap()["stale"], true);
     assert_eq!(mine(s.h.get(&format!("{base}/stances"), m).await.json()).unwrap()["stale"], true);
     assert!(mine(s.h.get(&format!("{base}/stances"), ru).await.json()).is_none(), "ru never reads ua's stance");
-    let expected = json!([{"party": "ua", "provision": "art-x", "pinned_version": 0}]);
+    let expected = json!([{"party": "ua", "provision": "art-x", "pinned_version": 1}]);
     assert_eq!(json!(stale_in(s.h.get(&format!("{base}/analysis"), m).await.json())), expected);
     let ru_analysis = s.h.get(&format!("{base}/analysis"), ru).await;
     if ru_analysis.status == StatusCode::OK {
