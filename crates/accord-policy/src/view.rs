@@ -129,6 +129,27 @@ impl VisibleText<'_> {
     }
 }
 
+/// The provision a comment is shown on to a reader of `text`. Drafting
+/// carries a comment to the provision that replaced its own (a merge, a
+/// split) at once in the working draft; a reader of the released text still
+/// finds it where it was until that restructure is published, so the
+/// comment does not reveal an unpublished edit.
+fn comment_anchor<'s>(state: &'s State, text: &VisibleText<'_>, comment: &'s accord_core::event::Comment) -> &'s str {
+    if text.is_working() {
+        return &comment.provision;
+    }
+    let released_at = state
+        .released
+        .version
+        .and_then(|number| state.versions.iter().find(|v| v.number == number))
+        .map_or(0, |v| v.position);
+    state
+        .carried_comments
+        .iter()
+        .find(|carried| carried.comment == comment.id && carried.position > released_at)
+        .map_or(comment.provision.as_str(), |carried| carried.written_on.as_str())
+}
+
 /// Which text `viewer` reads: THE one place that chooses. The mediator
 /// reads the working draft (blind mediation hides the parties' inputs, not
 /// the mediator's own text); a party reads the released text, or the
@@ -377,17 +398,18 @@ pub fn view_state(viewer: &Viewer, state: &State) -> Option<NegotiationView> {
         .comments
         .iter()
         .filter(|c| reads(viewer, Resource::Comment { author: &c.party, private: c.private }).allowed())
+        .map(|c| (comment_anchor(state, &text, c), c))
         // A comment on a provision only the unreleased working draft has
         // would tell a party that provision exists.
-        .filter(|c| text.negotiation.provision(&c.provision).is_some() || n.provision(&c.provision).is_none())
-        .map(|c| CommentView {
+        .filter(|(anchor, _)| text.negotiation.provision(anchor).is_some() || n.provision(anchor).is_none())
+        .map(|(anchor, c)| CommentView {
             id: c.id.clone(),
             party: c.party.clone(),
-            provision: c.provision.clone(),
+            provision: anchor.to_string(),
             quote: c.quote.clone(),
             text: c.text.clone(),
             private: c.private,
-            outdated: is_outdated(&text.negotiation, &c.provision, &c.quote),
+            outdated: is_outdated(&text.negotiation, anchor, &c.quote),
         })
         .collect();
     let profiles =
