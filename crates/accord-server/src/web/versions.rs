@@ -322,6 +322,27 @@ pub(crate) struct ProvisionChange {
     pub id: String,
     pub change: String,
     pub lines: Vec<Line>,
+    /// Its place in the text changed.
+    pub moved: bool,
+    /// What drafting did to it, as a sentence ("split into art-7 and art-7a").
+    pub restructure: Option<String>,
+}
+
+/// A split or merge of the API's diff as the page says it.
+fn restructure_sentence(restructure: &accord_api::DiffRestructure) -> String {
+    let list = |ids: &[String]| match ids {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    };
+    let ids = &restructure.provisions;
+    match restructure.kind.as_str() {
+        "split_into" => format!("split into {}", list(ids)),
+        "split_from" => format!("split from {}", list(ids)),
+        "merged_from" => format!("merged from {}", list(ids)),
+        "merged_into" => format!("merged into {}", list(ids)),
+        other => format!("{other} {}", list(ids)),
+    }
 }
 
 /// The API's diff as the templates show it.
@@ -329,6 +350,8 @@ pub(crate) fn changes(diff: VersionDiff) -> Vec<ProvisionChange> {
     diff.provisions
         .into_iter()
         .map(|p| ProvisionChange {
+            moved: p.moved,
+            restructure: p.restructure.as_ref().map(restructure_sentence),
             id: p.id,
             change: p.change,
             lines: p
