@@ -123,6 +123,10 @@ test('the mediator rewrites that provision without the quoted words: the comment
     view.json.log_size,
   );
   assert.ok(put.status < 300, put.text);
+  // Parties read the released text: the rewording reaches them when published.
+  const edited = await api(mediator, 'GET', `/api/negotiations/${negotiation}`);
+  const published = await api(mediator, 'POST', `/api/negotiations/${negotiation}/versions`, {}, edited.json.log_size);
+  assert.ok(published.status < 300, published.text);
   const { page } = ua;
   await page.reload();
   await assert.doesNotReject(page.locator('section#p-art-1 .provision-text', { hasText: body }).waitFor());

@@ -45,7 +45,7 @@ test('1. the mediator creates a negotiation from the example', async () => {
   await screenshots(page, 'new');
   await page.getByLabel(/bundled example/i).check();
   await page.getByLabel(/first phase now/i).check();
-  await Promise.all([page.waitForURL(/\/n\/[^/]+\/members$/), page.getByRole('button', { name: 'Create' }).click()]);
+  await Promise.all([page.waitForURL(/\/n\/[^/]+\/members$/), page.getByRole('button', { name: 'Create', exact: true }).click()]);
   negotiation = new URL(page.url()).pathname.split('/')[2];
   assert.match(negotiation, /^peace-framework-/);
   assert.equal(await page.locator('body').getAttribute('data-negotiation'), negotiation);
