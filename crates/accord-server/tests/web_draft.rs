@@ -7,43 +7,9 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode, header};
-use common::{PASSWORD, Reply, Seated, seated};
+use axum::http::{StatusCode, header};
+use common::{Browser, Reply, Seated, form, page, seated, sign_in};
 use serde_json::Value;
-
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn form(s: &Seated, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
-    let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-    let mut builder = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, cookie);
-    }
-    s.h.raw(builder.body(Body::from(body)).unwrap()).await
-}
-
-async fn page(s: &Seated, path: &str, cookie: &str) -> Reply {
-    let request = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
-    s.h.raw(request).await
-}
-
-async fn sign_in(s: &Seated, role: &str) -> Browser {
-    let email = s.email[role].clone();
-    let r = form(s, "/signin", None, &[("email", &email), ("password", PASSWORD), ("next", "/")]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
-    let cookie = set.split(';').next().unwrap().to_string();
-    let dashboard = page(s, "/", &cookie).await;
-    let csrf = dashboard.text.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap();
-    Browser { cookie, csrf: csrf.to_string() }
-}
 
 /// The draft as the mediator reads it from the API.
 async fn draft(s: &Seated) -> Value {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Auth, PASSWORD, Reply, Seated, seated};
+use common::{Auth, Reply, Seated, form, page, seated, sign_in};
 use serde_json::{Value, json};
 
 fn random_tag() -> String {
@@ -211,40 +211,6 @@ async fn every_page_answers_as_the_policy_says_and_leaks_no_canary() {
 }
 
 /// A browser without JavaScript: form posts with the session cookie.
-struct Browser {
-    cookie: String,
-    csrf: String,
-}
-
-async fn form(s: &Seated, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
-    let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-    let mut builder = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-    if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, cookie);
-    }
-    s.h.raw(builder.body(Body::from(body)).unwrap()).await
-}
-
-async fn page(s: &Seated, path: &str, cookie: &str) -> Reply {
-    let request = Request::builder().uri(path).header(header::COOKIE, cookie).body(Body::empty()).unwrap();
-    s.h.raw(request).await
-}
-
-async fn sign_in(s: &Seated, role: &str) -> Browser {
-    let email = s.email[role].clone();
-    let r = form(s, "/signin", None, &[("email", &email), ("password", PASSWORD), ("next", "/")]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    assert_eq!(r.headers[header::LOCATION], "/");
-    let set = r.headers[header::SET_COOKIE].to_str().unwrap();
-    let cookie = set.split(';').next().unwrap().to_string();
-    let dashboard = page(s, "/", &cookie).await;
-    assert_eq!(dashboard.status, StatusCode::OK);
-    let csrf = dashboard.text.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap();
-    Browser { cookie, csrf: csrf.to_string() }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forms_work_without_javascript() {

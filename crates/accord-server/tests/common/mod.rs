@@ -310,3 +310,48 @@ impl EventReader {
         value["size"].as_u64().unwrap()
     }
 }
+
+// ---------------------------------------------------------------- the web pages, as a browser without script
+
+/// A signed-in browser: its session cookie and the CSRF token its pages carry.
+pub struct Browser {
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// A form POST as a browser without JavaScript sends it.
+pub async fn form(s: &Seated, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
+    let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let mut builder = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(path)
+        .header(axum::http::header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        builder = builder.header(axum::http::header::COOKIE, cookie);
+    }
+    s.h.raw(builder.body(axum::body::Body::from(body)).unwrap()).await
+}
+
+/// A page GET with the session cookie.
+pub async fn page(s: &Seated, path: &str, cookie: &str) -> Reply {
+    let request = axum::http::Request::builder()
+        .uri(path)
+        .header(axum::http::header::COOKIE, cookie)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    s.h.raw(request).await
+}
+
+/// Signs `role` in through the sign-in form and reads the CSRF token from the dashboard.
+pub async fn sign_in(s: &Seated, role: &str) -> Browser {
+    let email = s.email[role].clone();
+    let r = form(s, "/signin", None, &[("email", &email), ("password", PASSWORD), ("next", "/")]).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers[axum::http::header::LOCATION], "/");
+    let set = r.headers[axum::http::header::SET_COOKIE].to_str().unwrap();
+    let cookie = set.split(';').next().unwrap().to_string();
+    let dashboard = page(s, "/", &cookie).await;
+    assert_eq!(dashboard.status, axum::http::StatusCode::OK);
+    let csrf = dashboard.text.split("name=\"csrf-token\" content=\"").nth(1).unwrap().split('"').next().unwrap();
+    Browser { cookie, csrf: csrf.to_string() }
+}
