@@ -270,10 +270,20 @@ async fn the_other_servers_clock_never_sees_a_negotiation_half_created() {
     ticking.store(false, std::sync::atomic::Ordering::Relaxed);
     let ticks = ticker.await.unwrap();
     assert!(ticks > 0, "the second server never ticked");
-    second.state.tick().await.unwrap();
     for (id, creation_size) in created {
-        let log = first.state.store.events(&id, 0, None).await.unwrap();
-        let events: Vec<Event> = log.into_iter().map(|e| e.event).collect();
+        // The second server learns of a new negotiation from the store's
+        // announcement, which may arrive after the ticker stopped: tick until
+        // its clock has logged the phase change (bounded).
+        let mut events: Vec<Event> = Vec::new();
+        for _ in 0..100 {
+            second.state.tick().await.unwrap();
+            let log = first.state.store.events(&id, 0, None).await.unwrap();
+            events = log.into_iter().map(|e| e.event).collect();
+            if events.iter().any(|e| e.actor == accord_core::event::Actor::System) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         // The creation's events come first, unbroken; the clock's phase change follows them.
         let first_system = events.iter().position(|e| e.actor == accord_core::event::Actor::System).unwrap();
         assert_eq!(first_system as u64, creation_size, "{id}: a clock event inside the creation");
